@@ -1,0 +1,1 @@
+"""Custom integrations (lets tests import custom_components.immich_autotag)."""

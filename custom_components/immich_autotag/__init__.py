@@ -1,0 +1,1 @@
+"""Immich AutoTag: keeps an Immich library organised by rules."""

@@ -1,0 +1,1 @@
+"""The rule engine: snapshot -> plan -> apply -> report (no Home Assistant imports)."""

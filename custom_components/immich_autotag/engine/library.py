@@ -1,0 +1,108 @@
+"""The compact, read-only picture of a library that a run plans against.
+
+`snapshot.py` fills a `Library` from the server; tests build one by hand with `LibraryBuilder`.
+Assets are addressed by small ints (their index in `assets`); ids are interned.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..immich.models import Album, Asset, Tag, User
+from .rules import is_temp_album
+
+SCOPE_VISIBILITIES = frozenset({"timeline", "archive"})
+
+
+@dataclass(slots=True)
+class AssetRecord:
+    """What the engine keeps of an asset."""
+
+    id: str
+    file_name: str
+    folder: str  # originalPath without the file name (interned)
+    instant: datetime  # Immich capture instant (exif dateTimeOriginal, else fileCreatedAt)
+    time_zone: str | None  # exif time zone ("Europe/Madrid", "UTC+2") or None
+    duplicate_id: str | None
+    owned: bool  # owned by the key's user, not trashed, timeline/archive visibility
+
+    @property
+    def path(self) -> str:
+        """The original path."""
+        return f"{self.folder}/{self.file_name}" if self.folder else self.file_name
+
+    @classmethod
+    def from_asset(cls, asset: Asset, me: str) -> AssetRecord:
+        """Compact an API asset."""
+        path = asset.original_path
+        cut = path.rfind("/")
+        folder = sys.intern(path[:cut]) if cut > 0 else ""
+        return cls(
+            id=sys.intern(asset.id),
+            file_name=asset.original_file_name or path[cut + 1 :],
+            folder=folder,
+            instant=asset.capture_instant,
+            time_zone=asset.time_zone,
+            duplicate_id=asset.duplicate_id,
+            owned=asset.owner_id == me
+            and not asset.is_trashed
+            and asset.visibility in SCOPE_VISIBILITIES,
+        )
+
+
+@dataclass
+class Library:
+    """Everything a plan needs, loaded once per run."""
+
+    me: User
+    assets: list[AssetRecord] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)  # by full path (value)
+    # Tracked tags only: path -> assets carrying it (the tag or a descendant).
+    tag_members: dict[str, frozenset[int]] = field(default_factory=dict)
+    albums: dict[str, Album] = field(default_factory=dict)  # every visible album, by id
+    # Loaded albums only: id -> member assets that are in `assets`.
+    album_members: dict[str, frozenset[int]] = field(default_factory=dict)
+    # Loaded albums: members not in `assets` (other users' assets in shared albums).
+    album_foreign: dict[str, int] = field(default_factory=dict)
+    users: list[User] = field(default_factory=list)
+    duplicate_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def add_asset(self, record: AssetRecord) -> int:
+        """Append an asset (ignoring a repeated id) and return its int."""
+        known = self.index.get(record.id)
+        if known is not None:
+            return known
+        self.index[record.id] = n = len(self.assets)
+        self.assets.append(record)
+        return n
+
+    def finish(self) -> None:
+        """Derive duplicate groups from the assets' duplicate ids."""
+        groups: dict[str, list[int]] = {}
+        for n, rec in enumerate(self.assets):
+            if rec.duplicate_id:
+                groups.setdefault(rec.duplicate_id, []).append(n)
+        self.duplicate_groups = {k: tuple(v) for k, v in groups.items() if len(v) > 1}
+
+    def asset_albums(self) -> dict[int, frozenset[str]]:
+        """Inverse of `album_members`: asset -> loaded album ids."""
+        inverse: dict[int, set[str]] = {}
+        for album_id, members in self.album_members.items():
+            for a in members:
+                inverse.setdefault(a, set()).add(album_id)
+        return {a: frozenset(s) for a, s in inverse.items()}
+
+    def albums_named(self, name: str) -> list[Album]:
+        """Albums of that name, the key user's first, then oldest first (SPEC §5)."""
+        same = [a for a in self.albums.values() if a.name == name]
+        same.sort(key=lambda a: (a.owner_id != self.me.id, a.created_at, a.id))
+        return same
+
+    def temp_albums(self) -> list[Album]:
+        """Temporary albums owned by the key's user."""
+        return [
+            a for a in self.albums.values() if is_temp_album(a.name) and a.owner_id == self.me.id
+        ]

@@ -1,0 +1,1 @@
+"""Async client for the Immich server API (no Home Assistant imports)."""

@@ -1,0 +1,53 @@
+"""Errors raised by the Immich client: a small hierarchy the engine and HA map to outcomes."""
+
+
+class ImmichError(Exception):
+    """Base class of every error the client raises."""
+
+
+class ImmichConnectionError(ImmichError):
+    """The server could not be reached (DNS, refused, reset, timeout) after retries."""
+
+
+class ImmichAuthError(ImmichError):
+    """401: the API key is missing, invalid or revoked."""
+
+
+class ImmichPermissionError(ImmichError):
+    """403: the key lacks a permission; `permission` names it when the server said which."""
+
+    def __init__(self, message: str, permission: str | None = None) -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
+class ImmichNotFoundError(ImmichError):
+    """400/404 "not found or no access" for a resource."""
+
+
+class ImmichBadRequestError(ImmichError):
+    """400 validation failure: the request was rejected as invalid."""
+
+
+class ImmichRateLimitedError(ImmichError):
+    """429/503 persisted after every retry."""
+
+
+class ImmichServerError(ImmichError):
+    """5xx persisted after every retry."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ImmichInvalidResponseError(ImmichError):
+    """The server answered with malformed JSON or an unexpected shape."""
+
+
+class ImmichUnsupportedVersionError(ImmichError):
+    """The server version is outside the supported range (v2.0 - v3.2)."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(f"Immich {version} is not supported (supported: v2.0 - v3.2)")
+        self.version = version
