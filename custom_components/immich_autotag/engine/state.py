@@ -150,7 +150,7 @@ class State:
                     continue
                 if a in self.tag_adds.get(p, ()):
                     self.tag_adds[p].discard(a)
-                else:
+                elif a in self.lib.tag_members.get(p, ()):
                     self.tag_removes.setdefault(p, set()).add(a)
                 self._carry_add.get(p, set()).discard(a)
                 self._removed.setdefault(p, set()).add(a)
