@@ -1,0 +1,45 @@
+"""Album names from dated folders in an asset's path (SPEC §5.4 "Folder album"). Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DATED_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
+BARE_DATE_LENGTH = 10  # "YYYY-MM-DD"
+MAX_FOLLOWING = 3  # folders after the dated one that join the album name
+
+
+@dataclass(frozen=True, slots=True)
+class FolderAlbum:
+    """Detection result: an album name, or none, possibly because of a conflict."""
+
+    name: str | None = None
+    conflict: bool = False  # two or more dated folders in the path
+
+
+NO_FOLDER_ALBUM = FolderAlbum()
+
+
+def folder_album(folder: str, excluded_paths: Sequence[re.Pattern[str]] = ()) -> FolderAlbum:
+    """Album from `folder` (the originalPath without its file name)."""
+    if any(p.search(folder) for p in excluded_paths):
+        return NO_FOLDER_ALBUM
+    parts = [p for p in folder.split("/") if p]
+    dated = [i for i, part in enumerate(parts) if DATED_FOLDER.match(part)]
+    if not dated:
+        return NO_FOLDER_ALBUM
+    if len(dated) > 1:
+        return FolderAlbum(conflict=True)
+    start = dated[0]
+    chosen = parts[start : start + 1 + MAX_FOLLOWING]
+    if len(chosen) == 1 and len(chosen[0]) == BARE_DATE_LENGTH:
+        return NO_FOLDER_ALBUM
+    return FolderAlbum(name="/".join(chosen))
+
+
+def folder_of(original_path: str) -> str:
+    """The folder part of a path: everything before the last `/` (the last part is the file)."""
+    cut = original_path.rfind("/")
+    return original_path[:cut] if cut > 0 else ""

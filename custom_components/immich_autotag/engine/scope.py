@@ -1,0 +1,43 @@
+"""Which assets a run may change (SPEC §5 "Scope"): owned, passing the filters, asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from .library import Library
+from .matching import classifying_albums, matches_any
+from .rules import Rules
+from .state import State
+
+
+def _normalise(asset_ids: Collection[str]) -> set[str]:
+    return {i.strip().lower() for i in asset_ids}
+
+
+def compute_scope(
+    library: Library, rules: Rules, asset_ids: Collection[str] | None = None
+) -> frozenset[int]:
+    """Owned assets passing `filter_in`/`filter_out` (on the library as loaded), in `asset_ids`."""
+    wanted = _normalise(asset_ids) if asset_ids is not None else None
+    filters = rules.filters
+    view = State(library, ())  # read-only view: the filters see the library as loaded
+    scope: list[int] = []
+    for n, rec in enumerate(library.assets):
+        if not rec.owned:
+            continue
+        if wanted is not None and rec.id.lower() not in wanted:
+            continue
+        if filters.filter_in or filters.filter_out:
+            albums = classifying_albums(view, n)
+            if filters.filter_in and not matches_any(view, filters.filter_in, n, albums):
+                continue
+            if matches_any(view, filters.filter_out, n, albums):
+                continue
+        scope.append(n)
+    return frozenset(scope)
+
+
+def unknown_asset_ids(library: Library, asset_ids: Collection[str]) -> list[str]:
+    """The requested ids that are not in the library (sorted, as given lower-cased)."""
+    known = {i.lower() for i in library.index}
+    return sorted(i for i in _normalise(asset_ids) if i not in known)
