@@ -1,17 +1,23 @@
 """Typed async client for the Immich API. The only code that talks HTTP.
 
-INTERFACE CONTRACT (filled in by the client issue): the engine, the config flow and the
-simulator tests rely on these names and signatures. Do not rename; add freely.
+INTERFACE CONTRACT: the engine, the config flow and the simulator tests rely on these names
+and signatures. Do not rename; add freely. The HTTP/retry core is in `transport.py`, the
+defensive JSON parsing in `parsing.py`.
+
+Writes are retried on transient failures; that is safe because every write sent here is
+idempotent (membership add/remove, date set to a fixed value, tag upsert by path, delete).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 
+from . import parsing
+from .errors import ImmichUnsupportedVersionError
 from .limiter import Limiter
 from .models import (
     Album,
@@ -25,23 +31,29 @@ from .models import (
     Tag,
     User,
 )
+from .transport import RequestStats, Transport, normalize_url
+
+__all__ = ["CHUNK_SIZE", "ImmichClient", "RequestStats"]
 
 CHUNK_SIZE = 1000  # ids per bulk request; also the search page size
+ID_LOOKUP_LIMIT = 200  # above this many ids, iter_assets walks everything and filters
+ID_OR_CHUNK = 100  # v3.2: ids per `or` lookup request
+_V32_ORDER = {"field": "fileCreatedAt", "direction": "asc"}
+_V32_VISIBLE = {"in": ["timeline", "archive"]}
 
 
-@dataclass
-class RequestStats:
-    """Every request the client sent, for reports and diagnostics."""
+def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
+    """`ids` in lists of at most `size` (none for an empty input)."""
+    seq = list(ids)
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
 
-    by_endpoint: dict[str, int] = field(default_factory=dict)  # "POST /search/metadata": n
-    retries: int = 0
-    throttled_seconds: float = 0.0
-    writes: int = 0  # requests that change server state
 
-    @property
-    def total(self) -> int:
-        """All requests sent (retries excluded)."""
-        return sum(self.by_endpoint.values())
+def iso(value: datetime) -> str:
+    """An aware ISO-8601 string with offset (naive values are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="milliseconds")
 
 
 class ImmichClient:
@@ -58,60 +70,149 @@ class ImmichClient:
         timeout: float = 60.0,
     ) -> None:
         """`url` may be given with or without the trailing `/api`."""
-        raise NotImplementedError
+        self._web_url, self._api_url = normalize_url(url)
+        self._limiter = limiter or Limiter()
+        self._http = Transport(
+            session,
+            self._api_url,
+            api_key,
+            self._limiter,
+            verify_ssl=verify_ssl,
+            timeout=timeout,
+        )
+        self._version: ServerVersion | None = None
+
+    def __repr__(self) -> str:
+        return f"ImmichClient({self._api_url!r})"
 
     # --- identity -----------------------------------------------------------------------
     @property
     def api_url(self) -> str:
         """Base URL ending in `/api` (no trailing slash)."""
-        raise NotImplementedError
+        return self._api_url
 
     @property
     def web_url(self) -> str:
         """Base URL of the web UI (no `/api`), for quick links."""
-        raise NotImplementedError
+        return self._web_url
+
+    @property
+    def limiter(self) -> Limiter:
+        """The (possibly shared) limiter."""
+        return self._limiter
+
+    @property
+    def version(self) -> ServerVersion | None:
+        """Server version, once known."""
+        return self._version
 
     @property
     def mode(self) -> ApiMode:
         """Call family; valid after `connect()` (or `set_version()`)."""
-        raise NotImplementedError
+        if self._version is None:
+            raise RuntimeError("server version unknown: call connect() or set_version() first")
+        return self._version.mode
 
     @property
     def stats(self) -> RequestStats:
         """Request counters."""
-        raise NotImplementedError
+        return self._http.stats
 
     def set_version(self, version: ServerVersion) -> None:
         """Fix the server version without asking (raises ImmichUnsupportedVersionError)."""
-        raise NotImplementedError
+        if not version.supported:
+            raise ImmichUnsupportedVersionError(str(version))
+        self._version = version
 
     async def connect(self) -> ServerInfo:
         """Version (once), `users/me`, `api-keys/me`. Raises on unsupported versions."""
-        raise NotImplementedError
+        if self._version is None:
+            self.set_version(await self.get_server_version())
+        assert self._version is not None  # noqa: S101 - set just above
+        user = await self.get_my_user()
+        key = await self.get_my_api_key()
+        return ServerInfo(version=self._version, user=user, api_key=key)
+
+    async def _mode(self) -> ApiMode:
+        if self._version is None:
+            self.set_version(await self.get_server_version())
+        return self.mode
 
     # --- server / users -----------------------------------------------------------------
     async def get_server_version(self) -> ServerVersion:
         """`GET /server/version`."""
-        raise NotImplementedError
+        return parsing.parse_server_version(await self._http.request("GET", "/server/version"))
 
     async def get_about_version(self) -> str:
         """`GET /server/about` -> version string."""
-        raise NotImplementedError
+        return parsing.parse_about_version(await self._http.request("GET", "/server/about"))
 
     async def get_my_api_key(self) -> ApiKeyInfo:
         """`GET /api-keys/me`."""
-        raise NotImplementedError
+        return parsing.parse_api_key(await self._http.request("GET", "/api-keys/me"))
 
     async def get_my_user(self) -> User:
         """`GET /users/me`."""
-        raise NotImplementedError
+        return parsing.parse_user(await self._http.request("GET", "/users/me"))
 
     async def list_users(self) -> list[User]:
         """`GET /users`."""
-        raise NotImplementedError
+        return parsing.parse_users(await self._http.request("GET", "/users"))
+
+    # --- search core --------------------------------------------------------------------
+    async def _walk(self, mode: ApiMode, query: dict[str, Any]) -> AsyncIterator[list[Any]]:
+        """Raw item pages of one search (`query` = flat fields, or `filter` on v3.2)."""
+        page: str | None = "1"
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {"size": CHUNK_SIZE, **query}
+            if mode is ApiMode.V3_2:
+                body["orderBy"] = _V32_ORDER
+                if cursor is not None:
+                    body["cursor"] = cursor
+            else:
+                body["order"] = "asc"
+                body["page"] = int(page) if page and page.isdigit() else page
+            result = parsing.parse_search_page(
+                await self._http.request("POST", "/search/metadata", body=body)
+            )
+            yield result.items
+            if mode is ApiMode.V3_2:
+                cursor = result.next_cursor
+                if cursor is None:
+                    return
+            else:
+                page = result.next_page
+                if page is None:
+                    return
+
+    def _queries(self, mode: ApiMode, flat: dict[str, Any], fil: dict[str, Any]) -> list[Any]:
+        """The searches covering timeline + archive, non-trashed, in this mode."""
+        if mode is ApiMode.V3_2:
+            return [{"filter": {"trashedAt": {"eq": None}, "visibility": _V32_VISIBLE, **fil}}]
+        if mode is ApiMode.V2:
+            return [{**flat, "visibility": v} for v in ("timeline", "archive")]
+        return [flat]
+
+    async def _raw_items(
+        self, flat: dict[str, Any], fil: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> AsyncIterator[list[Any]]:
+        """Deduplicated, visible (timeline/archive, not trashed) raw items, page by page."""
+        mode = await self._mode()
+        seen: set[str] = set()
+        for query in self._queries(mode, flat, fil):
+            async for items in self._walk(mode, {**query, **(extra or {})}):
+                page: list[Any] = []
+                for item in items:
+                    ident = parsing.item_id(item)
+                    if ident in seen or not parsing.item_visible(item):
+                        continue
+                    seen.add(ident)
+                    page.append(item)
+                yield page
 
     # --- assets -------------------------------------------------------------------------
-    def iter_assets(
+    async def iter_assets(
         self,
         *,
         with_exif: bool = True,
@@ -123,9 +224,35 @@ class ImmichClient:
         v2 walks `timeline` then `archive`; v3.0 one walk (hidden dropped client-side);
         v3.2 the filter path with `trashedAt eq null`. Partner assets are included (the
         engine filters on owner). `asset_ids` restricts to those ids (id filter per id, or
-        the v3.2 `id in` filter).
+        the v3.2 `or` of `id eq` filters); large id sets walk everything and filter.
         """
-        raise NotImplementedError
+        mode = await self._mode()
+        flat: dict[str, Any] = {}
+        fil: dict[str, Any] = {}
+        if updated_after is not None:
+            flat["updatedAfter"] = iso(updated_after)
+            fil["updatedAt"] = {"gt": iso(updated_after)}
+        extra = {"withExif": True} if with_exif else {}
+        wanted = None if asset_ids is None else set(asset_ids)
+        if wanted is not None and not wanted:
+            return
+        lookups: list[tuple[dict[str, Any], dict[str, Any]]] = [(flat, fil)]
+        if wanted is not None and len(wanted) <= ID_LOOKUP_LIMIT:
+            ordered = sorted(wanted)
+            if mode is ApiMode.V3_2:
+                lookups = [
+                    (flat, {**fil, "or": [{"id": {"eq": i}} for i in part]})
+                    for part in chunks(ordered, ID_OR_CHUNK)
+                ]
+            else:
+                lookups = [({**flat, "id": i}, fil) for i in ordered]
+        for flat_q, fil_q in lookups:
+            async for items in self._raw_items(flat_q, fil_q, extra):
+                assets = [parsing.parse_asset(item) for item in items]
+                if wanted is not None:
+                    assets = [a for a in assets if a.id in wanted]
+                if assets:
+                    yield assets
 
     async def search_asset_ids(
         self,
@@ -138,41 +265,89 @@ class ImmichClient:
 
         Includes archive (and on v2 walks timeline and archive); excludes trashed.
         """
-        raise NotImplementedError
+        flat: dict[str, Any] = {}
+        fil: dict[str, Any] = {}
+        if tag_id is not None:
+            flat["tagIds"] = [tag_id]
+            fil["tagIds"] = {"any": [tag_id]}
+        if album_id is not None:
+            flat["albumIds"] = [album_id]
+            fil["albumIds"] = {"any": [album_id]}
+        if not_in_album:
+            flat["isNotInAlbum"] = True
+            fil["hasAlbums"] = {"eq": False}
+        ids: list[str] = []
+        async for items in self._raw_items(flat, fil):
+            ids.extend(parsing.item_id(item) for item in items)
+        return ids
 
     async def update_assets_date(self, asset_ids: Sequence[str], date_time_original: str) -> None:
         """`PUT /assets {ids, dateTimeOriginal}` in chunks of <= 1000."""
-        raise NotImplementedError
+        for part in chunks(asset_ids):
+            body = {"ids": part, "dateTimeOriginal": date_time_original}
+            await self._http.request("PUT", "/assets", body=body)
 
     # --- tags ---------------------------------------------------------------------------
     async def list_tags(self) -> list[Tag]:
         """`GET /tags`."""
-        raise NotImplementedError
+        return parsing.parse_tags(await self._http.request("GET", "/tags"))
 
     async def upsert_tags(self, paths: Iterable[str]) -> list[Tag]:
         """`PUT /tags {tags}`; returns the leaf tag of each path."""
-        raise NotImplementedError
+        unique = list(dict.fromkeys(paths))
+        tags: list[Tag] = []
+        for part in chunks(unique):
+            data = await self._http.request("PUT", "/tags", body={"tags": part})
+            tags.extend(parsing.parse_tags(data))
+        return tags
 
     async def tag_assets(self, tag_ids: Sequence[str], asset_ids: Sequence[str]) -> int:
         """`PUT /tags/assets` (cross product) in chunks of asset ids; returns new links."""
-        raise NotImplementedError
+        if not tag_ids:
+            return 0
+        total = 0
+        for part in chunks(asset_ids):
+            body = {"tagIds": list(tag_ids), "assetIds": part}
+            total += parsing.parse_count(await self._http.request("PUT", "/tags/assets", body=body))
+        return total
 
     async def untag_assets(self, tag_id: str, asset_ids: Sequence[str]) -> list[BulkIdResult]:
         """`DELETE /tags/{id}/assets {ids}` in chunks."""
-        raise NotImplementedError
+        return await self._bulk_ids("DELETE", "/tags/{id}/assets", tag_id, asset_ids)
 
     async def delete_tag(self, tag_id: str) -> None:
         """`DELETE /tags/{id}`."""
-        raise NotImplementedError
+        await self._http.request("DELETE", "/tags/{id}", path={"id": tag_id})
+
+    async def _bulk_ids(
+        self, method: str, template: str, ident: str, asset_ids: Sequence[str]
+    ) -> list[BulkIdResult]:
+        results: list[BulkIdResult] = []
+        for part in chunks(asset_ids):
+            data = await self._http.request(
+                method, template, path={"id": ident}, body={"ids": part}
+            )
+            results.extend(parsing.parse_bulk_ids(data))
+        return results
 
     # --- albums -------------------------------------------------------------------------
     async def list_albums(self) -> list[Album]:
         """Owned and shared-with-me albums (v2: `shared=false` + `shared=true`, merged)."""
-        raise NotImplementedError
+        if await self._mode() is not ApiMode.V2:
+            return parsing.parse_albums(await self._http.request("GET", "/albums"))
+        merged: dict[str, Album] = {}
+        for shared in ("false", "true"):
+            data = await self._http.request("GET", "/albums", params={"shared": shared})
+            for album in parsing.parse_albums(data):
+                merged.setdefault(album.id, album)
+        return list(merged.values())
 
     async def get_album_asset_ids(self, album: Album) -> list[str]:
         """Members of one album: v2 `GET /albums/{id}`; v3 paged search by album id."""
-        raise NotImplementedError
+        if await self._mode() is ApiMode.V2:
+            data = await self._http.request("GET", "/albums/{id}", path={"id": album.id})
+            return list(parsing.parse_album(data).asset_ids or ())
+        return await self.search_asset_ids(album_id=album.id)
 
     async def create_album(
         self,
@@ -181,43 +356,73 @@ class ImmichClient:
         users: Sequence[tuple[str, str]] = (),
     ) -> Album:
         """`POST /albums` (first chunk of assets inline, rest via add); users=(id, role)."""
-        raise NotImplementedError
+        ids = list(dict.fromkeys(asset_ids))
+        body: dict[str, Any] = {"albumName": name}
+        if ids:
+            body["assetIds"] = ids[:CHUNK_SIZE]
+        if users:
+            body["albumUsers"] = [{"userId": uid, "role": role} for uid, role in users]
+        album = parsing.parse_album(await self._http.request("POST", "/albums", body=body))
+        if len(ids) > CHUNK_SIZE:
+            await self.add_assets_to_album(album.id, ids[CHUNK_SIZE:])
+        return album
 
     async def add_assets_to_album(
         self, album_id: str, asset_ids: Sequence[str]
     ) -> list[BulkIdResult]:
         """`PUT /albums/{id}/assets {ids}` in chunks."""
-        raise NotImplementedError
+        return await self._bulk_ids("PUT", "/albums/{id}/assets", album_id, asset_ids)
 
     async def add_assets_to_albums(
         self, album_ids: Sequence[str], asset_ids: Sequence[str]
     ) -> bool:
-        """`PUT /albums/assets` (every asset to every album) in chunks; False on error."""
-        raise NotImplementedError
+        """`PUT /albums/assets` (every asset to every album) in chunks; False on error.
+
+        "Nothing new" (`error: duplicate`) is not an error.
+        """
+        if not album_ids:
+            return True
+        ok = True
+        for part in chunks(asset_ids):
+            body = {"albumIds": list(album_ids), "assetIds": part}
+            data = await self._http.request("PUT", "/albums/assets", body=body)
+            ok = parsing.parse_albums_add(data) and ok
+        return ok
 
     async def remove_assets_from_album(
         self, album_id: str, asset_ids: Sequence[str]
     ) -> list[BulkIdResult]:
         """`DELETE /albums/{id}/assets {ids}` in chunks."""
-        raise NotImplementedError
+        return await self._bulk_ids("DELETE", "/albums/{id}/assets", album_id, asset_ids)
 
     async def delete_album(self, album_id: str) -> None:
         """`DELETE /albums/{id}`."""
-        raise NotImplementedError
+        await self._http.request("DELETE", "/albums/{id}", path={"id": album_id})
 
     async def add_album_users(self, album_id: str, users: Sequence[tuple[str, str]]) -> None:
         """`PUT /albums/{id}/users {albumUsers:[{userId, role}]}`."""
-        raise NotImplementedError
+        if not users:
+            return
+        body = {"albumUsers": [{"userId": uid, "role": role} for uid, role in users]}
+        data = await self._http.request(
+            "PUT", "/albums/{id}/users", path={"id": album_id}, body=body
+        )
+        if data is not None:
+            parsing.obj(data, "album")
 
     async def update_album_user(self, album_id: str, user_id: str, role: str) -> None:
         """`PUT /albums/{id}/user/{userId} {role}`."""
-        raise NotImplementedError
+        path = {"id": album_id, "userId": user_id}
+        await self._http.request(
+            "PUT", "/albums/{id}/user/{userId}", path=path, body={"role": role}
+        )
 
     async def remove_album_user(self, album_id: str, user_id: str) -> None:
         """`DELETE /albums/{id}/user/{userId}`."""
-        raise NotImplementedError
+        path = {"id": album_id, "userId": user_id}
+        await self._http.request("DELETE", "/albums/{id}/user/{userId}", path=path)
 
     # --- duplicates ---------------------------------------------------------------------
     async def list_duplicates(self) -> list[DuplicateGroup]:
         """`GET /duplicates`."""
-        raise NotImplementedError
+        return parsing.parse_duplicates(await self._http.request("GET", "/duplicates"))

@@ -1,0 +1,312 @@
+"""Defensive parsing of Immich JSON into slim records.
+
+Every shape check lives here: anything unexpected (wrong type, missing field, bad date)
+raises `ImmichInvalidResponseError`, never a bare KeyError/TypeError/ValueError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import ImmichInvalidResponseError
+from .models import (
+    Album,
+    AlbumUser,
+    ApiKeyInfo,
+    Asset,
+    BulkIdResult,
+    DuplicateGroup,
+    ServerVersion,
+    Tag,
+    User,
+)
+
+VISIBLE = frozenset({"timeline", "archive"})  # what the engine works on
+
+
+def _bad(what: str) -> ImmichInvalidResponseError:
+    return ImmichInvalidResponseError(f"unexpected response: {what}")
+
+
+def obj(value: Any, what: str = "object") -> Mapping[str, Any]:
+    """`value` as a JSON object."""
+    if not isinstance(value, Mapping):
+        raise _bad(f"{what} is not an object")
+    return value
+
+
+def arr(value: Any, what: str = "array") -> list[Any]:
+    """`value` as a JSON array."""
+    if not isinstance(value, list):
+        raise _bad(f"{what} is not an array")
+    return value
+
+
+def req_str(data: Mapping[str, Any], key: str) -> str:
+    """A required string field."""
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise _bad(f"field {key!r} missing or not a string")
+    return value
+
+
+def opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    """An optional (or nullable) string field."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"field {key!r} is not a string")
+    return value
+
+
+def req_int(data: Mapping[str, Any], key: str) -> int:
+    """A required integer field (booleans rejected)."""
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _bad(f"field {key!r} missing or not an integer")
+    return value
+
+
+def opt_bool(data: Mapping[str, Any], key: str, default: bool) -> bool:  # noqa: FBT001
+    """An optional boolean field."""
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise _bad(f"field {key!r} is not a boolean")
+    return value
+
+
+def to_datetime(value: str, key: str) -> datetime:
+    """ISO-8601 -> datetime (as given; `Z` accepted)."""
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as err:
+        raise _bad(f"field {key!r} is not an ISO date: {value[:40]!r}") from err
+
+
+def aware(value: datetime) -> datetime:
+    """An aware UTC datetime (naive values are taken as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _opt_date(data: Mapping[str, Any], key: str) -> datetime | None:
+    text = opt_str(data, key)
+    return None if text is None else aware(to_datetime(text, key))
+
+
+# --- server / users ----------------------------------------------------------------------
+def parse_server_version(data: Any) -> ServerVersion:
+    """`ServerVersionResponseDto`."""
+    body = obj(data, "server version")
+    return ServerVersion(req_int(body, "major"), req_int(body, "minor"), req_int(body, "patch"))
+
+
+def parse_about_version(data: Any) -> str:
+    """`ServerAboutResponseDto.version`."""
+    return req_str(obj(data, "server about"), "version")
+
+
+def parse_user(data: Any) -> User:
+    """`UserResponseDto` / `UserAdminResponseDto`."""
+    body = obj(data, "user")
+    return User(id=req_str(body, "id"), email=req_str(body, "email"), name=req_str(body, "name"))
+
+
+def parse_users(data: Any) -> list[User]:
+    """`UserResponseDto[]`."""
+    return [parse_user(item) for item in arr(data, "users")]
+
+
+def parse_api_key(data: Any) -> ApiKeyInfo:
+    """`ApiKeyResponseDto`."""
+    body = obj(data, "api key")
+    perms = arr(body.get("permissions"), "permissions")
+    if not all(isinstance(p, str) for p in perms):
+        raise _bad("permissions are not strings")
+    return ApiKeyInfo(
+        id=req_str(body, "id"), name=req_str(body, "name"), permissions=frozenset(perms)
+    )
+
+
+# --- assets ------------------------------------------------------------------------------
+def _visibility(body: Mapping[str, Any]) -> str:
+    value = opt_str(body, "visibility")
+    if value is not None:
+        return value
+    return "archive" if opt_bool(body, "isArchived", default=False) else "timeline"
+
+
+def parse_asset(data: Any) -> Asset:
+    """`AssetResponseDto` (with or without `exifInfo`)."""
+    body = obj(data, "asset")
+    exif_raw = body.get("exifInfo")
+    exif = obj(exif_raw, "exifInfo") if exif_raw is not None else {}
+    local = to_datetime(req_str(body, "localDateTime"), "localDateTime").replace(tzinfo=None)
+    return Asset(
+        id=req_str(body, "id"),
+        owner_id=req_str(body, "ownerId"),
+        original_file_name=req_str(body, "originalFileName"),
+        original_path=req_str(body, "originalPath"),
+        file_created_at=aware(to_datetime(req_str(body, "fileCreatedAt"), "fileCreatedAt")),
+        local_date_time=local,
+        date_time_original=_opt_date(exif, "dateTimeOriginal"),
+        time_zone=opt_str(exif, "timeZone"),
+        duplicate_id=opt_str(body, "duplicateId"),
+        visibility=_visibility(body),
+        is_trashed=opt_bool(body, "isTrashed", default=False),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of `SearchResponseDto.assets`."""
+
+    items: list[Any]  # raw item objects
+    next_page: str | None
+    next_cursor: str | None
+
+
+def parse_search_page(data: Any) -> SearchPage:
+    """`SearchResponseDto` -> the asset items and the paging tokens."""
+    assets = obj(obj(data, "search response").get("assets"), "search assets")
+    items = arr(assets.get("items"), "search items")
+    next_page = assets.get("nextPage")
+    next_cursor = assets.get("nextCursor")
+    if next_page is not None and not isinstance(next_page, (str, int)):
+        raise _bad("nextPage is not a string")
+    if next_cursor is not None and not isinstance(next_cursor, str):
+        raise _bad("nextCursor is not a string")
+    return SearchPage(
+        items=items,
+        next_page=None if next_page is None else str(next_page),
+        next_cursor=next_cursor or None,
+    )
+
+
+def item_id(item: Any) -> str:
+    """The id of one raw search item (fast path)."""
+    if isinstance(item, Mapping):
+        value = item.get("id")
+        if isinstance(value, str):
+            return value
+    raise _bad("search item without a string id")
+
+
+def item_visible(item: Any) -> bool:
+    """False for hidden/locked (live-photo halves) or trashed raw items."""
+    if not isinstance(item, Mapping):
+        raise _bad("search item is not an object")
+    if item.get("isTrashed") is True:
+        return False
+    visibility = item.get("visibility")
+    return visibility is None or visibility in VISIBLE
+
+
+# --- tags / albums / bulk ----------------------------------------------------------------
+def parse_tag(data: Any) -> Tag:
+    """`TagResponseDto`."""
+    body = obj(data, "tag")
+    return Tag(
+        id=req_str(body, "id"),
+        name=req_str(body, "name"),
+        value=req_str(body, "value"),
+        parent_id=opt_str(body, "parentId"),
+    )
+
+
+def parse_tags(data: Any) -> list[Tag]:
+    """`TagResponseDto[]`."""
+    return [parse_tag(item) for item in arr(data, "tags")]
+
+
+def _album_users(body: Mapping[str, Any]) -> tuple[str | None, tuple[AlbumUser, ...]]:
+    owner: str | None = None
+    members: list[AlbumUser] = []
+    for raw in arr(body.get("albumUsers", []), "albumUsers"):
+        entry = obj(raw, "album user")
+        user = obj(entry.get("user"), "album user.user")
+        role = req_str(entry, "role")
+        if role == "owner":
+            owner = req_str(user, "id")
+        else:
+            members.append(AlbumUser(req_str(user, "id"), req_str(user, "email"), role))
+    return owner, tuple(members)
+
+
+def parse_album(data: Any) -> Album:
+    """`AlbumResponseDto`, v2 (`owner`/`ownerId`, `assets[]`) or v3 (owner in albumUsers)."""
+    body = obj(data, "album")
+    owner_id, users = _album_users(body)
+    if owner_id is None:
+        owner_id = opt_str(body, "ownerId")
+    if owner_id is None and body.get("owner") is not None:
+        owner_id = req_str(obj(body.get("owner"), "album owner"), "id")
+    if owner_id is None:
+        raise _bad("album without an owner")
+    users = tuple(u for u in users if u.user_id != owner_id)
+    raw_assets = body.get("assets")
+    asset_ids: tuple[str, ...] | None = None
+    if raw_assets is not None:
+        asset_ids = tuple(
+            item_id(item) for item in arr(raw_assets, "album assets") if item_visible(item)
+        )
+    return Album(
+        id=req_str(body, "id"),
+        name=req_str(body, "albumName"),
+        owner_id=owner_id,
+        asset_count=req_int(body, "assetCount"),
+        updated_at=req_str(body, "updatedAt"),
+        created_at=req_str(body, "createdAt"),
+        users=users,
+        start_date=_opt_date(body, "startDate"),
+        end_date=_opt_date(body, "endDate"),
+        asset_ids=asset_ids,
+    )
+
+
+def parse_albums(data: Any) -> list[Album]:
+    """`AlbumResponseDto[]`."""
+    return [parse_album(item) for item in arr(data, "albums")]
+
+
+def parse_bulk_ids(data: Any) -> list[BulkIdResult]:
+    """`BulkIdResponseDto[]`."""
+    out: list[BulkIdResult] = []
+    for raw in arr(data, "bulk id results"):
+        body = obj(raw, "bulk id result")
+        success = body.get("success")
+        if not isinstance(success, bool):
+            raise _bad("bulk id result without a boolean success")
+        out.append(BulkIdResult(req_str(body, "id"), success, opt_str(body, "error")))
+    return out
+
+
+def parse_count(data: Any) -> int:
+    """`{count}` of `PUT /tags/assets`."""
+    return req_int(obj(data, "count response"), "count")
+
+
+def parse_albums_add(data: Any) -> bool:
+    """`AlbumsAddAssetsResponseDto`: True on success or when nothing was new (duplicate)."""
+    body = obj(data, "albums add response")
+    success = body.get("success")
+    if not isinstance(success, bool):
+        raise _bad("albums add response without a boolean success")
+    return success or opt_str(body, "error") == "duplicate"
+
+
+def parse_duplicates(data: Any) -> list[DuplicateGroup]:
+    """`DuplicateResponseDto[]` -> group id and member ids."""
+    out: list[DuplicateGroup] = []
+    for raw in arr(data, "duplicates"):
+        body = obj(raw, "duplicate group")
+        ids = tuple(item_id(item) for item in arr(body.get("assets"), "duplicate assets"))
+        out.append(DuplicateGroup(req_str(body, "duplicateId"), ids))
+    return out

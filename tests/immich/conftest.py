@@ -1,0 +1,79 @@
+"""Fixtures for the Immich client tests: mocked HTTP, a fake clock and fake sleep."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from custom_components.immich_autotag.immich.client import ImmichClient
+from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.models import ServerVersion
+
+BASE = "http://immich.local:2283/api"
+KEY = "secret-key-123"
+
+
+class FakeTime:
+    """A monotonic and a wall clock that only move when `sleep` is awaited."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.wall = 1_700_000_000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall_clock(self) -> float:
+        return self.wall
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.wall += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def limiter(fake_time: FakeTime) -> Limiter:
+    return Limiter(
+        4,
+        clock=fake_time.clock,
+        wall_clock=fake_time.wall_clock,
+        sleep=fake_time.sleep,
+        rng=random.Random(7),
+    )
+
+
+@pytest.fixture
+def mock() -> Iterator[aioresponses]:
+    with aioresponses() as m:
+        yield m
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def make_client(
+    session: aiohttp.ClientSession, limiter: Limiter, version: tuple[int, int, int] | None
+) -> ImmichClient:
+    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    if version is not None:
+        client.set_version(ServerVersion(*version))
+    return client
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, limiter: Limiter) -> ImmichClient:
+    return make_client(session, limiter, (3, 0, 3))

@@ -1,0 +1,177 @@
+"""URL normalisation, connect(), version modes, server/user calls."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from custom_components.immich_autotag.immich.client import ImmichClient
+from custom_components.immich_autotag.immich.errors import (
+    ImmichInvalidResponseError,
+    ImmichUnsupportedVersionError,
+)
+from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.models import ApiMode, ServerVersion
+
+from . import payloads as p
+from .conftest import BASE, KEY
+
+
+@pytest.mark.parametrize(
+    ("raw", "web", "api"),
+    [
+        ("http://immich.local:2283", "http://immich.local:2283", "http://immich.local:2283/api"),
+        ("http://immich.local:2283/", "http://immich.local:2283", "http://immich.local:2283/api"),
+        (
+            "http://immich.local:2283/api",
+            "http://immich.local:2283",
+            "http://immich.local:2283/api",
+        ),
+        (
+            "http://immich.local:2283/api//",
+            "http://immich.local:2283",
+            "http://immich.local:2283/api",
+        ),
+        (
+            "https://photos.example.com",
+            "https://photos.example.com",
+            "https://photos.example.com/api",
+        ),
+        (
+            " https://photos.example.com/API/ ",
+            "https://photos.example.com",
+            "https://photos.example.com/api",
+        ),
+        (
+            "https://example.com/immich/",
+            "https://example.com/immich",
+            "https://example.com/immich/api",
+        ),
+        (
+            "https://example.com/immich/api",
+            "https://example.com/immich",
+            "https://example.com/immich/api",
+        ),
+        ("http://192.168.1.5:2283/api/", "http://192.168.1.5:2283", "http://192.168.1.5:2283/api"),
+    ],
+)
+async def test_url_normalisation(
+    session: aiohttp.ClientSession, raw: str, web: str, api: str
+) -> None:
+    client = ImmichClient(session, raw, KEY)
+    assert client.web_url == web
+    assert client.api_url == api
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "immich.local:2283", "ftp://host", "http://", "not a url", "http://host:99999"]
+)
+async def test_invalid_url(session: aiohttp.ClientSession, raw: str) -> None:
+    with pytest.raises(ValueError):
+        ImmichClient(session, raw, KEY)
+
+
+async def test_key_not_in_repr(session: aiohttp.ClientSession) -> None:
+    client = ImmichClient(session, BASE, KEY)
+    assert KEY not in repr(client)
+    assert KEY not in repr(client._http)
+
+
+async def test_connect(
+    client: ImmichClient, mock: aioresponses, session: aiohttp.ClientSession, limiter: Limiter
+) -> None:
+    fresh = ImmichClient(session, BASE, KEY, limiter=limiter)
+    with pytest.raises(RuntimeError):
+        _ = fresh.mode
+    mock.get(f"{BASE}/server/version", payload=p.version(3, 2, 2))
+    mock.get(f"{BASE}/users/me", payload=p.admin_user())
+    mock.get(f"{BASE}/api-keys/me", payload=p.api_key(["user.read", "asset.read"]))
+    info = await fresh.connect()
+    assert info.version == ServerVersion(3, 2, 2)
+    assert fresh.mode is ApiMode.V3_2
+    assert info.user.id == p.OWNER
+    assert info.user.email == "me@example.com"
+    assert info.api_key.permissions == frozenset({"user.read", "asset.read"})
+    assert "tag.read" in info.api_key.missing(frozenset({"tag.read", "user.read"}))
+    # sent with the api key header
+    call = mock.requests[("GET", __import__("yarl").URL(f"{BASE}/users/me"))][0]
+    assert call.kwargs["headers"]["x-api-key"] == KEY
+    # version is asked once
+    mock.get(f"{BASE}/users/me", payload=p.admin_user())
+    mock.get(f"{BASE}/api-keys/me", payload=p.api_key())
+    await fresh.connect()
+    assert fresh.stats.by_endpoint["GET /server/version"] == 1
+    assert fresh.stats.by_endpoint["GET /users/me"] == 2
+    assert fresh.stats.writes == 0
+
+
+@pytest.mark.parametrize(
+    ("ver", "mode"),
+    [
+        ((2, 0, 0), ApiMode.V2),
+        ((2, 7, 5), ApiMode.V2),
+        ((3, 0, 3), ApiMode.V3_0),
+        ((3, 1, 0), ApiMode.V3_0),
+        ((3, 2, 2), ApiMode.V3_2),
+    ],
+)
+async def test_version_modes(
+    session: aiohttp.ClientSession, mock: aioresponses, ver: tuple[int, int, int], mode: ApiMode
+) -> None:
+    client = ImmichClient(session, BASE, KEY)
+    mock.get(f"{BASE}/server/version", payload=p.version(*ver))
+    mock.get(f"{BASE}/users/me", payload=p.admin_user())
+    mock.get(f"{BASE}/api-keys/me", payload=p.api_key())
+    await client.connect()
+    assert client.mode is mode
+
+
+@pytest.mark.parametrize("ver", [(1, 132, 0), (1, 999, 0), (3, 3, 0), (4, 0, 0)])
+async def test_unsupported_version(
+    session: aiohttp.ClientSession, mock: aioresponses, ver: tuple[int, int, int]
+) -> None:
+    client = ImmichClient(session, BASE, KEY)
+    mock.get(f"{BASE}/server/version", payload=p.version(*ver))
+    with pytest.raises(ImmichUnsupportedVersionError) as info:
+        await client.connect()
+    assert info.value.version == f"v{ver[0]}.{ver[1]}.{ver[2]}"
+    with pytest.raises(ImmichUnsupportedVersionError):
+        client.set_version(ServerVersion(*ver))
+
+
+async def test_about_and_users(client: ImmichClient, mock: aioresponses) -> None:
+    mock.get(
+        f"{BASE}/server/about",
+        payload={"version": "v3.0.3", "versionUrl": "https://x", "licensed": False},
+    )
+    mock.get(f"{BASE}/users", payload=[p.user(), p.user(p.FRIEND, "friend@example.com", "Friend")])
+    assert await client.get_about_version() == "v3.0.3"
+    users = await client.list_users()
+    assert [u.email for u in users] == ["me@example.com", "friend@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/server/version", b'{"major": 3, "minor": '),
+        ("/server/version", b'{"major": "3", "minor": 0, "patch": 1}'),
+        ("/server/version", b'{"major": 3, "minor": 0}'),
+        ("/server/version", b"[]"),
+        ("/users/me", b'{"id": 5, "email": "a", "name": "b"}'),
+        ("/users/me", b"<html>proxy error</html>"),
+        ("/api-keys/me", b'{"id": "k", "name": "n", "permissions": "all"}'),
+        ("/api-keys/me", b'{"id": "k", "name": "n", "permissions": [1]}'),
+    ],
+)
+async def test_malformed_identity(
+    client: ImmichClient, mock: aioresponses, path: str, body: bytes
+) -> None:
+    mock.get(f"{BASE}{path}", body=body, content_type="application/json")
+    call = {
+        "/server/version": client.get_server_version,
+        "/users/me": client.get_my_user,
+        "/api-keys/me": client.get_my_api_key,
+    }[path]
+    with pytest.raises(ImmichInvalidResponseError):
+        await call()
