@@ -1,0 +1,451 @@
+"""In-memory Immich state for the simulator: users, keys, assets, tags, albums.
+
+Compact for large libraries: one `__slots__` record per asset, dates as integer epoch
+milliseconds, no per-asset JSON. A fluent builder API makes hand-built scenarios short, and the
+read-back helpers (`asset_tags`, `album_by_name`, `album_assets`, ...) serve assertions.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z, the simulator's fixed "upload" clock
+
+
+def to_ms(moment: datetime) -> int:
+    """Aware datetime -> epoch ms (naive = UTC wall clock)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
+def iso(ms: int) -> str:
+    """Epoch ms -> `2024-07-15T10:10:10.000Z` (Immich's format)."""
+    moment = EPOCH + timedelta(milliseconds=ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def zone_label(offset_minutes: int) -> str:
+    """Fixed offset -> Immich's `UTC+2` / `UTC-3:30` / `UTC` label."""
+    if offset_minutes == 0:
+        return "UTC"
+    sign = "+" if offset_minutes > 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+def zone_offset_ms(zone: str | None, instant_ms: int) -> int:
+    """UTC offset (ms) of `zone` (IANA or `UTC+2`) at an instant; 0 when unknown/None."""
+    if not zone or zone == "UTC":
+        return 0
+    if zone.startswith("UTC") and zone[3:4] in "+-":
+        sign = 1 if zone[3] == "+" else -1
+        hours, _, minutes = zone[4:].partition(":")
+        return sign * (int(hours) * 60 + int(minutes or 0)) * 60_000
+    try:
+        info = ZoneInfo(zone)
+    except (KeyError, ValueError):
+        return 0
+    offset = (EPOCH + timedelta(milliseconds=instant_ms)).astimezone(info).utcoffset()
+    return int(offset.total_seconds() * 1000) if offset else 0
+
+
+class SimUser:
+    """A user."""
+
+    __slots__ = ("email", "id", "name")
+
+    def __init__(self, user_id: str, email: str, name: str) -> None:
+        self.id, self.email, self.name = user_id, email, name
+
+    def __repr__(self) -> str:
+        return f"SimUser({self.email!r})"
+
+
+@dataclass(slots=True)
+class SimApiKey:
+    """An API key: secret -> user + permissions."""
+
+    id: str
+    secret: str
+    user_id: str
+    name: str
+    permissions: frozenset[str]
+    revoked: bool = False
+
+
+class SimAsset:
+    """One asset; dates are epoch ms (`local_ms` is the wall clock encoded as if UTC)."""
+
+    __slots__ = (
+        "created_ms",
+        "duplicate_id",
+        "exif_ms",
+        "file_created_ms",
+        "file_name",
+        "id",
+        "local_ms",
+        "owner_id",
+        "path",
+        "pending",
+        "time_zone",
+        "trashed",
+        "updated_ms",
+        "visibility",
+    )
+
+    def __init__(
+        self,
+        asset_id: str,
+        owner_id: str,
+        file_name: str,
+        path: str,
+        file_created_ms: int,
+        local_ms: int,
+        exif_ms: int | None,
+        time_zone: str | None,
+        duplicate_id: str | None,
+        visibility: str,
+        trashed: bool,
+        created_ms: int,
+    ) -> None:
+        self.id = asset_id
+        self.owner_id = owner_id
+        self.file_name = file_name
+        self.path = path
+        self.file_created_ms = file_created_ms
+        self.local_ms = local_ms
+        self.exif_ms = exif_ms
+        self.time_zone = time_zone
+        self.duplicate_id = duplicate_id
+        self.visibility = visibility
+        self.trashed = trashed
+        self.created_ms = created_ms
+        self.updated_ms = created_ms
+        self.pending: tuple[int, int] | None = None  # (fileCreated, local) awaiting a metadata job
+
+    @property
+    def file_created_at(self) -> datetime:
+        """`fileCreatedAt` (aware UTC)."""
+        return EPOCH + timedelta(milliseconds=self.file_created_ms)
+
+    @property
+    def local_date_time(self) -> datetime:
+        """`localDateTime` as a naive wall-clock time."""
+        return (EPOCH + timedelta(milliseconds=self.local_ms)).replace(tzinfo=None)
+
+    @property
+    def date_time_original(self) -> datetime | None:
+        """`exifInfo.dateTimeOriginal` (aware UTC) or None without exif."""
+        return None if self.exif_ms is None else EPOCH + timedelta(milliseconds=self.exif_ms)
+
+    def __repr__(self) -> str:
+        return f"SimAsset({self.file_name!r}, {iso(self.file_created_ms)})"
+
+
+@dataclass(slots=True)
+class SimTag:
+    """A tag of one user; `value` is the full path."""
+
+    id: str
+    owner_id: str
+    value: str
+    parent_id: str | None
+    created_ms: int
+    updated_ms: int
+    color: str | None = None
+    assets: set[str] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        """The leaf name."""
+        return self.value.rsplit("/", 1)[-1]
+
+
+@dataclass(slots=True)
+class SimAlbum:
+    """An album; `users` maps user id -> role (editor|viewer), the owner is separate."""
+
+    id: str
+    owner_id: str
+    name: str
+    created_ms: int
+    updated_ms: int
+    description: str = ""
+    users: dict[str, str] = field(default_factory=dict)
+    assets: dict[str, None] = field(default_factory=dict)  # ordered set
+    thumbnail_id: str | None = None
+
+
+class SimLibrary:
+    """The simulator's whole state, with a builder API for tests."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = random.Random(seed)
+        self.users: dict[str, SimUser] = {}
+        self.keys: dict[str, SimApiKey] = {}
+        self.assets: dict[str, SimAsset] = {}
+        self.tags: dict[str, SimTag] = {}
+        self.albums: dict[str, SimAlbum] = {}
+        self.clock_ms = _NOW_MS
+        self.revision = 0  # bumped by every mutation (search caches key on it)
+
+    # -- ids and clock ---------------------------------------------------------------------
+    def new_id(self) -> str:
+        """A deterministic UUID v4 string."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def tick(self) -> int:
+        """Advance the library clock by one second and return it (ms)."""
+        self.clock_ms += 1000
+        self.revision += 1
+        return self.clock_ms
+
+    # -- builders --------------------------------------------------------------------------
+    def add_user(self, email: str, name: str | None = None) -> SimUser:
+        """Add a user."""
+        user = SimUser(self.new_id(), email, name or email.split("@", 1)[0])
+        self.users[user.id] = user
+        self.revision += 1
+        return user
+
+    def add_api_key(
+        self,
+        user: SimUser,
+        permissions: set[str] | frozenset[str] = frozenset({"all"}),
+        name: str = "autotag",
+    ) -> str:
+        """Create an API key for `user`; returns the secret to send as `x-api-key`."""
+        secret = f"sim-{self._rng.getrandbits(64):016x}"
+        self.keys[secret] = SimApiKey(self.new_id(), secret, user.id, name, frozenset(permissions))
+        return secret
+
+    def add_asset(
+        self,
+        owner: SimUser,
+        file_name: str,
+        path: str | None = None,
+        taken: datetime | None = None,
+        time_zone: str | None = "UTC",
+        duplicate_id: str | None = None,
+        visibility: str = "timeline",
+        *,
+        exif: bool = True,
+        trashed: bool = False,
+        asset_id: str | None = None,
+    ) -> SimAsset:
+        """Add an asset. `taken` naive = wall clock in `time_zone`; aware = the instant.
+
+        With `exif=False` (or `time_zone=None` and no `taken`), the asset has no exif date.
+        """
+        taken = taken or datetime(2020, 1, 1, 12, 0, 0)  # noqa: DTZ001
+        if taken.tzinfo is None:
+            wall_ms = to_ms(taken)
+            offset = zone_offset_ms(time_zone, wall_ms)
+            instant = wall_ms - zone_offset_ms(time_zone, wall_ms - offset)
+        else:
+            instant = to_ms(taken)
+        local = instant + zone_offset_ms(time_zone, instant)
+        asset = SimAsset(
+            asset_id or self.new_id(),
+            owner.id,
+            file_name,
+            path or f"/photos/{file_name}",
+            instant,
+            local,
+            instant if exif else None,
+            time_zone if exif else None,
+            duplicate_id,
+            visibility,
+            trashed,
+            self.clock_ms,
+        )
+        self.assets[asset.id] = asset
+        self.revision += 1
+        return asset
+
+    def add_tag(self, owner: SimUser | str, path: str) -> SimTag:
+        """Upsert a tag path (creating parents) for a user; returns the leaf."""
+        owner_id = owner if isinstance(owner, str) else owner.id
+        parent: SimTag | None = None
+        value = ""
+        for part in path.strip("/").split("/"):
+            value = f"{value}/{part}" if value else part
+            found = self.tag_by_value(owner_id, value)
+            if found is None:
+                found = SimTag(
+                    self.new_id(),
+                    owner_id,
+                    value,
+                    parent.id if parent else None,
+                    self.clock_ms,
+                    self.clock_ms,
+                )
+                self.tags[found.id] = found
+                self.revision += 1
+            parent = found
+        assert parent is not None
+        return parent
+
+    def tag_asset(self, tag: SimTag, *assets: SimAsset | str) -> int:
+        """Link assets to a tag; returns the number of new links."""
+        before = len(tag.assets)
+        tag.assets.update(a if isinstance(a, str) else a.id for a in assets)
+        self.revision += 1
+        return len(tag.assets) - before
+
+    def add_album(
+        self,
+        owner: SimUser,
+        name: str,
+        assets: list[SimAsset] | list[str] | tuple[SimAsset | str, ...] = (),
+        users: list[tuple[SimUser, str]] | None = None,
+        description: str = "",
+    ) -> SimAlbum:
+        """Add an album with members and shares (`users=[(user, "editor"|"viewer")]`)."""
+        now = self.tick()
+        album = SimAlbum(self.new_id(), owner.id, name, now, now, description)
+        for item in assets:
+            album.assets[item if isinstance(item, str) else item.id] = None
+        for user, role in users or []:
+            album.users[user.id] = role
+        album.thumbnail_id = next(iter(album.assets), None)
+        self.albums[album.id] = album
+        return album
+
+    # -- read-back helpers -----------------------------------------------------------------
+    def user_by_email(self, email: str) -> SimUser:
+        """The user with that email."""
+        return next(u for u in self.users.values() if u.email == email)
+
+    def asset(self, asset_id: str) -> SimAsset:
+        """One asset (current dates)."""
+        return self.assets[asset_id]
+
+    def tag_by_value(self, owner: SimUser | str, value: str) -> SimTag | None:
+        """A user's tag by full path."""
+        owner_id = owner if isinstance(owner, str) else owner.id
+        for tag in self.tags.values():
+            if tag.owner_id == owner_id and tag.value == value:
+                return tag
+        return None
+
+    def tags_of_user(self, owner: SimUser | str) -> dict[str, SimTag]:
+        """A user's tags by path."""
+        owner_id = owner if isinstance(owner, str) else owner.id
+        return {t.value: t for t in self.tags.values() if t.owner_id == owner_id}
+
+    def asset_tags(self, asset_id: str) -> set[str]:
+        """Paths of the tags directly linked to an asset."""
+        return {t.value for t in self.tags.values() if asset_id in t.assets}
+
+    def tag_closure(self, tag_id: str) -> set[str]:
+        """A tag and all its descendants (ids)."""
+        root = self.tags[tag_id]
+        prefix = root.value + "/"
+        return {
+            t.id
+            for t in self.tags.values()
+            if t.owner_id == root.owner_id and (t.id == tag_id or t.value.startswith(prefix))
+        }
+
+    def album_by_name(self, name: str) -> list[SimAlbum]:
+        """All albums with that name."""
+        return [a for a in self.albums.values() if a.name == name]
+
+    def album_assets(self, album_id: str) -> set[str]:
+        """Asset ids of an album."""
+        return set(self.albums[album_id].assets)
+
+    def asset_albums(self, asset_id: str) -> set[str]:
+        """Names of the albums holding an asset."""
+        return {a.name for a in self.albums.values() if asset_id in a.assets}
+
+    def run_metadata_jobs(self) -> int:
+        """Apply pending date re-extraction (fileCreatedAt/localDateTime); returns how many."""
+        done = 0
+        for asset in self.assets.values():
+            if asset.pending is not None:
+                asset.file_created_ms, asset.local_ms = asset.pending
+                asset.pending = None
+                done += 1
+        if done:
+            self.revision += 1
+        return done
+
+    def summary(self) -> dict[str, int]:
+        """Counts for `/__sim/state`."""
+        return {
+            "users": len(self.users),
+            "assets": len(self.assets),
+            "tags": len(self.tags),
+            "tagLinks": sum(len(t.assets) for t in self.tags.values()),
+            "albums": len(self.albums),
+            "albumLinks": sum(len(a.assets) for a in self.albums.values()),
+            "pendingDates": sum(1 for a in self.assets.values() if a.pending is not None),
+        }
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the library as JSON."""
+        data = {
+            "clock": self.clock_ms,
+            "users": [[u.id, u.email, u.name] for u in self.users.values()],
+            "keys": [
+                [k.id, k.secret, k.user_id, k.name, sorted(k.permissions)]
+                for k in self.keys.values()
+            ],
+            "assets": [
+                [a.id, a.owner_id, a.file_name, a.path, a.file_created_ms, a.local_ms, a.exif_ms]
+                + [a.time_zone, a.duplicate_id, a.visibility, a.trashed, a.created_ms]
+                for a in self.assets.values()
+            ],
+            "tags": [
+                [t.id, t.owner_id, t.value, t.parent_id, t.created_ms, sorted(t.assets)]
+                for t in self.tags.values()
+            ],
+            "albums": [
+                [
+                    a.id,
+                    a.owner_id,
+                    a.name,
+                    a.created_ms,
+                    a.updated_ms,
+                    a.description,
+                    a.users,
+                    list(a.assets),
+                ]
+                for a in self.albums.values()
+            ],
+        }
+        path.write_bytes(orjson.dumps(data))
+
+    @classmethod
+    def load(cls, path: Path) -> SimLibrary:
+        """Read a library written by `save`."""
+        data = orjson.loads(path.read_bytes())
+        lib = cls()
+        lib.clock_ms = data["clock"]
+        for uid, email, name in data["users"]:
+            lib.users[uid] = SimUser(uid, email, name)
+        for kid, secret, user_id, name, perms in data["keys"]:
+            lib.keys[secret] = SimApiKey(kid, secret, user_id, name, frozenset(perms))
+        for row in data["assets"]:
+            lib.assets[row[0]] = SimAsset(*row)
+        for tid, owner, value, parent, created, assets in data["tags"]:
+            lib.tags[tid] = SimTag(tid, owner, value, parent, created, created, assets=set(assets))
+        for aid, owner, name, created, updated, desc, users, assets in data["albums"]:
+            album = SimAlbum(
+                aid, owner, name, created, updated, desc, dict(users), dict.fromkeys(assets)
+            )
+            album.thumbnail_id = next(iter(album.assets), None)
+            lib.albums[aid] = album
+        return lib

@@ -1,0 +1,244 @@
+"""The simulator: an aiohttp.web app over a `SimLibrary`, with validation, auth and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from .faults import Faults, SimStats, TokenBucket, seeded_rng
+from .library import SimLibrary
+from .openapi import validator_for
+from .search import SearchEngine
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
+READ_POSTS = frozenset({"POST /search/metadata", "POST /search/statistics"})
+
+
+class ApiError(Exception):
+    """An Immich error answer."""
+
+    def __init__(
+        self, status: int, message: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """ "3.0.3" / "v2.7.3" -> (3, 0, 3)."""
+    parts = [int(p) for p in version.lstrip("v").split(".")[:3]]
+    return (parts + [0, 0, 0])[0], (parts + [0, 0, 0])[1], (parts + [0, 0, 0])[2]
+
+
+def json_response(data: object, status: int = 200) -> web.Response:
+    """orjson-encoded JSON response."""
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+class Simulator:
+    """A stateful Immich stand-in. `async with sim.serve() as url:` (url without `/api`)."""
+
+    def __init__(
+        self,
+        lib: SimLibrary,
+        version: str = "3.0.3",
+        faults: Faults | None = None,
+        *,
+        metadata_lag_requests: int | None = 10,
+    ) -> None:
+        self.lib = lib
+        self.version = parse_version(version)
+        self.version_str = version.lstrip("v")
+        self.faults = faults or Faults()
+        self.stats = SimStats()
+        self.validator = validator_for(self.version_str)
+        self.search = SearchEngine(lib, self.version)
+        self.metadata_lag_requests = metadata_lag_requests  # None = only run_metadata_jobs()
+        self._dates_due: int | None = None
+        self._rng: random.Random = seeded_rng(self.faults.seed)
+        self._rng_seed = self.faults.seed
+        self._bucket = TokenBucket()
+        self._gate: asyncio.Semaphore | None = None
+        self._gate_size: int | None = None
+        self.app = self._build_app()
+
+    # -- public helpers --------------------------------------------------------------------
+    def run_metadata_jobs(self) -> int:
+        """Apply pending date re-extractions now."""
+        self._dates_due = None
+        return self.lib.run_metadata_jobs()
+
+    def schedule_metadata_jobs(self) -> None:
+        """Called after a date write: pending dates land after the configured lag."""
+        if self.metadata_lag_requests is not None and self._dates_due is None:
+            self._dates_due = self.stats.total + self.metadata_lag_requests
+
+    @asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Serve on a random port; yields the base URL (no `/api`)."""
+        runner = web.AppRunner(self.app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        bound = server.sockets[0].getsockname()[1]
+        try:
+            yield f"http://{host}:{bound}"
+        finally:
+            await runner.cleanup()
+
+    def run_forever(self, host: str = "127.0.0.1", port: int = 2283) -> None:
+        """Blocking standalone mode."""
+        web.run_app(self.app, host=host, port=port, access_log=None, print=None)
+
+    # -- app -------------------------------------------------------------------------------
+    def _build_app(self) -> web.Application:
+        from .handlers import Handlers  # noqa: PLC0415
+
+        app = web.Application(middlewares=[self._middleware], client_max_size=20 * 1024 * 1024)
+        handlers = Handlers(self)
+        app.router.add_get("/__sim/stats", self._sim_stats)
+        app.router.add_get("/__sim/state", self._sim_state)
+        app.router.add_post("/__sim/reset-stats", self._sim_reset)
+        app.router.add_post("/__sim/faults", self._sim_faults)
+        app.router.add_post("/__sim/run-metadata-jobs", self._sim_jobs)
+        app.router.add_route("*", "/api/{tail:.*}", handlers.dispatch)
+        return app
+
+    def error(
+        self, status: int, message: str, errors: list[dict[str, Any]] | None = None
+    ) -> web.Response:
+        """Immich error body: v3 Zod shape, v2 class-validator shape."""
+        correlation = str(uuid.uuid4())
+        if self.version >= (3, 0, 0):
+            body: dict[str, Any] = {"message": message}
+            if errors is not None:
+                body["errors"] = errors
+        else:
+            names = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+            msg: str | list[str] = [e["message"] for e in errors] if errors else message
+            body = {"message": msg, "error": names.get(status, "Error"), "statusCode": status}
+            body["correlationId"] = correlation
+        response = json_response(body, status)
+        response.headers["X-Correlation-ID"] = correlation
+        return response
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/api/"):
+            return await handler(request)
+        faults = self.faults
+        if faults.max_concurrency != self._gate_size:
+            self._gate_size = faults.max_concurrency
+            self._gate = (
+                asyncio.Semaphore(faults.max_concurrency) if faults.max_concurrency else None
+            )
+        gate = self._gate
+        if gate is not None:
+            await gate.acquire()
+        self.stats.in_flight += 1
+        self.stats.max_concurrency = max(self.stats.max_concurrency, self.stats.in_flight)
+        try:
+            response = await self._handle(request, handler)
+        finally:
+            self.stats.in_flight -= 1
+            if gate is not None:
+                gate.release()
+        self.stats.statuses[response.status] += 1
+        return response
+
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        faults = self.faults
+        if faults.seed != self._rng_seed:
+            self._rng, self._rng_seed = seeded_rng(faults.seed), faults.seed
+        api_path = request.path[4:]
+        match = self.validator.match(request.method, api_path)
+        route = f"{request.method} {match.template if match else api_path}"
+        request["route"] = route
+        request["match"] = match
+        self.stats.requests[route] += 1
+        if request.method in WRITE_METHODS and route not in READ_POSTS:
+            self.stats.writes += 1
+        if self._dates_due is not None and self.stats.total >= self._dates_due:
+            self.run_metadata_jobs()
+        delay = faults.latency_ms + (
+            self._rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0.0
+        )
+        if delay > 0:
+            await asyncio.sleep(delay / 1000)
+        if faults.stall_route == route:
+            self.stats.faults_injected["stall"] += 1
+            await asyncio.sleep(faults.stall_s)
+        if faults.rate_limit_per_s is not None and not self._bucket.take(
+            faults.rate_limit_per_s, faults.rate_burst
+        ):
+            self.stats.faults_injected["429"] += 1
+            response = json_response({"message": "Too Many Requests"}, 429)
+            response.headers["Retry-After"] = f"{faults.retry_after_s:g}"
+            return response
+        if faults.reset_rate and self._rng.random() < faults.reset_rate:
+            self.stats.faults_injected["reset"] += 1
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError
+        if faults.fail_route == route or (
+            faults.error_rate and self._rng.random() < faults.error_rate
+        ):
+            self.stats.faults_injected["500"] += 1
+            return json_response({"message": "Internal server error"}, 500)
+        response = await handler(request)
+        if faults.malformed_route == route and response.status < 300:
+            self.stats.faults_injected["malformed"] += 1
+            if faults.malformed_mode == "shape":
+                return json_response({"unexpected": True, "items": "nope"}, response.status)
+            return web.Response(
+                body=b'{"truncated": [1, 2', status=response.status, content_type="application/json"
+            )
+        return response
+
+    # -- /__sim ----------------------------------------------------------------------------
+    async def _sim_stats(self, _request: web.Request) -> web.Response:
+        return json_response(self.stats.as_dict())
+
+    async def _sim_state(self, _request: web.Request) -> web.Response:
+        state: dict[str, Any] = dict(self.lib.summary())
+        state["version"] = self.version_str
+        state["faults"] = self.faults.as_dict()
+        state["users"] = [{"id": u.id, "email": u.email} for u in self.lib.users.values()]
+        state["albums"] = [
+            {"id": a.id, "name": a.name, "ownerId": a.owner_id, "assets": len(a.assets)}
+            for a in self.lib.albums.values()
+        ]
+        state["tags"] = [
+            {"id": t.id, "value": t.value, "ownerId": t.owner_id, "assets": len(t.assets)}
+            for t in self.lib.tags.values()
+        ]
+        return json_response(state)
+
+    async def _sim_reset(self, _request: web.Request) -> web.Response:
+        self.stats.reset()
+        return json_response({"ok": True})
+
+    async def _sim_faults(self, request: web.Request) -> web.Response:
+        try:
+            self.faults.update(await request.json(loads=orjson.loads))
+        except (KeyError, ValueError) as err:
+            return json_response({"message": f"bad fault knob: {err}"}, 400)
+        return json_response(self.faults.as_dict())
+
+    async def _sim_jobs(self, _request: web.Request) -> web.Response:
+        return json_response({"applied": self.run_metadata_jobs()})
+
+
+def assert_no_violations(sim: Simulator) -> None:
+    """Fail when any request violated the OpenAPI spec."""
+    assert not sim.stats.violations, "OpenAPI violations:\n" + "\n".join(sim.stats.violations)
