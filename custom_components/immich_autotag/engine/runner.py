@@ -8,13 +8,48 @@ is cancelled; a `CancelToken` gives a CANCELLED report instead.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter
 from collections.abc import Collection
+from datetime import UTC, datetime
+from itertools import islice
 
 from ..immich.client import ImmichClient
+from ..immich.errors import (
+    ImmichAuthError,
+    ImmichBadRequestError,
+    ImmichConnectionError,
+    ImmichError,
+    ImmichInvalidResponseError,
+    ImmichPermissionError,
+    ImmichUnsupportedVersionError,
+)
+from ..immich.models import ServerInfo
 from .album_cache import AlbumCache
-from .progress import CancelToken, ProgressCallback
-from .report import RunReport
+from .apply import Applier, Journal
+from .library import Library
+from .plan import make_plan
+from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
+from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus, quick_links
 from .rules import Rules
+from .scope import compute_scope, unknown_asset_ids
+from .snapshot import album_is_relevant, load_library
+from .state import State
+
+_LOGGER = logging.getLogger(__name__)
+
+_ERROR_KINDS: tuple[tuple[type[Exception], ErrorKind], ...] = (
+    (ImmichAuthError, ErrorKind.AUTH),
+    (ImmichPermissionError, ErrorKind.PERMISSION),
+    (ImmichConnectionError, ErrorKind.CONNECTION),
+    (ImmichUnsupportedVersionError, ErrorKind.UNSUPPORTED_VERSION),
+    (ImmichInvalidResponseError, ErrorKind.INVALID_RESPONSE),
+    (ImmichBadRequestError, ErrorKind.SERVER),
+    (ImmichError, ErrorKind.SERVER),
+)
 
 
 async def run(
@@ -26,6 +61,147 @@ async def run(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     album_cache: AlbumCache | None = None,
+    journal: Journal | None = None,
+    server: ServerInfo | None = None,
 ) -> RunReport:
     """Run the rules once against the server behind `client`."""
-    raise NotImplementedError
+    report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
+    stats = client.stats
+    before = (Counter(stats.by_endpoint), stats.retries, stats.throttled_seconds, stats.writes)
+    job = _Run(client, rules, report, progress, cancel or CancelToken())
+    try:
+        await job.execute(asset_ids, album_cache, journal, server)
+    except RunCancelledError:
+        report.status = RunStatus.CANCELLED
+    except Exception as err:
+        report.status = RunStatus.FAILED
+        report.error_kind = next(
+            (kind for cls, kind in _ERROR_KINDS if isinstance(err, cls)), ErrorKind.UNKNOWN
+        )
+        report.error_message = str(err) or type(err).__name__
+        if report.error_kind is ErrorKind.UNKNOWN:
+            _LOGGER.exception("Run failed unexpectedly")
+    finally:
+        report.finished_at = datetime.now(UTC)
+        by_endpoint = Counter(stats.by_endpoint)
+        by_endpoint.subtract(before[0])
+        report.api.by_endpoint = {k: v for k, v in sorted(by_endpoint.items()) if v > 0}
+        report.api.requests = sum(report.api.by_endpoint.values())
+        report.api.retries = stats.retries - before[1]
+        report.api.throttled_seconds = round(stats.throttled_seconds - before[2], 3)
+        report.api.writes = stats.writes - before[3]
+    return report
+
+
+class _Run:
+    """The steps of one run, filling one report."""
+
+    def __init__(
+        self,
+        client: ImmichClient,
+        rules: Rules,
+        report: RunReport,
+        progress: ProgressCallback | None,
+        cancel: CancelToken,
+    ) -> None:
+        self.client = client
+        self.rules = rules
+        self.report = report
+        self.progress = progress
+        self.cancel = cancel
+
+    def emit(self, tick: Progress) -> None:
+        if self.progress is not None:
+            self.progress(tick)
+
+    async def execute(
+        self,
+        asset_ids: Collection[str] | None,
+        album_cache: AlbumCache | None,
+        journal: Journal | None,
+        server: ServerInfo | None,
+    ) -> None:
+        report, rules, client = self.report, self.rules, self.client
+        started = time.perf_counter()
+        self.emit(Progress(RunPhase.LOADING))
+        info = server or await client.connect()
+        report.server_version = str(info.version)
+        lib = await load_library(
+            client, rules, info.user, cache=album_cache, progress=self.emit, cancel=self.cancel
+        )
+        report.phase_seconds["snapshot"] = round(time.perf_counter() - started, 3)
+        report.assets_total = len(lib.assets)
+        self.cancel.check()
+
+        self.emit(Progress(RunPhase.PLANNING))
+        started = time.perf_counter()
+        scope = compute_scope(lib, rules, asset_ids)
+        for unknown in unknown_asset_ids(lib, asset_ids or ()):
+            report.warnings.append(_note("unknown_asset_id", "not found or not yours", unknown))
+        state, plan = await asyncio.to_thread(make_plan, lib, rules, scope, report.phase_seconds)
+        report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
+        _fill_from_state(report, state, rules)
+        self.emit(Progress(RunPhase.PLANNING, 1, 1))
+        self.cancel.check()
+
+        if report.dry_run:
+            report.changes = plan.counts()
+            report.planned_changes = list(islice(plan.describe(lib), MAX_PLANNED_CHANGES))
+            report.planned_changes_total = report.changes_total
+        else:
+            started = time.perf_counter()
+            applier = Applier(
+                client, lib, plan, report, journal=journal, progress=self.emit, cancel=self.cancel
+            )
+            try:
+                await applier.apply()
+            finally:
+                if album_cache is not None:
+                    for album_id in applier.touched_albums:
+                        album_cache.invalidate(album_id)
+            report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
+            if report.failed_changes:
+                report.status = RunStatus.PARTIAL
+        report.links = quick_links(client.web_url, sorted(rules.output_tags()))
+
+
+def _note(kind: str, message: str, asset_id: str | None = None) -> dict[str, str | None]:
+    return {"kind": kind, "message": message, "asset_id": asset_id, "album_id": None}
+
+
+def _fill_from_state(report: RunReport, state: State, rules: Rules) -> None:
+    """Scope and status counts, counters and warnings from the planned State."""
+    report.assets_in_scope = len(state.scope)
+    counts = Counter(str(s) for s in state.status.values())
+    report.status_counts = {k: counts.get(k, 0) for k in ("classified", "unclassified", "conflict")}
+    report.ambiguous_dates = state.counters.get("ambiguous_dates", 0)
+    report.date_mismatches = state.counters.get("date_mismatches", 0)
+    report.duplicate_conflicts = state.counters.get("duplicate_conflicts", 0)
+    for note in _same_name_notes(state.lib, rules):
+        report.warnings.append(note)
+    for note in state.notes:
+        if len(report.warnings) >= MAX_ERRORS:
+            break
+        report.warnings.append(
+            {
+                "kind": note.kind,
+                "message": note.message,
+                "asset_id": note.asset_id,
+                "album_id": note.album_id,
+            }
+        )
+
+
+def _same_name_notes(lib: Library, rules: Rules) -> list[dict[str, str | None]]:
+    """One warning per album name the rules use that several albums share."""
+    names = Counter(a.name for a in lib.albums.values() if album_is_relevant(a, rules, lib.me.id))
+    return [
+        {
+            "kind": "same_name_albums",
+            "message": f"{n} albums are named {name!r}; using the oldest of your own",
+            "asset_id": None,
+            "album_id": lib.albums_named(name)[0].id,
+        }
+        for name, n in sorted(names.items())
+        if n > 1
+    ]

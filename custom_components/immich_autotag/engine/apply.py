@@ -1,0 +1,395 @@
+"""Apply a Plan with the client: ordered, chunked, concurrent within a stage, journaled.
+
+Order: create tags and albums -> adds (tags, albums, dates) -> removals -> deletions ->
+album members. A removal is skipped for an asset whose addition failed in this run, so a move
+never loses an asset's classification. Per-request failures are recorded and the run goes on;
+authentication and connection failures stop it (the caller reports them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..immich.client import CHUNK_SIZE, ImmichClient
+from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
+from ..immich.models import BulkIdResult
+from .library import Library
+from .plan import Plan
+from .progress import CancelToken, Progress, ProgressCallback, RunPhase
+from .report import RunReport
+
+FATAL_ERRORS = (ImmichAuthError, ImmichConnectionError)
+OK_BULK_ERRORS = frozenset({"duplicate"})  # already a member: the goal is reached
+
+
+@dataclass
+class Journal:
+    """Every applied change (kind, target, ids, old and new value), for audit and revert."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, kind: str, target: str | None, ids: Iterable[str], **extra: Any) -> None:
+        """Append one applied change."""
+        self.entries.append({"kind": kind, "target": target, "ids": list(ids), **extra})
+
+    def write_jsonl(self, path: Path, header: dict[str, Any] | None = None) -> None:
+        """Append the entries to a JSON-lines file."""
+        with path.open("a", encoding="utf-8") as out:
+            if header is not None:
+                out.write(json.dumps({"run": header}) + "\n")
+            for entry in self.entries:
+                out.write(json.dumps(entry) + "\n")
+
+
+def _chunks(items: list[int]) -> list[list[int]]:
+    return [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
+
+
+def estimate_requests(plan: Plan) -> int:
+    """Requests `apply` will send (for progress)."""
+
+    def chunked(groups: dict[str, frozenset[int]]) -> int:
+        return sum(-(-len(v) // CHUNK_SIZE) for v in groups.values())
+
+    return (
+        (1 if plan.tag_creates else 0)
+        + chunked(plan.album_creates)
+        + chunked(plan.tag_adds)
+        + chunked(plan.album_adds)
+        + chunked(plan.date_sets)
+        + chunked(plan.tag_removes)
+        + chunked(plan.album_removes)
+        + len(plan.album_deletes)
+        + len(plan.tag_deletes)
+        + len(plan.album_users)
+    )
+
+
+class Applier:
+    """Executes one Plan."""
+
+    def __init__(
+        self,
+        client: ImmichClient,
+        lib: Library,
+        plan: Plan,
+        report: RunReport,
+        *,
+        journal: Journal | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.client = client
+        self.lib = lib
+        self.plan = plan
+        self.report = report
+        self.journal = journal if journal is not None else Journal()
+        self._progress = progress
+        self._cancel = cancel or CancelToken()
+        self._total = estimate_requests(plan)
+        self._done = 0
+        self._tag_ids: dict[str, str] = {p: t.id for p, t in lib.tags.items()}
+        self.failed_assets: set[int] = set()  # assets with a failed addition
+        self.touched_albums: set[str] = set()
+        self._failed_albums: set[str] = set()
+
+    # --- bookkeeping --------------------------------------------------------------------
+    def _tick(self) -> None:
+        self._done += 1
+        if self._progress is not None:
+            self._progress(Progress(RunPhase.APPLYING, self._done, self._total))
+
+    def _ok(self, kind: str, n: int) -> None:
+        if n:
+            self.report.changes[kind] = self.report.changes.get(kind, 0) + n
+
+    def _fail(self, kind: str, n: int, message: str, **where: str | None) -> None:
+        self.report.failed_changes[kind] = self.report.failed_changes.get(kind, 0) + n
+        self.report.add_error(f"{kind}: {message}", **where)
+
+    def _ids(self, assets: Iterable[int]) -> list[str]:
+        return [self.lib.assets[a].id for a in assets]
+
+    async def _call[T](self, request: Callable[[], Awaitable[T]]) -> T:
+        self._cancel.check()
+        try:
+            return await request()
+        finally:
+            self._tick()
+
+    async def _stage(self, jobs: list[Callable[[], Awaitable[None]]]) -> None:
+        """Run jobs concurrently (the limiter caps in-flight requests)."""
+        if not jobs:
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for job in jobs:
+                    group.create_task(job())
+        except BaseExceptionGroup as errors:
+            raise errors.exceptions[0] from None
+
+    def _bulk_failures(
+        self, kind: str, results: list[BulkIdResult], where: dict[str, str | None]
+    ) -> set[str]:
+        failed = {r.id for r in results if not r.success and r.error not in OK_BULK_ERRORS}
+        for r in results:
+            if r.id in failed:
+                self._fail(kind, 1, r.error or "failed", asset_id=r.id, **where)
+        return failed
+
+    # --- stages -------------------------------------------------------------------------
+    async def apply(self) -> None:
+        """Apply the whole plan."""
+        await self._create_tags()
+        await self._stage(
+            [self._job_create_album(n, a) for n, a in self.plan.album_creates.items()]
+            + [
+                self._job_tag_add(p, c)
+                for p, a in self.plan.tag_adds.items()
+                for c in _chunks(sorted(a))
+            ]
+            + [
+                self._job_album_add(k, c)
+                for k, a in self.plan.album_adds.items()
+                for c in _chunks(sorted(a))
+            ]
+            + [
+                self._job_date(v, c)
+                for v, a in self.plan.date_sets.items()
+                for c in _chunks(sorted(a))
+            ]
+        )
+        await self._stage(
+            [
+                self._job_tag_remove(p, c)
+                for p, a in self.plan.tag_removes.items()
+                for c in _chunks(sorted(a - self.failed_assets))
+            ]
+            + [
+                self._job_album_remove(k, c)
+                for k, a in self.plan.album_removes.items()
+                for c in _chunks(sorted(a - self.failed_assets))
+            ]
+        )
+        for kind, groups in (
+            ("tag_remove", self.plan.tag_removes),
+            ("album_remove", self.plan.album_removes),
+        ):
+            skipped = sum(len(a & self.failed_assets) for a in groups.values())
+            if skipped:
+                self._fail(kind, skipped, "skipped: the matching addition failed")
+        await self._stage(
+            [self._job_album_delete(k) for k in self.plan.album_deletes]
+            + [self._job_tag_delete(p) for p in self.plan.tag_deletes]
+        )
+        await self._stage([self._job_album_user(c) for c in self.plan.album_users])
+
+    async def _create_tags(self) -> None:
+        if not self.plan.tag_creates:
+            return
+        try:
+            tags = await self._call(lambda: self.client.upsert_tags(self.plan.tag_creates))
+        except FATAL_ERRORS:
+            raise
+        except ImmichError as err:
+            self._fail("tag_create", len(self.plan.tag_creates), str(err))
+            return
+        for tag in tags:
+            self._tag_ids[tag.value] = tag.id
+        missing = [p for p in self.plan.tag_creates if p not in self._tag_ids]
+        if missing:  # some servers omit tags from the upsert answer: read them back
+            for tag in await self.client.list_tags():
+                self._tag_ids.setdefault(tag.value, tag.id)
+        created = [p for p in self.plan.tag_creates if p in self._tag_ids]
+        self._ok("tag_create", len(created))
+        for path in created:
+            self.journal.record("tag_create", path, [], new=self._tag_ids[path])
+
+    def _job_create_album(self, name: str, assets: frozenset[int]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            ids = self._ids(sorted(assets))
+            try:
+                album = await self._call(lambda: self.client.create_album(name, ids))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self.failed_assets.update(assets)
+                self._fail("album_create", 1, str(err))
+                self._fail("album_add", len(assets), f"album {name!r} not created")
+                return
+            self._ok("album_create", 1)
+            self._ok("album_add", len(assets))
+            self.journal.record("album_create", name, ids, new=album.id)
+
+        return job
+
+    def _job_tag_add(self, path: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            tag_id = self._tag_ids.get(path)
+            if tag_id is None:
+                self.failed_assets.update(chunk)
+                self._fail("tag_add", len(chunk), f"tag {path!r} could not be created")
+                return
+            ids = self._ids(chunk)
+            try:
+                await self._call(lambda: self.client.tag_assets([tag_id], ids))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self.failed_assets.update(chunk)
+                self._fail("tag_add", len(chunk), f"{path}: {err}")
+                return
+            self._ok("tag_add", len(chunk))
+            self.journal.record("tag_add", path, ids)
+
+        return job
+
+    def _job_album_add(self, album_id: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            ids = self._ids(chunk)
+            name = self.lib.albums[album_id].name
+            self.touched_albums.add(album_id)
+            try:
+                results = await self._call(lambda: self.client.add_assets_to_album(album_id, ids))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self.failed_assets.update(chunk)
+                self._fail("album_add", len(chunk), f"{name}: {err}", album_id=album_id)
+                return
+            failed = self._bulk_failures("album_add", results, {"album_id": album_id})
+            self.failed_assets.update(self.lib.index[i] for i in failed if i in self.lib.index)
+            done = [i for i in ids if i not in failed]
+            self._ok("album_add", len(done))
+            self.journal.record("album_add", name, done, album_id=album_id)
+
+        return job
+
+    def _job_date(self, value: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            ids = self._ids(chunk)
+            try:
+                await self._call(lambda: self.client.update_assets_date(ids, value))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self.failed_assets.update(chunk)
+                self._fail("date_set", len(chunk), f"{value}: {err}")
+                return
+            self._ok("date_set", len(chunk))
+            old = {self.lib.assets[a].id: self.lib.assets[a].instant.isoformat() for a in chunk}
+            self.journal.record("date_set", None, ids, new=value, old=old)
+
+        return job
+
+    def _job_tag_remove(self, path: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            tag_id = self._tag_ids[path]
+            ids = self._ids(chunk)
+            try:
+                results = await self._call(lambda: self.client.untag_assets(tag_id, ids))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self._fail("tag_remove", len(chunk), f"{path}: {err}")
+                return
+            # not_found: the asset carried the tag only through a descendant, removed too.
+            failed = {
+                r.id
+                for r in results
+                if not r.success and r.error not in {*OK_BULK_ERRORS, "not_found"}
+            }
+            for asset_id in failed:
+                self._fail("tag_remove", 1, path, asset_id=asset_id)
+            done = [i for i in ids if i not in failed]
+            self._ok("tag_remove", len(done))
+            self.journal.record("tag_remove", path, done)
+
+        return job
+
+    def _job_album_remove(self, album_id: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            ids = self._ids(chunk)
+            name = self.lib.albums[album_id].name
+            self.touched_albums.add(album_id)
+            try:
+                results = await self._call(
+                    lambda: self.client.remove_assets_from_album(album_id, ids)
+                )
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self._failed_albums.add(album_id)
+                self._fail("album_remove", len(chunk), f"{name}: {err}", album_id=album_id)
+                return
+            failed = self._bulk_failures("album_remove", results, {"album_id": album_id})
+            if failed:
+                self._failed_albums.add(album_id)
+            done = [i for i in ids if i not in failed]
+            self._ok("album_remove", len(done))
+            self.journal.record("album_remove", name, done, album_id=album_id)
+
+        return job
+
+    def _job_album_delete(self, album_id: str) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            name = self.lib.albums[album_id].name
+            if album_id in self._failed_albums:
+                self._fail("album_delete", 1, f"{name}: not empty", album_id=album_id)
+                return
+            try:
+                await self._call(lambda: self.client.delete_album(album_id))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self._fail("album_delete", 1, f"{name}: {err}", album_id=album_id)
+                return
+            self._ok("album_delete", 1)
+            self.journal.record("album_delete", name, [], album_id=album_id)
+
+        return job
+
+    def _job_tag_delete(self, path: str) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            tag_id = self._tag_ids[path]
+            try:
+                await self._call(lambda: self.client.delete_tag(tag_id))
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self._fail("tag_delete", 1, f"{path}: {err}")
+                return
+            self._ok("tag_delete", 1)
+            self.journal.record("tag_delete", path, [], tag_id=tag_id)
+
+        return job
+
+    def _job_album_user(self, change: Any) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            album_id, user_id, role = change.album_id, change.user_id, change.role
+            name = self.lib.albums[album_id].name
+
+            async def send() -> None:
+                if role is None:
+                    await self.client.remove_album_user(album_id, user_id)
+                elif change.kind == "album_user_add":
+                    await self.client.add_album_users(album_id, [(user_id, role)])
+                else:
+                    await self.client.update_album_user(album_id, user_id, role)
+
+            try:
+                await self._call(send)
+            except FATAL_ERRORS:
+                raise
+            except ImmichError as err:
+                self._fail(change.kind, 1, f"{name}: {err}", album_id=album_id)
+                return
+            self._ok(change.kind, 1)
+            self.journal.record(change.kind, name, [user_id], album_id=album_id, role=role)
+
+        return job

@@ -1,0 +1,159 @@
+"""Load a `Library` in O(pages + tags + albums) requests (SPEC §7).
+
+Assets come from the paged search (1000 a page); asset->tags from one paged search per tag
+the rules care about (closure is the server's); asset->albums from one listing per album that
+can matter, skipped when the album cache says the album is unchanged. Everything runs
+concurrently through the client's limiter. No request per asset, on any path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Iterable
+
+from ..immich.client import ImmichClient
+from ..immich.models import Album, User
+from .album_cache import AlbumCache
+from .library import AssetRecord, Library
+from .progress import CancelToken, Progress, ProgressCallback, RunPhase
+from .rules import Rules, is_temp_album
+
+DATED_NAME = re.compile(r"^\d{4}")
+
+
+def tracked_tag_paths(rules: Rules, existing: Iterable[str]) -> set[str]:
+    """Tags whose members a run needs: rule tags, outputs, conflict tags, move families."""
+    existing = set(existing)
+    wanted = set(rules.output_tags())
+    for rule in rules.all_rules():
+        wanted.update(rule.tag_names)
+    for conversion in rules.conversions:
+        wanted.update(conversion.destination_tags)
+        for source in conversion.source.tag_names:
+            wanted.update(p for p in existing if p.startswith(source + "/"))
+    prefix = rules.duplicates.classification_conflict_prefix
+    if prefix:
+        wanted.update(p for p in existing if p.startswith(prefix))
+    return wanted
+
+
+def album_is_relevant(album: Album, rules: Rules, me: str) -> bool:
+    """True for albums whose members a run needs (SPEC §7)."""
+    name = album.name
+    if is_temp_album(name):
+        return album.owner_id == me
+    if any(rule.album_matches(name) for rule in rules.all_rules()):
+        return True
+    if any(name in c.destination_albums for c in rules.conversions):
+        return True
+    return rules.album_date_consistency.enabled and DATED_NAME.match(name) is not None
+
+
+async def load_library(
+    client: ImmichClient,
+    rules: Rules,
+    me: User,
+    *,
+    cache: AlbumCache | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Library:
+    """Read everything a plan needs."""
+    loader = _Loader(client, me, cache if cache is not None else AlbumCache(), progress, cancel)
+    return await loader.load(rules)
+
+
+class _Loader:
+    """One snapshot: the asset walk and the membership listings run concurrently."""
+
+    def __init__(
+        self,
+        client: ImmichClient,
+        me: User,
+        cache: AlbumCache,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.client = client
+        self.me = me
+        self.cache = cache
+        self.progress = progress
+        self.cancel = cancel or CancelToken()
+        self.lib = Library(me=me)
+        self.tag_ids: dict[str, list[str]] = {}
+        self.album_ids: dict[str, list[str]] = {}
+        self.jobs = 0
+        self.done = 0
+        self.pages = 0
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            total = self.jobs + self.pages + 1
+            self.progress(Progress(RunPhase.LOADING, self.done, total))
+
+    async def load(self, rules: Rules) -> Library:
+        lib, me = self.lib, self.me
+        users, tags, albums = await asyncio.gather(
+            self.client.list_users(), self.client.list_tags(), self.client.list_albums()
+        )
+        lib.users = users if any(u.id == me.id for u in users) else [me, *users]
+        lib.tags = {t.value: t for t in tags}
+        lib.albums = {a.id: a for a in albums}
+        self.cache.retain(set(lib.albums))
+
+        tracked = tracked_tag_paths(rules, lib.tags)
+        self.tag_ids = {p: [] for p in tracked}
+        jobs: list[Awaitable[None]] = [self._walk_assets()]
+        jobs.extend(self._tag(p, lib.tags[p].id) for p in sorted(tracked) if p in lib.tags)
+        for album in albums:
+            if not album_is_relevant(album, rules, me.id):
+                continue
+            cached = [] if album.asset_count == 0 else self.cache.get(album)
+            if cached is not None:
+                self.album_ids[album.id] = cached
+            else:
+                jobs.append(self._album(album))
+        self.jobs = len(jobs) - 1
+        try:
+            async with asyncio.TaskGroup() as group:
+                for job in jobs:
+                    group.create_task(job)
+        except BaseExceptionGroup as errors:  # surface the first failure as itself
+            raise errors.exceptions[0] from None
+        self._index_members()
+        lib.finish()
+        return lib
+
+    async def _walk_assets(self) -> None:
+        async for page in self.client.iter_assets():
+            self.cancel.check()
+            for asset in page:
+                self.lib.add_asset(AssetRecord.from_asset(asset, self.me.id))
+            self.pages += 1
+            self._tick()
+
+    async def _tag(self, path: str, tag_id: str) -> None:
+        self.cancel.check()
+        self.tag_ids[path] = await self.client.search_asset_ids(tag_id=tag_id)
+        self._tick()
+
+    async def _album(self, album: Album) -> None:
+        self.cancel.check()
+        members = await self.client.get_album_asset_ids(album)
+        self.cache.put(album, members)
+        self.album_ids[album.id] = members
+        self._tick()
+
+    def _index_members(self) -> None:
+        lib, index = self.lib, self.lib.index
+        lib.tag_members = {
+            path: frozenset(index[i] for i in ids if i in index)
+            for path, ids in self.tag_ids.items()
+        }
+        for album_id, ids in self.album_ids.items():
+            known = frozenset(index[i] for i in ids if i in index)
+            lib.album_members[album_id] = known
+            if len(known) < len(ids):
+                lib.album_foreign[album_id] = len(ids) - len(known)

@@ -1,0 +1,1 @@
+"""End-to-end tests: engine + client against the Immich simulator over real HTTP."""

@@ -1,0 +1,48 @@
+"""Run the engine against a simulator the way the headless runner does."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import aiohttp
+
+from custom_components.immich_autotag.engine.album_cache import AlbumCache
+from custom_components.immich_autotag.engine.apply import Journal
+from custom_components.immich_autotag.engine.progress import CancelToken, ProgressCallback
+from custom_components.immich_autotag.engine.report import RunReport
+from custom_components.immich_autotag.engine.rules import Rules
+from custom_components.immich_autotag.engine.runner import run
+from custom_components.immich_autotag.immich.client import ImmichClient
+from custom_components.immich_autotag.immich.limiter import Limiter
+from tests.sim.server import Simulator
+
+
+async def run_once(
+    sim: Simulator,
+    url: str,
+    key: str,
+    rules: Rules,
+    *,
+    dry_run: bool = False,
+    asset_ids: Collection[str] | None = None,
+    cache: AlbumCache | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+    journal: Journal | None = None,
+    max_concurrency: int = 4,
+) -> tuple[RunReport, int, int]:
+    """One run; returns the report and the simulator's (requests, writes) during it."""
+    before_total, before_writes = sim.stats.total, sim.stats.writes
+    async with aiohttp.ClientSession() as session:
+        client = ImmichClient(session, url, key, limiter=Limiter(max_concurrency))
+        report = await run(
+            client,
+            rules,
+            dry_run=dry_run,
+            asset_ids=asset_ids,
+            album_cache=cache,
+            cancel=cancel,
+            progress=progress,
+            journal=journal,
+        )
+    return report, sim.stats.total - before_total, sim.stats.writes - before_writes
