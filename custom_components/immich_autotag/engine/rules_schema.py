@@ -1,0 +1,403 @@
+"""The voluptuous schema of the rules file (SPEC §4): shapes, leaf validators, conversions.
+
+Only the voluptuous subset Probatio also implements is used (Schema, Required, Optional,
+Invalid, MultipleInvalid). Blocks and lists accept null as "empty", so `filters:` with nothing
+after it is fine. Leaf validators convert as they check (regexes compiled, links normalised).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+import voluptuous as vol
+
+from .rules import TEMP_ALBUM_SUFFIX, Access, ConversionMode
+
+type Validator = Callable[[Any], Any]
+
+RULE_CRITERIA = ("tag_names", "album_name_patterns", "asset_links")
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_RE = re.compile(rf"^{_UUID}$")
+_PHOTO_URL_RE = re.compile(rf"/photos/({_UUID})(?:[/?#]|$)")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def kind(value: object) -> str:
+    """A user-facing name of a YAML value's type."""
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names |= {list: "a list", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+class Block:
+    """A mapping with known keys (unknown keys are errors); null means an empty mapping."""
+
+    def __init__(self, fields: dict[Any, Validator], check: Validator | None = None) -> None:
+        self.fields = fields
+        self._schema = vol.Schema(fields)
+        self._check = check
+
+    def keys(self) -> list[str]:
+        """The key names this block accepts."""
+        return [str(getattr(marker, "schema", marker)) for marker in self.fields]
+
+    def field(self, key: object) -> Validator | None:
+        """The validator of one key, if the key is known."""
+        for marker, validator in self.fields.items():
+            if getattr(marker, "schema", marker) == key and isinstance(key, str):
+                return validator
+        return None
+
+    def __call__(self, value: object) -> dict[str, Any]:
+        """Validate one mapping."""
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise vol.Invalid(f"expected a mapping, got {kind(value)}")
+        out: dict[str, Any] = self._schema(value)
+        if self._check is not None:
+            self._check(out)
+        return out
+
+
+class ListOf:
+    """A list whose items all pass `item`; null means an empty list."""
+
+    def __init__(self, item: Validator) -> None:
+        self.item = item
+        self._schema = vol.Schema([item])
+
+    def __call__(self, value: object) -> list[Any]:
+        """Validate one list."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise vol.Invalid(f"expected a list, got {kind(value)}")
+        out: list[Any] = self._schema(value)
+        return out
+
+
+def anything(value: object) -> object:
+    """Accepted as is (ignored keys)."""
+    return value
+
+
+def boolean(value: object) -> bool:
+    """A YAML boolean (true/false)."""
+    if not isinstance(value, bool):
+        raise vol.Invalid(f"expected true or false, got {kind(value)}")
+    return value
+
+
+def count(value: object) -> int:
+    """A whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise vol.Invalid(f"expected a whole number, got {kind(value)}")
+    if value < 0:
+        raise vol.Invalid("must be 0 or more")
+    return value
+
+
+def amount(value: object) -> float:
+    """A finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise vol.Invalid(f"expected a number, got {kind(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise vol.Invalid("must be a finite number, 0 or more")
+    return float(value)
+
+
+def text(value: object) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected text, got {kind(value)}")
+    if not value.strip():
+        raise vol.Invalid("must not be empty")
+    return value
+
+
+def port(value: object) -> int | None:
+    """A TCP port, or null."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:  # noqa: PLR2004
+        raise vol.Invalid("expected a port number from 1 to 65535")
+    return value
+
+
+def tag_name(value: object) -> str:
+    """A full tag path: `a/b/c`, no leading/trailing `/`, no empty segments."""
+    if not isinstance(value, str):
+        hint = f"; quote it: '{value}'" if isinstance(value, int | float) else ""
+        raise vol.Invalid(f"expected a tag name (text), got {kind(value)}{hint}")
+    if not value.strip():
+        raise vol.Invalid("a tag name must not be empty")
+    if value.startswith("/") or value.endswith("/"):
+        raise vol.Invalid(f"tag name {value!r} must not start or end with '/'")
+    if any(not segment.strip() for segment in value.split("/")):
+        raise vol.Invalid(f"tag name {value!r} has an empty segment")
+    return value
+
+
+def optional_tag(value: object) -> str | None:
+    """A tag name, or null to disable the tag."""
+    return None if value is None else tag_name(value)
+
+
+def tag_prefix(value: object) -> str | None:
+    """A tag name prefix (may end with '/'), or null to disable per-group tags."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise vol.Invalid(f"expected a tag name prefix (text), got {kind(value)}")
+    try:
+        tag_name(value + "x")
+    except vol.Invalid:
+        raise vol.Invalid(f"{value!r} does not start valid tag names") from None
+    return value
+
+
+def album_name(value: object) -> str:
+    """An album name that is not a tool-owned temporary album."""
+    name = text(value)
+    if name.endswith(TEMP_ALBUM_SUFFIX):
+        raise vol.Invalid(f"album names ending in {TEMP_ALBUM_SUFFIX!r} are reserved")
+    return name
+
+
+def _compile(value: object, flags: int) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected a regular expression (text), got {kind(value)}")
+    try:
+        return re.compile(value, flags)
+    except (re.error, OverflowError, RecursionError, ValueError) as err:
+        raise vol.Invalid(f"invalid regular expression ({err})") from None
+
+
+def regex(value: object) -> re.Pattern[str]:
+    """A Python regular expression (matched with `re.match`)."""
+    return _compile(value, 0)
+
+
+def regex_ignorecase(value: object) -> re.Pattern[str]:
+    """A Python regular expression compiled with IGNORECASE."""
+    return _compile(value, re.IGNORECASE)
+
+
+def asset_link(value: object) -> str:
+    """An asset UUID or an Immich URL with `/photos/<uuid>` -> the lower-case UUID."""
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected an asset id or Immich photo URL, got {kind(value)}")
+    candidate = value.strip()
+    if _UUID_RE.match(candidate):
+        return candidate.lower()
+    found = _PHOTO_URL_RE.search(candidate)
+    if found:
+        return found.group(1).lower()
+    raise vol.Invalid(f"{value!r} is neither an asset id (UUID) nor an URL with /photos/<id>")
+
+
+def timezone(value: object) -> str:
+    """An IANA time zone name known to zoneinfo."""
+    name = text(value)
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, KeyError, OSError, UnicodeError):
+        msg = f"unknown time zone {name!r} (use an IANA name like Europe/Madrid)"
+        raise vol.Invalid(msg) from None
+    return name
+
+
+def email(value: object) -> str:
+    """An email address (user lookup happens at run time)."""
+    address = text(value).strip()
+    if not _EMAIL_RE.match(address):
+        raise vol.Invalid(f"{address!r} is not an email address")
+    return address
+
+
+def mode(value: object) -> ConversionMode:
+    """`move` or `copy`."""
+    if isinstance(value, str) and value.strip().lower() in {"move", "copy"}:
+        return ConversionMode(value.strip().lower())
+    raise vol.Invalid(f"expected move or copy, got {value!r}")
+
+
+def access(value: object) -> Access:
+    """`view`, `edit` or `admin`."""
+    if isinstance(value, str) and value.strip().lower() in {a.value for a in Access}:
+        return Access(value.strip().lower())
+    raise vol.Invalid(f"expected view, edit or admin, got {value!r}")
+
+
+def _rule_has_criterion(rule: dict[str, Any]) -> None:
+    if not any(rule.get(key) for key in RULE_CRITERIA):
+        raise vol.Invalid("a rule needs at least one of " + ", ".join(RULE_CRITERIA))
+
+
+def _destination_has_target(destination: dict[str, Any]) -> None:
+    if not destination.get("album_names") and not destination.get("tag_names"):
+        raise vol.Invalid("a destination needs album_names or tag_names (at least one)")
+
+
+def _groups_not_empty(rule: dict[str, Any]) -> None:
+    if not rule.get("groups"):
+        raise vol.Invalid("a selection rule needs at least one group")
+
+
+_DESC = vol.Optional("description")
+
+RULE = Block(
+    {
+        vol.Optional("tag_names"): ListOf(tag_name),
+        vol.Optional("album_name_patterns"): ListOf(regex),
+        vol.Optional("asset_links"): ListOf(asset_link),
+        vol.Optional("require_all"): boolean,
+        vol.Optional("allow_multiple_albums"): boolean,
+        _DESC: anything,
+    },
+    _rule_has_criterion,
+)
+
+CONVERSION = Block(
+    {
+        vol.Required("source"): RULE,
+        vol.Required("destination"): Block(
+            {
+                vol.Optional("album_names"): ListOf(album_name),
+                vol.Optional("tag_names"): ListOf(tag_name),
+                _DESC: anything,
+            },
+            _destination_has_target,
+        ),
+        vol.Optional("mode"): mode,
+        vol.Optional("remove_from_source_albums"): boolean,
+        _DESC: anything,
+    }
+)
+
+DATE_CORRECTION = Block(
+    {
+        vol.Optional("enabled"): boolean,
+        vol.Optional("extraction_timezone"): timezone,
+        vol.Optional("large_gap_days"): amount,
+        vol.Optional("min_gap_hours"): amount,
+        vol.Optional("midnight_tolerance_hours"): amount,
+        _DESC: anything,
+    }
+)
+
+ALBUM_PERMISSIONS = Block(
+    {
+        vol.Optional("enabled"): boolean,
+        vol.Optional("user_groups"): ListOf(
+            Block(
+                {
+                    vol.Required("name"): text,
+                    vol.Required("members"): ListOf(email),
+                    _DESC: anything,
+                }
+            )
+        ),
+        vol.Optional("selection_rules"): ListOf(
+            Block(
+                {
+                    vol.Required("name"): text,
+                    vol.Required("keyword"): text,
+                    vol.Required("groups"): ListOf(text),
+                    vol.Optional("access"): access,
+                    _DESC: anything,
+                },
+                _groups_not_empty,
+            )
+        ),
+        vol.Optional("log_unmatched"): anything,
+        _DESC: anything,
+    }
+)
+
+RULES_FILE = Block(
+    {
+        _DESC: anything,
+        vol.Optional("server"): Block(
+            {
+                vol.Required("host"): text,
+                vol.Optional("port"): port,
+                vol.Required("api_key"): text,
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("enable_album_name_strip"): anything,
+        vol.Optional("skip"): anything,
+        vol.Optional("performance"): anything,
+        vol.Optional("filters"): Block(
+            {
+                vol.Optional("filter_in"): ListOf(RULE),
+                vol.Optional("filter_out"): ListOf(RULE),
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("conversions"): Block(
+            {
+                vol.Optional("enabled"): boolean,
+                vol.Optional("conversions"): ListOf(CONVERSION),
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("classification"): Block(
+            {
+                vol.Optional("rules"): ListOf(RULE),
+                vol.Optional("autotag_unknown"): optional_tag,
+                vol.Optional("autotag_conflict"): optional_tag,
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("create_album_from_date_if_missing"): boolean,
+        vol.Optional("album_detection_from_folders"): Block(
+            {
+                vol.Optional("enabled"): boolean,
+                vol.Optional("excluded_paths"): ListOf(regex_ignorecase),
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("duplicate_processing"): Block(
+            {
+                vol.Optional("autotag_album_conflict"): optional_tag,
+                vol.Optional("autotag_classification_conflict"): optional_tag,
+                vol.Optional("autotag_classification_conflict_prefix"): tag_prefix,
+                vol.Optional("autotag_album_detection_conflict"): optional_tag,
+                vol.Optional("date_correction"): DATE_CORRECTION,
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("album_date_consistency"): Block(
+            {
+                vol.Optional("enabled"): boolean,
+                vol.Optional("threshold_days"): count,
+                vol.Optional("autotag_album_date_mismatch"): tag_name,
+                _DESC: anything,
+            }
+        ),
+        vol.Optional("album_permissions"): ALBUM_PERMISSIONS,
+    }
+)
+
+
+def shape_at(path: tuple[object, ...]) -> Validator | None:
+    """The validator the schema applies at `path` (None when the path leaves the schema)."""
+    current: Validator | None = RULES_FILE
+    for part in path:
+        if isinstance(current, Block):
+            current = current.field(part)
+        elif isinstance(current, ListOf) and isinstance(part, int):
+            current = current.item
+        else:
+            return None
+    return current
