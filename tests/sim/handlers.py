@@ -58,7 +58,7 @@ class Handlers(AlbumRoutes):
             "GET /duplicates": self.duplicates,
         }
 
-    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:  # noqa: PLR0911
         """Validate, authenticate, authorise, then run the route."""
         sim = self.sim
         match = request["match"]
@@ -204,7 +204,7 @@ class Handlers(AlbumRoutes):
         zone = asset.time_zone
         changed = False
         if body.get("dateTimeOriginal"):
-            parsed = datetime.fromisoformat(body["dateTimeOriginal"].replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(body["dateTimeOriginal"])
             instant = to_ms(parsed)
             offset = parsed.utcoffset()
             if (

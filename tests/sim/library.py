@@ -102,7 +102,7 @@ class SimAsset:
         "visibility",
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917
         self,
         asset_id: str,
         owner_id: str,
@@ -228,7 +228,7 @@ class SimLibrary:
         self.keys[secret] = SimApiKey(self.new_id(), secret, user.id, name, frozenset(permissions))
         return secret
 
-    def add_asset(
+    def add_asset(  # noqa: PLR0917
         self,
         owner: SimUser,
         file_name: str,
@@ -246,7 +246,7 @@ class SimLibrary:
 
         With `exif=False` (or `time_zone=None` and no `taken`), the asset has no exif date.
         """
-        taken = taken or datetime(2020, 1, 1, 12, 0, 0)  # noqa: DTZ001
+        taken = taken or datetime(2020, 1, 1, 12, 0, 0)
         if taken.tzinfo is None:
             wall_ms = to_ms(taken)
             offset = zone_offset_ms(time_zone, wall_ms)
@@ -404,8 +404,20 @@ class SimLibrary:
                 for k in self.keys.values()
             ],
             "assets": [
-                [a.id, a.owner_id, a.file_name, a.path, a.file_created_ms, a.local_ms, a.exif_ms]
-                + [a.time_zone, a.duplicate_id, a.visibility, a.trashed, a.created_ms]
+                [
+                    a.id,
+                    a.owner_id,
+                    a.file_name,
+                    a.path,
+                    a.file_created_ms,
+                    a.local_ms,
+                    a.exif_ms,
+                    a.time_zone,
+                    a.duplicate_id,
+                    a.visibility,
+                    a.trashed,
+                    a.created_ms,
+                ]
                 for a in self.assets.values()
             ],
             "tags": [

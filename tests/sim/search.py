@@ -33,7 +33,7 @@ class SearchError(ValueError):
 
 
 def _ms(value: str) -> int:
-    return to_ms(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return to_ms(datetime.fromisoformat(value))
 
 
 def encode_cursor(offset: int) -> str:
@@ -193,8 +193,8 @@ class SearchEngine:
             for k, low in lows.items():
                 if stamps[k.removesuffix("After")] < low:
                     return False
-            for k, high in highs.items():
-                if stamps[k.removesuffix("Before")] > high:
+            for k_high, high in highs.items():
+                if stamps[k_high.removesuffix("Before")] > high:
                     return False
             if name_part and name_part not in a.file_name.lower():
                 return False

@@ -35,7 +35,8 @@ class ApiError(Exception):
 def parse_version(version: str) -> tuple[int, int, int]:
     """ "3.0.3" / "v2.7.3" -> (3, 0, 3)."""
     parts = [int(p) for p in version.lstrip("v").split(".")[:3]]
-    return (parts + [0, 0, 0])[0], (parts + [0, 0, 0])[1], (parts + [0, 0, 0])[2]
+    padded = [*parts, 0, 0, 0]
+    return padded[0], padded[1], padded[2]
 
 
 def json_response(data: object, status: int = 200) -> web.Response:
@@ -182,9 +183,9 @@ class Simulator:
             faults.rate_limit_per_s, faults.rate_burst
         ):
             self.stats.faults_injected["429"] += 1
-            response = json_response({"message": "Too Many Requests"}, 429)
-            response.headers["Retry-After"] = f"{faults.retry_after_s:g}"
-            return response
+            limited = json_response({"message": "Too Many Requests"}, 429)
+            limited.headers["Retry-After"] = f"{faults.retry_after_s:g}"
+            return limited
         if faults.reset_rate and self._rng.random() < faults.reset_rate:
             self.stats.faults_injected["reset"] += 1
             if request.transport is not None:
@@ -195,7 +196,7 @@ class Simulator:
         ):
             self.stats.faults_injected["500"] += 1
             return json_response({"message": "Internal server error"}, 500)
-        response = await handler(request)
+        response: web.StreamResponse = await handler(request)
         if faults.malformed_route == route and response.status < 300:
             self.stats.faults_injected["malformed"] += 1
             if faults.malformed_mode == "shape":

@@ -1,0 +1,53 @@
+"""`python -m tests.sim --port P --library FILE | --generate N [--seed S] [--version V] ...`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .faults import Faults
+from .generator import generate_library, generator_key
+from .library import SimLibrary
+from .server import Simulator
+
+
+def main() -> None:
+    """Run a standalone simulator."""
+    parser = argparse.ArgumentParser(prog="python -m tests.sim")
+    parser.add_argument("--port", type=int, default=2283)
+    parser.add_argument("--host", default="127.0.0.1")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--library", type=Path)
+    source.add_argument("--generate", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", type=Path, help="write the library as JSON and continue")
+    parser.add_argument("--version", default="3.0.3")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--jitter-ms", type=float, default=0.0)
+    parser.add_argument("--max-concurrency", type=int)
+    parser.add_argument("--rate-limit", type=float, help="requests/s before 429")
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    args = parser.parse_args()
+    lib = (
+        SimLibrary.load(args.library)
+        if args.library
+        else generate_library(args.generate, seed=args.seed)
+    )
+    if args.save:
+        lib.save(args.save)
+    faults = Faults(
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        max_concurrency=args.max_concurrency,
+        rate_limit_per_s=args.rate_limit,
+        error_rate=args.error_rate,
+        seed=args.seed,
+    )
+    sim = Simulator(lib, version=args.version, faults=faults)
+    print(f"url http://{args.host}:{args.port}", flush=True)  # noqa: T201
+    print(f"api_key {generator_key(lib)}", flush=True)  # noqa: T201
+    sim.run_forever(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Deterministic, realistic Immich libraries of any size for tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from .library import EPOCH, SimAlbum, SimAsset, SimLibrary, SimUser, zone_label, zone_offset_ms
+
+ZONES = ("Europe/Madrid", "Europe/Berlin", "UTC+2", "America/New_York", "UTC", "Asia/Tokyo")
+EVENTS = ("Party", "Beach", "Wedding", "Birthday", "Hiking", "Christmas", "Trip to Rome")
+_START = int((datetime(2015, 1, 1) - datetime(1970, 1, 1)).total_seconds())
+_SPAN = int((datetime(2025, 12, 31) - datetime(2015, 1, 1)).total_seconds())
+
+
+def _file_name(kind: int, wall: datetime, rng: random.Random, n: int) -> str:  # noqa: PLR0911
+    stamp = wall.strftime
+    match kind:
+        case 0:
+            return f"IMG_{stamp('%Y%m%d_%H%M%S')}.jpg"
+        case 1:
+            return f"PXL_{stamp('%Y%m%d_%H%M%S')}{rng.randrange(1000):03d}.jpg"
+        case 2:
+            return f"{stamp('%Y%m%d_%H%M%S')}.jpg"
+        case 3:
+            return f"Screenshot_{stamp('%Y%m%d-%H%M%S')}.png"
+        case 4:
+            return f"{stamp('%Y-%m-%d_%H-%M-%S')}.jpg"
+        case 5:
+            return f"IMG-{stamp('%Y%m%d')}-WA{n % 10000:04d}.jpg"
+        case 6:
+            return f"WhatsApp Image {stamp('%Y-%m-%d')} at {stamp('%H.%M.%S')}.jpeg"
+        case _:
+            return f"DSC{n % 100000:05d}.jpg"
+
+
+def generate_library(
+    n_assets: int,
+    seed: int = 0,
+    *,
+    n_albums: int | None = None,
+    wrong_date_ratio: float = 0.10,
+    others_ratio: float = 0.05,
+) -> SimLibrary:
+    """Build a library of `n_assets` assets; the first user (`me@example.com`) owns most.
+
+    The key for `me` is `lib.keys` first entry (`all`); `generator_key(lib)` returns it.
+    """
+    rng = random.Random(seed)
+    lib = SimLibrary(seed=seed)
+    me = lib.add_user("me@example.com", "Me")
+    others = [lib.add_user(f"{n}@example.com", n.title()) for n in ("alice", "bob", "carol")]
+    lib.add_api_key(me, permissions={"all"})
+    lib.add_api_key(others[0], permissions={"all"}, name="alice")
+    zone_offsets: dict[tuple[str, int], int] = {}
+    my_assets: list[SimAsset] = []
+    folders: list[tuple[str, list[SimAsset]]] = []
+    current_folder: list[SimAsset] = []
+    folder_name = ""
+    for n in range(n_assets):
+        owner = others[n % 3] if rng.random() < others_ratio else me
+        wall_s = _START + rng.randrange(_SPAN)
+        wall = datetime(1970, 1, 1) + timedelta(seconds=wall_s)
+        kind = rng.randrange(8)
+        name = _file_name(kind, wall, rng, n)
+        if n % 50 == 0:
+            folder_name = f"{wall:%Y-%m-%d} {EVENTS[rng.randrange(len(EVENTS))]}"
+            current_folder = []
+            folders.append((folder_name, current_folder))
+        if kind in {5, 6}:
+            path = f"/photos/WhatsApp/{wall:%Y}/{name}"
+        elif rng.random() < 0.3:
+            path = f"/photos/{folder_name}/{name}"
+        else:
+            path = f"/photos/{wall:%Y}/{wall:%m}/{name}"
+        zone = ZONES[rng.randrange(len(ZONES))] if kind not in {3, 5, 6} else None
+        bucket = (zone or "UTC", wall_s // 2_592_000)
+        offset = zone_offsets.get(bucket)
+        if offset is None:
+            offset = zone_offsets[bucket] = zone_offset_ms(zone, wall_s * 1000)
+        instant = wall_s * 1000 - offset
+        if rng.random() < wrong_date_ratio:
+            instant += rng.randrange(1, 400) * 86_400_000  # Immich date later than the name date
+        visibility = "archive" if rng.random() < 0.03 else "timeline"
+        asset = SimAsset(
+            lib.new_id(),
+            owner.id,
+            name,
+            path,
+            instant,
+            instant + (offset if zone else 0),
+            instant if zone else None,
+            zone,
+            None,
+            visibility,
+            rng.random() < 0.005,
+            lib.clock_ms,
+        )
+        lib.assets[asset.id] = asset
+        if owner is me:
+            my_assets.append(asset)
+            if path.startswith(f"/photos/{folder_name}/"):
+                current_folder.append(asset)
+    _add_duplicates(lib, rng, my_assets)
+    _add_tags(lib, rng, me, my_assets)
+    _add_albums(lib, rng, me, others, my_assets, folders, n_albums)
+    lib.revision += 1
+    return lib
+
+
+def generator_key(lib: SimLibrary) -> str:
+    """The `all` API key of `me@example.com` in a generated library."""
+    me = lib.user_by_email("me@example.com")
+    return next(k.secret for k in lib.keys.values() if k.user_id == me.id)
+
+
+def _add_duplicates(lib: SimLibrary, rng: random.Random, assets: list[SimAsset]) -> None:
+    for _ in range(len(assets) // 100):
+        size = 2 if rng.random() < 0.7 else 3
+        first = assets[rng.randrange(len(assets))]
+        group = lib.new_id()
+        first.duplicate_id = group
+        for _i in range(size - 1):
+            twin = assets[rng.randrange(len(assets))]
+            twin.duplicate_id = group
+            twin.file_name, twin.path = (
+                first.file_name,
+                first.path.replace("/photos/", "/photos/backup/"),
+            )
+            twin.exif_ms = first.exif_ms if rng.random() < 0.5 else twin.exif_ms
+
+
+def _add_tags(lib: SimLibrary, rng: random.Random, me: SimUser, assets: list[SimAsset]) -> None:
+    paths = (
+        "meme",
+        "autotag_input_meme",
+        "autotag_input_ignore",
+        "events/party",
+        "events/wedding",
+        "people/family",
+    )
+    tags = [lib.add_tag(me, p) for p in paths]
+    for tag in tags:
+        count = max(1, len(assets) // 40)
+        tag.assets.update(assets[rng.randrange(len(assets))].id for _ in range(count) if assets)
+
+
+def _add_albums(  # noqa: PLR0917
+    lib: SimLibrary,
+    rng: random.Random,
+    me: SimUser,
+    others: list[SimUser],
+    assets: list[SimAsset],
+    folders: list[tuple[str, list[SimAsset]]],
+    n_albums: int | None,
+) -> None:
+    limit = n_albums if n_albums is not None else max(4, min(400, len(folders) // 4))
+    albums: list[SimAlbum] = []
+    for name, members in folders[:limit]:
+        if members:
+            albums.append(lib.add_album(me, name, [a.id for a in members]))
+    year = 2015 + rng.randrange(11)
+    pool = assets[: max(1, len(assets) // 20)]
+    albums.append(lib.add_album(me, f"{year} Holidays", [a.id for a in pool[:200]]))
+    albums.append(
+        lib.add_album(
+            me, "Favourites", [a.id for a in pool[200:300]], users=[(others[0], "editor")]
+        )
+    )
+    albums.append(lib.add_album(me, "autotag_input_meme", [a.id for a in pool[300:350]]))
+    albums.append(lib.add_album(me, "autotag_input_ignore", [a.id for a in pool[350:380]]))
+    theirs = [a.id for a in lib.assets.values() if a.owner_id == others[0].id][:50]
+    lib.add_album(others[0], "Alice shares", theirs, users=[(me, "viewer")])
+    for album in albums:
+        album.thumbnail_id = next(iter(album.assets), None)
+
+
+__all__ = ["EPOCH", "generate_library", "generator_key", "zone_label"]
