@@ -1,0 +1,199 @@
+"""Phase 2: repair capture dates from file names, folder paths and duplicates (SPEC §5.2).
+
+Candidates for an asset come from itself and every member of its duplicate group (members
+out of scope are read, never changed): dates in file names (camera style and WhatsApp),
+the duplicates' capture instants, and WhatsApp dates in folder paths. Dates only move
+earlier. Instants are compared at one-second resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from ..name_dates import camera_date, has_time, localize, whatsapp_date
+from ..rules import DateCorrection, Rules
+from ..state import State, parse_zone
+
+
+class CandidateKind(StrEnum):
+    """Where a candidate date comes from."""
+
+    FILE_NAME = "file name"
+    WHATSAPP_NAME = "WhatsApp file name"
+    DUPLICATE = "duplicate"
+    PATH = "folder path"
+
+
+@dataclass(frozen=True, slots=True)
+class DateCandidate:
+    """A possible capture instant; `value` carries the offset that would be written."""
+
+    value: datetime
+    has_time: bool
+    kind: CandidateKind
+    asset_id: str
+
+    @property
+    def key(self) -> datetime:
+        """The instant at one-second resolution (for comparisons)."""
+        return whole_seconds(self.value)
+
+    @property
+    def order(self) -> tuple[datetime, bool, bool]:
+        """Oldest first; on a tie a midnight before a timed one, a name before a duplicate.
+
+        Ties matter for idempotency: a duplicate already moved to a WhatsApp midnight shows
+        that instant with a time of day in its own zone, and must not count as "precise".
+        """
+        return (self.key, self.has_time, self.kind is CandidateKind.DUPLICATE)
+
+
+class Outcome(StrEnum):
+    """What the decision concluded."""
+
+    SET = "set"
+    KEEP = "keep"
+    AMBIGUOUS = "ambiguous"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome and the candidate it is about (the one to write for SET)."""
+
+    outcome: Outcome
+    candidate: DateCandidate | None = None
+
+
+def whole_seconds(value: datetime) -> datetime:
+    """UTC instant truncated to the second."""
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _local_has_time(value: datetime) -> bool:
+    """True when the aware datetime's own wall clock is not midnight."""
+    return has_time(value.replace(tzinfo=None))
+
+
+def decide(
+    immich: datetime,
+    immich_zone: tzinfo,
+    named: list[DateCandidate],
+    paths: list[DateCandidate],
+    *,
+    options: DateCorrection,
+    zone: tzinfo,
+) -> Decision:
+    """The predecessor's decision, made total (SPEC §5.2).
+
+    `named` holds name and duplicate candidates, `paths` folder-path candidates; `zone` is
+    the extraction zone (calendar days are compared there), `immich_zone` the asset's own
+    (whether the Immich date is precise is judged on its own wall clock).
+    """
+    now = whole_seconds(immich)
+    if named:
+        best = min(named, key=lambda c: c.order)
+        gap = now - best.key
+        if gap > timedelta(days=options.large_gap_days) or (best.has_time and gap > timedelta(0)):
+            return Decision(Outcome.SET, best)
+    pool = named + paths
+    if not pool:
+        return Decision(Outcome.KEEP)
+    oldest = min(pool, key=lambda c: c.order)
+    gap = now - oldest.key
+    keep = (
+        gap <= timedelta(0)
+        or immich.astimezone(zone).date() == oldest.value.astimezone(zone).date()
+        or gap < timedelta(hours=options.min_gap_hours)
+        or (
+            _local_has_time(immich.astimezone(immich_zone))
+            and not oldest.has_time
+            and gap < timedelta(hours=options.midnight_tolerance_hours)
+        )
+    )
+    return Decision(Outcome.KEEP if keep else Outcome.AMBIGUOUS, oldest)
+
+
+class _Candidates:
+    """Per-asset candidate extraction, cached (group members are read many times)."""
+
+    def __init__(self, state: State, zone: tzinfo) -> None:
+        self.state = state
+        self.zone = zone
+        self._names: dict[int, list[DateCandidate]] = {}
+        self._paths: dict[int, list[DateCandidate]] = {}
+
+    def _make(self, naive: datetime, kind: CandidateKind, asset_id: str) -> DateCandidate:
+        return DateCandidate(localize(naive, self.zone), has_time(naive), kind, asset_id)
+
+    def names(self, n: int) -> list[DateCandidate]:
+        """Dates in the asset's file name."""
+        found = self._names.get(n)
+        if found is None:
+            rec = self.state.lib.assets[n]
+            found = []
+            camera = camera_date(rec.file_name)
+            if camera is not None:
+                found.append(self._make(camera, CandidateKind.FILE_NAME, rec.id))
+            whatsapp = whatsapp_date(rec.file_name)
+            if whatsapp is not None:
+                found.append(self._make(whatsapp, CandidateKind.WHATSAPP_NAME, rec.id))
+            self._names[n] = found
+        return found
+
+    def paths(self, n: int) -> list[DateCandidate]:
+        """WhatsApp dates in the asset's folder path."""
+        found = self._paths.get(n)
+        if found is None:
+            rec = self.state.lib.assets[n]
+            whatsapp = whatsapp_date(rec.folder) if rec.folder else None
+            found = [] if whatsapp is None else [self._make(whatsapp, CandidateKind.PATH, rec.id)]
+            self._paths[n] = found
+        return found
+
+    def zone_of(self, n: int) -> tzinfo:
+        """The asset's own zone (exif), else the extraction zone."""
+        return parse_zone(self.state.lib.assets[n].time_zone) or self.zone
+
+    def duplicate(self, n: int) -> DateCandidate:
+        """A duplicate's capture instant, in its own zone."""
+        value = self.state.instant(n).astimezone(self.zone_of(n))
+        return DateCandidate(
+            value, _local_has_time(value), CandidateKind.DUPLICATE, self.state.lib.assets[n].id
+        )
+
+
+def run(state: State, rules: Rules) -> None:
+    """Plan date corrections for in-scope assets."""
+    options = rules.duplicates.date_correction
+    if not options.enabled:
+        return
+    zone = parse_zone(options.timezone) or UTC
+    source = _Candidates(state, zone)
+    for n in sorted(state.scope):
+        rec = state.lib.assets[n]
+        group = state.lib.duplicate_groups.get(rec.duplicate_id or "", (n,))
+        named: list[DateCandidate] = []
+        paths: list[DateCandidate] = []
+        for m in group:
+            named += source.names(m)
+            paths += source.paths(m)
+            if m != n:
+                named.append(source.duplicate(m))
+        if not named and not paths:
+            continue
+        immich = state.instant(n)
+        decision = decide(immich, source.zone_of(n), named, paths, options=options, zone=zone)
+        if decision.outcome is Outcome.SET and decision.candidate is not None:
+            state.set_date(n, decision.candidate.value)
+        elif decision.outcome is Outcome.AMBIGUOUS and decision.candidate is not None:
+            cand = decision.candidate
+            state.counters["ambiguous_dates"] += 1
+            state.note(
+                "ambiguous_date",
+                f"{rec.path}: Immich date {immich.isoformat()} is later than the "
+                f"{cand.kind} date {cand.value.isoformat()} (asset {cand.asset_id}) "
+                "but no rule decides; left unchanged",
+                asset=n,
+            )
