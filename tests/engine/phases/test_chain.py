@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.immich_autotag.engine.library import Library
 from custom_components.immich_autotag.engine.phases import (
@@ -17,6 +19,7 @@ from custom_components.immich_autotag.engine.phases import (
 from custom_components.immich_autotag.engine.rules import (
     Classification,
     Conversion,
+    ConversionMode,
     FolderAlbums,
     Rule,
     Rules,
@@ -196,3 +199,53 @@ def test_out_of_scope_source_tag_on_a_duplicate_converges_in_one_run() -> None:
     assert names(first, mine) == {"autotag_input_meme"}
     assert not first.has_tag(mine, "autotag_input_meme")
     assert changes(plan(materialise(first), rules)) == {}
+
+
+TAGS = ("meme", "autotag_input_meme", "autotag_input_ignore/x", UNKNOWN, CONFLICT, DUP_CONFLICT)
+ALBUMS = ("2020-05 Trip", "2020-06 Other", "autotag_input_meme", "Favourites", "2020-01-01" + T)
+FOLDERS = ("/photos", "/photos/2020-05-01 Party", "/p/2020-01-01 A/2020-02-02 B", "/x/2020-05 Trip")
+asset_strategy = st.tuples(
+    st.sampled_from((None, "d1", "d2")),
+    st.frozensets(st.sampled_from(TAGS), max_size=3),
+    st.frozensets(st.sampled_from(ALBUMS), max_size=2),
+    st.sampled_from(FOLDERS),
+    st.booleans(),
+    st.integers(min_value=0, max_value=3),
+)
+RULES_WITH_COPY = Rules(
+    conversions=(
+        *RULES.conversions,
+        Conversion(
+            source=Rule(album_name_patterns=(re.compile("^Favourites$"),)),
+            destination_tags=("autotag_input_ignore",),
+            mode=ConversionMode.COPY,
+        ),
+    ),
+    classification=RULES.classification,
+    folder_albums=RULES.folder_albums,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(asset_strategy, min_size=1, max_size=6))
+def test_property_second_plan_is_empty(
+    specs: list[tuple[str | None, frozenset[str], frozenset[str], str, bool, int]],
+) -> None:
+    b = LibraryBuilder()
+    members: dict[str, list[int]] = {}
+    for dup, tags, albums, folder, owned, day in specs:
+        n = b.asset(
+            folder=folder,
+            duplicate_id=dup,
+            tags=tuple(sorted(tags)),
+            owned=owned or day == 0,
+            instant=datetime(2020, 1, 1 + day, 12, tzinfo=UTC),
+        )
+        for name in albums:
+            members.setdefault(name, []).append(n)
+    for name, assets in sorted(members.items()):
+        b.album(name, *assets)
+    first = plan(b.build(), RULES_WITH_COPY)
+    again = plan(materialise(first), RULES_WITH_COPY)
+    assert changes(again) == {}
+    assert again.status == first.status

@@ -17,29 +17,47 @@ def rule_album_names(state: State, rules: Rules, asset: int) -> set[str]:
 
 
 def run(state: State, rules: Rules) -> None:
-    """Assign unclassified assets to their one candidate album; flag disagreeing groups."""
+    """Assign unclassified assets to their one candidate album; flag disagreeing groups.
+
+    Candidates are computed for all unclassified assets on the same state, then added, so
+    the order of assets does not matter. An addition can give a duplicate its candidate
+    (a folder album of one member), so passes repeat until nothing is added: the next run
+    then finds nothing to do.
+    """
+    pending = [a for a in sorted(state.scope) if classify(state, rules, a) is Status.UNCLASSIFIED]
+    detection_conflicts: set[int] = set()
+    while pending:
+        planned, detection_conflicts = _candidates(state, rules, pending)
+        if not planned:
+            break
+        assigned: set[int] = set()
+        for name, assets in sorted(planned.items()):
+            if add_to_album_named(state, name, assets):
+                assigned.update(assets)
+        if not assigned:
+            break
+        pending = [a for a in pending if a not in assigned]
+    _sync_group_conflicts(state, rules)
+    _sync(state, rules.duplicates.album_detection_conflict_tag, detection_conflicts)
+
+
+def _candidates(
+    state: State, rules: Rules, pending: list[int]
+) -> tuple[dict[str, list[int]], set[int]]:
+    """Album name -> assets with exactly that one candidate; unassigned detection conflicts."""
     folders = rules.folder_albums
     patterns = rules.classification.rules
     names_cache: dict[int, set[str]] = {}
-
-    def names_of(asset: int) -> set[str]:
-        if asset not in names_cache:
-            names_cache[asset] = rule_album_names(state, rules, asset)
-        return names_cache[asset]
-
-    # Candidates are computed first, on the state as phase 3 left it, so the order of
-    # assets does not matter; the additions follow.
     planned: dict[str, list[int]] = {}
     detection_conflicts: set[int] = set()
-    for asset in sorted(state.scope):
-        if classify(state, rules, asset) is not Status.UNCLASSIFIED:
-            continue
+    for asset in pending:
         rec = state.lib.assets[asset]
         candidates: set[str] = set()
-        if rec.duplicate_id:
-            for other in state.lib.duplicate_groups.get(rec.duplicate_id, ()):
-                if other != asset:
-                    candidates |= names_of(other)
+        for other in state.lib.duplicate_groups.get(rec.duplicate_id or "", ()):
+            if other != asset:
+                if other not in names_cache:
+                    names_cache[other] = rule_album_names(state, rules, other)
+                candidates |= names_cache[other]
         if folders.enabled:
             detected = folder_album(rec.folder, folders.excluded_paths)
             if detected.conflict:
@@ -49,10 +67,7 @@ def run(state: State, rules: Rules) -> None:
         if len(candidates) == 1:
             planned.setdefault(candidates.pop(), []).append(asset)
             detection_conflicts.discard(asset)  # filed after all: no longer unclassified
-    for name, assets in sorted(planned.items()):
-        add_to_album_named(state, name, assets)
-    _sync_group_conflicts(state, rules)
-    _sync(state, rules.duplicates.album_detection_conflict_tag, detection_conflicts)
+    return planned, detection_conflicts
 
 
 def _sync_group_conflicts(state: State, rules: Rules) -> None:
