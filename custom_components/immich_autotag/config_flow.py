@@ -1,0 +1,372 @@
+"""Config flow of Immich AutoTag: user, reauth, reconfigure and options (SPEC §3)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from yarl import URL
+
+from .const import (
+    CONF_MAX_CONCURRENCY,
+    CONF_MAX_RPS,
+    CONF_RULES,
+    CONF_RUN_INTERVAL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RPS,
+    DEFAULT_RUN_INTERVAL,
+    DOMAIN,
+    REQUIRED_PERMISSIONS,
+)
+from .engine.default_rules import DEFAULT_RULES_YAML
+from .engine.rules_loader import validate_rules_text
+from .immich.client import ImmichClient
+from .immich.errors import (
+    ImmichAuthError,
+    ImmichConnectionError,
+    ImmichInvalidResponseError,
+    ImmichRateLimitedError,
+    ImmichServerError,
+    ImmichUnsupportedVersionError,
+)
+from .immich.limiter import BackoffPolicy, Limiter
+from .immich.models import ServerInfo
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_RUN_INTERVAL = 10080  # one week, in minutes
+MIN_CONCURRENCY = 1
+MAX_CONCURRENCY = 16
+MAX_RPS = 1000
+
+# A person is waiting for the form: one quick retry, not the run's patient backoff.
+FLOW_CONCURRENCY = 2
+FLOW_BACKOFF = BackoffPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
+
+# Errors of the client that mean "the server cannot be used right now".
+CONNECT_ERRORS = (
+    ImmichConnectionError,
+    ImmichServerError,
+    ImmichRateLimitedError,
+    ImmichInvalidResponseError,
+)
+
+
+class InvalidUrlError(ValueError):
+    """The URL is not an http(s) URL with a host."""
+
+
+class MissingPermissionsError(Exception):
+    """The API key lacks permissions the product needs."""
+
+    def __init__(self, missing: frozenset[str]) -> None:
+        super().__init__(", ".join(sorted(missing)))
+        self.missing = missing
+
+
+def normalize_url(value: str) -> str:
+    """The Immich web URL without `/api` or a trailing slash; raises InvalidUrlError."""
+    try:
+        url = URL(value.strip())
+    except (TypeError, ValueError) as err:
+        raise InvalidUrlError(value) from err
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidUrlError(value)
+    path = url.path.rstrip("/")
+    path = path.removesuffix("/api")
+    return str(url.with_path(path or "/").with_query(None).with_fragment(None)).rstrip("/")
+
+
+async def async_validate_server(
+    hass: HomeAssistant, url: str, api_key: str, *, verify_ssl: bool
+) -> ServerInfo:
+    """Connect to the server with the key and check its permissions.
+
+    Raises the client's errors, or MissingPermissionsError.
+    """
+    client = ImmichClient(
+        async_get_clientsession(hass, verify_ssl),
+        url,
+        api_key,
+        limiter=Limiter(FLOW_CONCURRENCY, backoff=FLOW_BACKOFF),
+        verify_ssl=verify_ssl,
+    )
+    info = await client.connect()
+    missing = info.api_key.missing(REQUIRED_PERMISSIONS)
+    if missing:
+        raise MissingPermissionsError(missing)
+    return info
+
+
+async def _async_try_validate(
+    hass: HomeAssistant,
+    url: str,
+    api_key: str,
+    *,
+    verify_ssl: bool,
+    errors: dict[str, str],
+    placeholders: dict[str, str],
+) -> ServerInfo | None:
+    """Validate and translate failures into form errors (None when it failed)."""
+    try:
+        return await async_validate_server(hass, url, api_key, verify_ssl=verify_ssl)
+    except ImmichAuthError:
+        errors["base"] = "invalid_auth"
+    except ImmichUnsupportedVersionError as err:
+        errors["base"] = "unsupported_version"
+        placeholders["version"] = err.version
+    except MissingPermissionsError as err:
+        errors["base"] = "missing_permissions"
+        placeholders["permissions"] = ", ".join(sorted(err.missing))
+    except CONNECT_ERRORS:
+        errors["base"] = "cannot_connect"
+    except Exception:  # any other failure is reported as "unknown"
+        _LOGGER.exception("Unexpected error while validating the Immich server")
+        errors["base"] = "unknown"
+    return None
+
+
+def _user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_URL, default=defaults.get(CONF_URL, vol.UNDEFINED)): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            vol.Required(CONF_API_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
+            vol.Required(CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, True)): (
+                BooleanSelector()
+            ),
+        }
+    )
+
+
+class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an Immich server and user."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> ImmichAutoTagOptionsFlow:  # noqa: ARG004
+        """The options flow (rules, schedule, limits)."""
+        return ImmichAutoTagOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for URL, API key and SSL verification; validate against the server."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                url = normalize_url(user_input[CONF_URL])
+            except InvalidUrlError:
+                errors[CONF_URL] = "invalid_url"
+            else:
+                verify_ssl = bool(user_input[CONF_VERIFY_SSL])
+                info = await _async_try_validate(
+                    self.hass,
+                    url,
+                    user_input[CONF_API_KEY],
+                    verify_ssl=verify_ssl,
+                    errors=errors,
+                    placeholders=placeholders,
+                )
+                if info is not None:
+                    await self.async_set_unique_id(info.user.id)
+                    self._abort_if_unique_id_configured()
+                    return self.async_create_entry(
+                        title=info.user.name or info.user.email,
+                        data={
+                            CONF_URL: url,
+                            CONF_API_KEY: user_input[CONF_API_KEY],
+                            CONF_VERIFY_SSL: verify_ssl,
+                        },
+                    )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=_user_schema(user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:  # noqa: ARG002
+        """The API key was rejected: ask for a new one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new API key of the same Immich user."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"title": entry.title}
+        if user_input is not None:
+            info = await _async_try_validate(
+                self.hass,
+                entry.data[CONF_URL],
+                user_input[CONF_API_KEY],
+                verify_ssl=entry.data[CONF_VERIFY_SSL],
+                errors=errors,
+                placeholders=placeholders,
+            )
+            if info is not None:
+                await self.async_set_unique_id(info.user.id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_API_KEY: user_input[CONF_API_KEY]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_API_KEY): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the URL or SSL verification; the Immich user must stay the same."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"title": entry.title}
+        if user_input is not None:
+            try:
+                url = normalize_url(user_input[CONF_URL])
+            except InvalidUrlError:
+                errors[CONF_URL] = "invalid_url"
+            else:
+                verify_ssl = bool(user_input[CONF_VERIFY_SSL])
+                info = await _async_try_validate(
+                    self.hass,
+                    url,
+                    entry.data[CONF_API_KEY],
+                    verify_ssl=verify_ssl,
+                    errors=errors,
+                    placeholders=placeholders,
+                )
+                if info is not None:
+                    await self.async_set_unique_id(info.user.id)
+                    self._abort_if_unique_id_mismatch(reason="wrong_account")
+                    return self.async_update_reload_and_abort(
+                        entry, data_updates={CONF_URL: url, CONF_VERIFY_SSL: verify_ssl}
+                    )
+        defaults = user_input or entry.data
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_URL, default=defaults[CONF_URL]): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    ),
+                    vol.Required(CONF_VERIFY_SSL, default=defaults[CONF_VERIFY_SSL]): (
+                        BooleanSelector()
+                    ),
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_RULES, default=values[CONF_RULES]): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
+            vol.Required(CONF_RUN_INTERVAL, default=values[CONF_RUN_INTERVAL]): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_RUN_INTERVAL,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="min",
+                )
+            ),
+            vol.Required(CONF_MAX_CONCURRENCY, default=values[CONF_MAX_CONCURRENCY]): (
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_CONCURRENCY,
+                        max=MAX_CONCURRENCY,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                    )
+                )
+            ),
+            vol.Required(CONF_MAX_RPS, default=values[CONF_MAX_RPS]): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_RPS,
+                    step="any",
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="req/s",
+                )
+            ),
+        }
+    )
+
+
+class ImmichAutoTagOptionsFlow(OptionsFlow):
+    """Rules YAML, run interval and request limits; read at the next run (no reload)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Edit the options; the rules are validated before they are saved."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            rules_text = str(user_input.get(CONF_RULES, ""))
+            _rules, error = validate_rules_text(rules_text)
+            if error is None:
+                return self.async_create_entry(
+                    data={
+                        CONF_RULES: rules_text,
+                        CONF_RUN_INTERVAL: int(user_input[CONF_RUN_INTERVAL]),
+                        CONF_MAX_CONCURRENCY: int(user_input[CONF_MAX_CONCURRENCY]),
+                        CONF_MAX_RPS: float(user_input[CONF_MAX_RPS]),
+                    }
+                )
+            errors[CONF_RULES] = "invalid_rules"
+            placeholders["error"] = str(error)
+            values: Mapping[str, Any] = user_input
+        else:
+            options = self.config_entry.options
+            values = {
+                CONF_RULES: options.get(CONF_RULES) or DEFAULT_RULES_YAML,
+                CONF_RUN_INTERVAL: options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL),
+                CONF_MAX_CONCURRENCY: options.get(CONF_MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY),
+                CONF_MAX_RPS: options.get(CONF_MAX_RPS, DEFAULT_MAX_RPS),
+            }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=_options_schema(values),
+            errors=errors,
+            description_placeholders=placeholders,
+        )

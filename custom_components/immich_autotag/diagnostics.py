@@ -1,0 +1,101 @@
+"""Diagnostics: entry (secrets redacted), server, options summary, last run, request stats."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_URL
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_MAX_CONCURRENCY, CONF_MAX_RPS, CONF_RULES, CONF_RUN_INTERVAL
+from .coordinator import ImmichAutoTagConfigEntry, rules_text
+from .engine.rules_loader import validate_rules_text
+
+# Secrets and personal data: the key, where the server is, who the user is, what is in the
+# library (names, ids and links in reports).
+TO_REDACT = {
+    CONF_API_KEY,
+    CONF_URL,
+    CONF_HOST,
+    CONF_RULES,
+    "title",
+    "unique_id",
+    "links",
+    "errors",
+    "warnings",
+    "planned_changes",
+    "error_message",
+}
+
+
+def _rules_summary(entry: ImmichAutoTagConfigEntry) -> dict[str, Any]:
+    """What the rules do, without names, patterns or emails."""
+    text = rules_text(entry)
+    rules, error = validate_rules_text(text)
+    summary: dict[str, Any] = {
+        "custom": bool(entry.options.get(CONF_RULES)),
+        "lines": len(text.splitlines()),
+        "valid": error is None,
+    }
+    if error is not None:
+        summary["error_line"] = error.line
+        summary["error_path"] = error.path
+    if rules is not None:
+        summary |= {
+            "classification_rules": len(rules.classification.rules),
+            "conversions": len(rules.conversions),
+            "filter_in": len(rules.filters.filter_in),
+            "filter_out": len(rules.filters.filter_out),
+            "create_album_from_date_if_missing": rules.create_album_from_date_if_missing,
+            "folder_albums": rules.folder_albums.enabled,
+            "date_correction": rules.duplicates.date_correction.enabled,
+            "album_date_consistency": rules.album_date_consistency.enabled,
+            "album_permissions": rules.album_permissions.enabled,
+            "warnings": len(rules.warnings),
+        }
+    return summary
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ImmichAutoTagConfigEntry,
+) -> dict[str, Any]:
+    """Diagnostics of one entry; the API key, URL and library contents never appear."""
+    coordinator = entry.runtime_data.coordinator
+    server = entry.runtime_data.server
+    client = coordinator.client
+    stats = client.stats
+    limiter = coordinator.limiter
+    last = coordinator.last_report
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "server": {
+            "version": str(server.version),
+            "api_mode": str(server.version.mode),
+            "key_permissions": sorted(server.api_key.permissions),
+        },
+        "options": {
+            "rules": _rules_summary(entry),
+            CONF_RUN_INTERVAL: entry.options.get(CONF_RUN_INTERVAL),
+            CONF_MAX_CONCURRENCY: entry.options.get(CONF_MAX_CONCURRENCY),
+            CONF_MAX_RPS: entry.options.get(CONF_MAX_RPS),
+        },
+        "run": {
+            "state": str(coordinator.data.state),
+            "running": coordinator.data.running,
+            "progress": coordinator.data.progress,
+            "stored_reports": len(coordinator.reports),
+            "album_cache_size": len(coordinator.album_cache),
+        },
+        "last_report": async_redact_data(last.to_dict(), TO_REDACT) if last else None,
+        "limiter": None
+        if limiter is None
+        else {
+            "max_concurrency": limiter.max_concurrency,
+            "max_rps": limiter.max_rps,
+            **asdict(limiter.stats),
+        },
+        "requests": {**asdict(stats), "total": stats.total},
+    }

@@ -1,0 +1,153 @@
+"""Actions: `immich_autotag.run` and `immich_autotag.cancel` (SPEC §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any, Final
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import DOMAIN
+from .engine.report import ErrorKind, RunReport, RunStatus
+
+if TYPE_CHECKING:
+    from .coordinator import AutoTagCoordinator, ImmichAutoTagConfigEntry
+
+
+SERVICE_RUN: Final = "run"
+SERVICE_CANCEL: Final = "cancel"
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_DRY_RUN: Final = "dry_run"
+ATTR_ASSET_IDS: Final = "asset_ids"
+
+
+RUN_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+        vol.Optional(ATTR_ASSET_IDS): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
+CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+
+
+def _get_entry(hass: HomeAssistant, entry_id: str) -> ImmichAutoTagConfigEntry:
+    """The loaded entry of this domain; translated errors otherwise."""
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+def _coordinator(hass: HomeAssistant, call: ServiceCall) -> AutoTagCoordinator:
+    return _get_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID]).runtime_data.coordinator
+
+
+def parse_asset_ids(values: list[str] | None) -> list[str] | None:
+    """Validate asset ids (UUIDs, normalised to lower case); None means every asset."""
+    if values is None:
+        return None
+    if not values:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="empty_asset_ids")
+    ids: list[str] = []
+    for value in values:
+        try:
+            ids.append(str(uuid.UUID(value.strip())))
+        except ValueError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_asset_id",
+                translation_placeholders={"asset_id": value},
+            ) from err
+    return list(dict.fromkeys(ids))
+
+
+def run_response(report: RunReport) -> dict[str, Any]:
+    """The response of `run`: the summary, plus the planned changes of a dry run."""
+    response = report.summary()
+    if report.dry_run:
+        response["planned_changes"] = list(report.planned_changes)
+        response["planned_changes_total"] = report.planned_changes_total
+    return response
+
+
+async def _async_run(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call.hass, call)
+    asset_ids = parse_asset_ids(call.data.get(ATTR_ASSET_IDS))
+    task = coordinator.async_start_run(dry_run=call.data[ATTR_DRY_RUN], asset_ids=asset_ids)
+    if not call.return_response:
+        return None
+    title = coordinator.config_entry.title
+    try:
+        report = await asyncio.shield(task)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="run_interrupted",
+            translation_placeholders={"title": title},
+        ) from None
+    if report.error_kind is ErrorKind.AUTH:
+        # The run manager has started reauthentication already.
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="auth_failed",
+            translation_placeholders={"title": title},
+        )
+    if report.status is RunStatus.FAILED:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="run_failed",
+            translation_placeholders={
+                "title": title,
+                "error": report.error_message or str(report.error_kind or ErrorKind.UNKNOWN),
+            },
+        )
+    return run_response(report)
+
+
+async def _async_cancel(call: ServiceCall) -> None:
+    coordinator = _coordinator(call.hass, call)
+    if not coordinator.async_cancel_run():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_running",
+            translation_placeholders={"title": coordinator.config_entry.title},
+        )
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions of the integration."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RUN,
+        _async_run,
+        schema=RUN_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_CANCEL, _async_cancel, schema=CANCEL_SCHEMA)

@@ -1,0 +1,137 @@
+"""Home Assistant fixtures: custom integrations, snapshots, the simulator, config entries."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Generator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from unittest.mock import AsyncMock, PropertyMock, patch
+
+import pytest
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.immich_autotag.const import DOMAIN
+from custom_components.immich_autotag.immich.limiter import Limiter
+from tests.sim import SimLibrary, Simulator, SimUser
+
+ENTRY_ID = "01JAUTOTAGTESTENTRY0000000"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every HA test."""
+
+
+async def _no_sleep(_delay: float) -> None:
+    """Retries without waiting."""
+
+
+@pytest.fixture(autouse=True)
+def fast_retries() -> Generator[None]:
+    """Limiters retry at once, so connection failures fail fast."""
+    fast = functools.partial(Limiter, sleep=_no_sleep)
+    with (
+        patch("custom_components.immich_autotag.coordinator.Limiter", fast),
+        patch("custom_components.immich_autotag.config_flow.Limiter", fast),
+    ):
+        yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format (plugin order differs between machines)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Every entity enabled (core defines this fixture; phcc does not)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@dataclass
+class SimServer:
+    """A running simulator and the user/key the tests configure."""
+
+    sim: Simulator
+    lib: SimLibrary
+    url: str
+    user: SimUser
+    key: str
+
+
+@pytest.fixture
+def sim_library() -> tuple[SimLibrary, SimUser, str]:
+    """A small library owned by Alice, with an all-permissions key."""
+    lib = SimLibrary(seed=7)
+    alice = lib.add_user("alice@example.com", "Alice")
+    key = lib.add_api_key(alice, permissions={"all"})
+    for day in range(1, 4):
+        lib.add_asset(alice, f"IMG_202407{day:02d}_101010.jpg", taken=datetime(2024, 7, day, 10))
+    return lib, alice, key
+
+
+@pytest.fixture
+def sim_version() -> str:
+    """Immich version the simulator answers as (override to test others)."""
+    return "3.0.3"
+
+
+@pytest.fixture
+async def sim_server(
+    socket_enabled: None,
+    sim_library: tuple[SimLibrary, SimUser, str],
+    sim_version: str,
+) -> AsyncIterator[SimServer]:
+    """The Immich simulator on 127.0.0.1 (real HTTP through HA's shared session)."""
+    lib, user, key = sim_library
+    sim = Simulator(lib, version=sim_version)
+    async with sim.serve() as url:
+        yield SimServer(sim, lib, url, user, key)
+
+
+@pytest.fixture
+def mock_config_entry(sim_server: SimServer) -> MockConfigEntry:
+    """A config entry for Alice on the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id=sim_server.user.id,
+        entry_id=ENTRY_ID,
+        data={
+            CONF_URL: sim_server.url,
+            CONF_API_KEY: sim_server.key,
+            CONF_VERIFY_SSL: True,
+        },
+        options={},
+    )
+
+
+@pytest.fixture
+def mock_setup_entry() -> Generator[AsyncMock]:
+    """Config-flow tests do not set the entry up."""
+    with patch("custom_components.immich_autotag.async_setup_entry", return_value=True) as mock:
+        yield mock
+
+
+async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and set it up."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def options(**values: Any) -> dict[str, Any]:
+    """Options with defaults."""
+    return {"rules": "", "run_interval": 0, "max_concurrency": 4, "max_rps": 0.0} | values
