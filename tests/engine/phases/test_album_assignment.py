@@ -170,3 +170,14 @@ def test_unloaded_album_is_skipped_with_a_note() -> None:
     album_assignment.run(state, RULES)
     assert state.albums_of(a) == set()
     assert [n.kind for n in state.notes] == ["album_not_loaded"]
+
+
+def test_duplicate_of_a_folder_assigned_asset_follows_in_the_same_run() -> None:
+    b = LibraryBuilder()
+    a = b.asset(duplicate_id="d1")
+    c = b.asset(folder="/photos/2020-05-01 Party", duplicate_id="d1")
+    state = b.state()
+    album_assignment.run(state, FOLDERS)
+    key = NEW_ALBUM_PREFIX + "2020-05-01 Party"
+    assert state.members(key) == {a, c}
+    assert not state.tagged(ALBUM_CONFLICT)
