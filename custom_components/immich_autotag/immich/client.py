@@ -195,11 +195,15 @@ class ImmichClient:
         return [flat]
 
     async def _raw_items(
-        self, flat: dict[str, Any], fil: dict[str, Any], extra: dict[str, Any] | None = None
+        self,
+        flat: dict[str, Any],
+        fil: dict[str, Any],
+        extra: dict[str, Any] | None = None,
+        seen: set[str] | None = None,
     ) -> AsyncIterator[list[Any]]:
-        """Deduplicated, visible (timeline/archive, not trashed) raw items, page by page."""
+        """Deduplicated (against `seen`), visible (timeline/archive, not trashed) raw items."""
         mode = await self._mode()
-        seen: set[str] = set()
+        seen = set() if seen is None else seen
         for query in self._queries(mode, flat, fil):
             async for items in self._walk(mode, {**query, **(extra or {})}):
                 page: list[Any] = []
@@ -246,8 +250,9 @@ class ImmichClient:
                 ]
             else:
                 lookups = [({**flat, "id": i}, fil) for i in ordered]
+        seen: set[str] = set()
         for flat_q, fil_q in lookups:
-            async for items in self._raw_items(flat_q, fil_q, extra):
+            async for items in self._raw_items(flat_q, fil_q, extra, seen):
                 assets = [parsing.parse_asset(item) for item in items]
                 if wanted is not None:
                     assets = [a for a in assets if a.id in wanted]

@@ -1,0 +1,166 @@
+"""Every client method, in each version mode, sends requests valid against the spec."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+from aioresponses import CallbackResult, aioresponses
+from yarl import URL
+
+from custom_components.immich_autotag.immich.client import ImmichClient
+from custom_components.immich_autotag.immich.limiter import Limiter
+from tests.sim.openapi import validator_for
+
+from . import payloads as p
+from .capture import json_result
+from .conftest import make_client
+
+ALL = re.compile(r"^http://immich\.local:2283/api/.*$")
+IDS = [p.aid(n) for n in range(1, 1203)]
+
+
+class Recorder:
+    """A fake server answering every route with a spec-shaped payload; records requests."""
+
+    def __init__(self, v32: bool) -> None:
+        self.v32 = v32
+        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+
+    def __call__(self, url: URL, **kwargs: Any) -> CallbackResult:
+        method = kwargs.get("method") or self.method
+        path = url.path.removeprefix("/api")
+        query = {k: str(v) for k, v in (kwargs.get("params") or {}).items()}
+        query.update(dict(url.query))
+        data = kwargs.get("data")
+        body = orjson.loads(data) if data else None
+        self.requests.append((method, path, query, body))
+        return self.respond(method, path, body)
+
+    method = "GET"
+
+    def respond(self, method: str, path: str, body: Any) -> CallbackResult:  # noqa: PLR0911
+        if path == "/search/metadata":
+            return CallbackResult(payload=p.search([p.asset(1), p.asset(2)], v32=self.v32))
+        if method == "GET" and path == "/albums":
+            return json_result([p.album_v2() if not self.v32 else p.album_v3()])
+        if method == "GET" and path.startswith("/albums/"):
+            return CallbackResult(payload=p.album_v2(assets=[p.asset(1)]))
+        if path == "/albums" and method == "POST":
+            return CallbackResult(status=201, payload=p.album_v3())
+        if (
+            path.endswith("/assets")
+            and path.startswith(("/albums/", "/tags/"))
+            and path not in {"/tags/assets", "/albums/assets"}
+        ):
+            return json_result(p.bulk(body["ids"]))
+        fixed: dict[tuple[str, str], Any] = {
+            ("GET", "/server/version"): p.version(3, 0, 3),
+            ("GET", "/server/about"): {"version": "v3.0.3", "versionUrl": "u", "licensed": False},
+            ("GET", "/users/me"): p.admin_user(),
+            ("GET", "/users"): [p.user()],
+            ("GET", "/api-keys/me"): p.api_key(),
+            ("GET", "/tags"): [p.tag()],
+            ("PUT", "/tags"): [p.tag()],
+            ("PUT", "/tags/assets"): {"count": 1},
+            ("PUT", "/albums/assets"): {"success": True},
+            ("GET", "/duplicates"): [],
+            ("PUT", f"/albums/{p.ALBUM}/users"): p.album_v3(),
+        }
+        if (method, path) in fixed:
+            return json_result(fixed[(method, path)])
+        return CallbackResult(status=204)
+
+
+def install(mock: aioresponses, recorder: Recorder) -> None:
+    for method in ("GET", "POST", "PUT", "DELETE"):
+
+        def callback(url: URL, _m: str = method, **kwargs: Any) -> CallbackResult:
+            return recorder(url, method=_m, **kwargs)
+
+        mock.add(ALL, method, callback=callback, repeat=True)
+
+
+async def drive_everything(client: ImmichClient) -> None:
+    await client.get_server_version()
+    await client.get_about_version()
+    await client.get_my_user()
+    await client.get_my_api_key()
+    await client.list_users()
+    async for _ in client.iter_assets(updated_after=datetime(2024, 1, 2, tzinfo=UTC)):
+        pass
+    async for _ in client.iter_assets(with_exif=False, asset_ids=IDS[:3]):
+        pass
+    await client.search_asset_ids(tag_id=p.TAG)
+    await client.search_asset_ids(album_id=p.ALBUM)
+    await client.search_asset_ids(not_in_album=True)
+    await client.update_assets_date(IDS, "2019-05-12T00:00:00.000+02:00")
+    await client.list_tags()
+    await client.upsert_tags(["Places/France/Paris", "Auto"])
+    assert await client.tag_assets([p.TAG], IDS) == 2
+    await client.untag_assets(p.TAG, IDS)
+    await client.delete_tag(p.TAG)
+    albums = await client.list_albums()
+    await client.get_album_asset_ids(albums[0])
+    await client.create_album("New", IDS, [(p.FRIEND, "viewer")])
+    await client.add_assets_to_album(p.ALBUM, IDS)
+    await client.add_assets_to_albums([p.ALBUM], IDS)
+    await client.remove_assets_from_album(p.ALBUM, IDS)
+    await client.add_album_users(p.ALBUM, [(p.FRIEND, "editor")])
+    await client.update_album_user(p.ALBUM, p.FRIEND, "viewer")
+    await client.remove_album_user(p.ALBUM, p.FRIEND)
+    await client.delete_album(p.ALBUM)
+    await client.list_duplicates()
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.1.0", (3, 1, 0)), ("3.2.2", (3, 2, 2))],
+)
+async def test_requests_validate(
+    session: aiohttp.ClientSession,
+    limiter: Limiter,
+    mock: aioresponses,
+    spec: str,
+    version: tuple[int, int, int],
+) -> None:
+    client = make_client(session, limiter, version)
+    recorder = Recorder(v32=version >= (3, 2, 0))
+    install(mock, recorder)
+    await drive_everything(client)
+    validator = validator_for(spec)
+    problems = [
+        err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
+    ]
+    assert problems == []
+    endpoints = set(client.stats.by_endpoint)
+    assert len(endpoints) >= (23 if version < (3, 0, 0) else 22)
+    assert client.stats.total == len(recorder.requests)
+    searches = [b for m, path, _, b in recorder.requests if path == "/search/metadata"]
+    if version >= (3, 2, 0):
+        assert all("filter" in b and b["filter"]["trashedAt"] == {"eq": None} for b in searches)
+        assert all(
+            not ({"page", "order", "tagIds", "albumIds", "id", "updatedAfter"} & set(b))
+            for b in searches
+        )
+    else:
+        assert all("filter" not in b and b["order"] == "asc" for b in searches)
+    if version < (3, 0, 0):
+        assert {
+            q.get("shared")
+            for m, path, q, _ in recorder.requests
+            if m == "GET" and path == "/albums"
+        } == {"true", "false"}
+        assert all(b.get("visibility") in {"timeline", "archive"} for b in searches)
+        assert ("GET", f"/albums/{p.ALBUM}") in {(m, path) for m, path, _, _ in recorder.requests}
+
+
+async def test_invalid_request_is_detected() -> None:
+    # the validator really rejects bad requests (an oversized page, an unknown route)
+    problems = validator_for("3.0.3").validate("POST", "/search/metadata", {}, {"size": 1001})
+    assert problems
+    assert validator_for("3.2.2").validate("GET", "/assets", {}, None)

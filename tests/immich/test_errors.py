@@ -1,0 +1,238 @@
+"""HTTP status -> error mapping, retries, Retry-After, connection failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from custom_components.immich_autotag.immich.client import ImmichClient
+from custom_components.immich_autotag.immich.errors import (
+    ImmichAuthError,
+    ImmichBadRequestError,
+    ImmichConnectionError,
+    ImmichError,
+    ImmichInvalidResponseError,
+    ImmichNotFoundError,
+    ImmichPermissionError,
+    ImmichRateLimitedError,
+    ImmichServerError,
+)
+from custom_components.immich_autotag.immich.limiter import Limiter
+
+from . import payloads as p
+from .conftest import BASE, KEY, FakeTime
+
+URL = f"{BASE}/users/me"
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "error"),
+    [
+        (401, {"message": "Invalid API key"}, ImmichAuthError),
+        (
+            401,
+            {"message": "Authentication required", "error": "Unauthorized", "statusCode": 401},
+            ImmichAuthError,
+        ),
+        (
+            404,
+            {"message": "Cannot GET /api/users/me", "error": "Not Found", "statusCode": 404},
+            ImmichNotFoundError,
+        ),
+        (400, {"message": "Not found or no asset.read access"}, ImmichNotFoundError),
+        (400, {"message": "Tag not found"}, ImmichNotFoundError),
+        (
+            400,
+            {"message": ["Album not found"], "error": "Bad Request", "statusCode": 400},
+            ImmichNotFoundError,
+        ),
+        (
+            400,
+            {
+                "message": "Validation failed",
+                "errors": [{"code": "too_big", "path": ["size"], "message": "Too big"}],
+            },
+            ImmichBadRequestError,
+        ),
+        (
+            400,
+            {
+                "message": ["size must not be greater than 1000"],
+                "error": "Bad Request",
+                "statusCode": 400,
+            },
+            ImmichBadRequestError,
+        ),
+        (413, {"message": "request entity too large"}, ImmichBadRequestError),
+    ],
+)
+async def test_status_mapping(  # noqa: PLR0917
+    client: ImmichClient,
+    mock: aioresponses,
+    fake_time: FakeTime,
+    status: int,
+    payload: object,
+    error: type[ImmichError],
+) -> None:
+    mock.get(URL, status=status, payload=payload)
+    with pytest.raises(error):
+        await client.get_my_user()
+    assert client.stats.retries == 0  # never retried
+    assert fake_time.sleeps == []
+
+
+async def test_permission_parsed(client: ImmichClient, mock: aioresponses) -> None:
+    mock.get(URL, status=403, payload={"message": "Missing required permission: user.read"})
+    with pytest.raises(ImmichPermissionError) as info:
+        await client.get_my_user()
+    assert info.value.permission == "user.read"
+    mock.get(URL, status=403, payload={"message": "Forbidden"})
+    with pytest.raises(ImmichPermissionError) as info2:
+        await client.get_my_user()
+    assert info2.value.permission is None
+
+
+async def test_api_key_never_in_error(client: ImmichClient, mock: aioresponses) -> None:
+    mock.get(URL, status=401, payload={"message": "Invalid API key"})
+    with pytest.raises(ImmichAuthError) as info:
+        await client.get_my_user()
+    assert KEY not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (429, ImmichRateLimitedError),
+        (503, ImmichRateLimitedError),
+        (502, ImmichServerError),
+        (504, ImmichServerError),
+    ],
+)
+async def test_retried_then_raised(
+    client: ImmichClient,
+    mock: aioresponses,
+    fake_time: FakeTime,
+    status: int,
+    error: type[ImmichError],
+) -> None:
+    mock.get(URL, status=status, body=b"<html>gateway</html>", repeat=True)
+    with pytest.raises(error):
+        await client.get_my_user()
+    policy = client.limiter.policy
+    assert client.stats.retries == policy.max_attempts - 1
+    assert len(fake_time.sleeps) == policy.max_attempts - 1
+    # exponential growth with jitter within [raw*(1-jitter), raw]
+    for n, delay in enumerate(fake_time.sleeps):
+        raw = min(policy.max_delay, policy.base * policy.factor**n)
+        assert raw * (1 - policy.jitter) <= delay <= raw
+    assert client.stats.by_endpoint["GET /users/me"] == 1  # logical requests, retries apart
+    assert client.stats.throttled_seconds == pytest.approx(sum(fake_time.sleeps))
+
+
+async def test_server_error_500_retried_fewer_times(
+    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.get(URL, status=500, payload={"message": "Internal server error"}, repeat=True)
+    with pytest.raises(ImmichServerError) as info:
+        await client.get_my_user()
+    assert info.value.status == 500
+    assert len(fake_time.sleeps) == client.limiter.policy.max_attempts_500 - 1
+
+
+async def test_transient_then_success(
+    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.get(URL, status=502)
+    mock.get(URL, status=500, payload={"message": "Internal server error"})
+    mock.get(URL, payload=p.admin_user())
+    user = await client.get_my_user()
+    assert user.id == p.OWNER
+    assert client.stats.retries == 2
+    assert len(fake_time.sleeps) == 2
+
+
+async def test_retry_after_seconds(
+    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.get(URL, status=429, headers={"Retry-After": "7"})
+    mock.get(URL, payload=p.admin_user())
+    await client.get_my_user()
+    assert fake_time.sleeps == [7.0]
+    assert client.limiter.stats.throttled_seconds == 7.0
+
+
+async def test_retry_after_http_date(
+    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+) -> None:
+    when = datetime.fromtimestamp(fake_time.wall + 12, tz=UTC)
+    mock.get(URL, status=503, headers={"Retry-After": format_datetime(when, usegmt=True)})
+    mock.get(URL, payload=p.admin_user())
+    await client.get_my_user()
+    assert fake_time.sleeps == [pytest.approx(12.0, abs=1.0)]
+
+
+async def test_retry_after_clamped_and_past(
+    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.get(URL, status=429, headers={"Retry-After": "3600"})
+    past = datetime.fromtimestamp(fake_time.wall - 100, tz=UTC)
+    mock.get(URL, status=429, headers={"Retry-After": format_datetime(past, usegmt=True)})
+    mock.get(URL, status=429, headers={"Retry-After": "soon"})  # unparsable -> backoff
+    mock.get(URL, payload=p.admin_user())
+    await client.get_my_user()
+    assert fake_time.sleeps[0] == client.limiter.policy.max_retry_after
+    assert fake_time.sleeps[1] == 0.0
+    assert 0 < fake_time.sleeps[2] <= client.limiter.policy.base * 4
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [aiohttp.ClientConnectionError("refused"), TimeoutError(), aiohttp.ServerDisconnectedError()],
+)
+async def test_connection_errors(
+    client: ImmichClient, mock: aioresponses, fake_time: FakeTime, exc: Exception
+) -> None:
+    mock.get(URL, exception=exc, repeat=True)
+    with pytest.raises(ImmichConnectionError):
+        await client.get_my_user()
+    assert len(fake_time.sleeps) == client.limiter.policy.max_attempts - 1
+
+
+async def test_connection_error_then_success(client: ImmichClient, mock: aioresponses) -> None:
+    mock.get(URL, exception=aiohttp.ClientConnectionError("reset"))
+    mock.get(URL, payload=p.admin_user())
+    assert (await client.get_my_user()).email == "me@example.com"
+
+
+async def test_timeout_and_ssl_passed(session: aiohttp.ClientSession, mock: aioresponses) -> None:
+    client = ImmichClient(session, BASE, KEY, verify_ssl=False, timeout=5)
+    mock.get(URL, payload=p.admin_user())
+    await client.get_my_user()
+    call = next(iter(mock.requests.values()))[0]
+    assert call.kwargs["ssl"] is False
+    assert call.kwargs["timeout"].total == 5
+
+
+async def test_empty_body_where_json_expected(client: ImmichClient, mock: aioresponses) -> None:
+    mock.get(URL, body=b"")
+    with pytest.raises(ImmichInvalidResponseError):
+        await client.get_my_user()
+
+
+async def test_shared_limiter(
+    session: aiohttp.ClientSession, mock: aioresponses, limiter: Limiter
+) -> None:
+    a = ImmichClient(session, BASE, KEY, limiter=limiter)
+    b = ImmichClient(session, BASE, "other-key", limiter=limiter)
+    mock.get(URL, status=429)
+    mock.get(URL, payload=p.admin_user(), repeat=True)
+    await a.get_my_user()
+    await b.get_my_user()
+    assert limiter.stats.retries == 1
+    assert a.stats.retries == 1
+    assert b.stats.retries == 0
+    assert limiter.concurrency == 2  # halved once by the 429

@@ -1,0 +1,228 @@
+"""Limiter: concurrency cap, adaptation, rate bucket, cancellation safety."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import CallbackResult, aioresponses
+
+from custom_components.immich_autotag.immich.client import ImmichClient
+from custom_components.immich_autotag.immich.limiter import (
+    BackoffPolicy,
+    Limiter,
+    parse_retry_after,
+)
+
+from . import payloads as p
+from .conftest import BASE, KEY, FakeTime
+
+
+def fake_limiter(fake_time: FakeTime, **kwargs: Any) -> Limiter:
+    return Limiter(
+        clock=fake_time.clock,
+        wall_clock=fake_time.wall_clock,
+        sleep=fake_time.sleep,
+        rng=random.Random(1),
+        **kwargs,
+    )
+
+
+async def test_cap_never_exceeded_through_client(
+    session: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    limiter = Limiter(3)
+    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    state = {"now": 0, "max": 0}
+
+    async def server(url: Any, **kwargs: Any) -> CallbackResult:
+        state["now"] += 1
+        state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.001)
+        state["now"] -= 1
+        return CallbackResult(payload=p.admin_user())
+
+    mock.get(f"{BASE}/users/me", callback=server, repeat=True)
+    users = await asyncio.gather(*(client.get_my_user() for _ in range(30)))
+    assert len(users) == 30
+    assert state["max"] == 3
+    assert limiter.stats.max_in_flight_seen == 3
+    assert limiter.in_flight == 0
+
+
+async def test_default_constructor() -> None:
+    limiter = Limiter()
+    assert limiter.concurrency == 4
+    assert limiter.max_rps is None
+    assert limiter.stats.concurrency == 4
+    limiter2 = Limiter(max_concurrency=2, max_rps=5)
+    assert limiter2.max_rps == 5
+    with pytest.raises(ValueError):
+        Limiter(0)
+
+
+async def test_adaptive_decrease_and_increase(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, max_concurrency=8, increase_after=3)
+    limiter.on_throttled()
+    assert limiter.concurrency == 4
+    limiter.on_throttled()
+    limiter.on_throttled()
+    limiter.on_throttled()
+    assert limiter.concurrency == 1  # floor = min_concurrency
+    for _ in range(2):
+        limiter.on_success()
+    assert limiter.concurrency == 1
+    limiter.on_success()
+    assert limiter.concurrency == 2
+    limiter.on_throttled()  # resets the streak
+    assert limiter.concurrency == 1
+    for _ in range(3 * 20):
+        limiter.on_success()
+    assert limiter.concurrency == 8  # grows back to the max, never beyond
+    assert limiter.stats.concurrency == 8
+
+
+async def test_reduced_cap_is_enforced_and_grows_back(
+    session: aiohttp.ClientSession, mock: aioresponses, fake_time: FakeTime
+) -> None:
+    limiter = fake_limiter(fake_time, max_concurrency=4, increase_after=5)
+    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    state = {"now": 0, "max_after": 0, "calls": 0}
+
+    async def server(url: Any, **kwargs: Any) -> CallbackResult:
+        state["calls"] += 1
+        if state["calls"] == 1:
+            return CallbackResult(status=429)
+        state["now"] += 1
+        state["max_after"] = max(state["max_after"], state["now"])
+        await asyncio.sleep(0.001)
+        state["now"] -= 1
+        return CallbackResult(payload=p.admin_user())
+
+    mock.get(f"{BASE}/users/me", callback=server, repeat=True)
+    await client.get_my_user()  # 429 then OK: cap 4 -> 2
+    assert limiter.concurrency == 2
+    await asyncio.gather(*(client.get_my_user() for _ in range(4)))
+    assert state["max_after"] <= 2
+    await asyncio.gather(*(client.get_my_user() for _ in range(20)))
+    assert limiter.concurrency == 4
+
+
+async def test_rate_bucket(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, max_concurrency=4, max_rps=2)
+    start = fake_time.now
+    for _ in range(10):
+        async with limiter.slot():
+            pass
+    # burst of 2, then one every 0.5 s
+    assert fake_time.now - start == pytest.approx(4.0)
+
+
+async def test_cancelled_waiter_does_not_leak(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, max_concurrency=1)
+    gate = asyncio.Event()
+
+    async def hold() -> None:
+        async with limiter.slot():
+            await gate.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    assert limiter.in_flight == 1
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    gate.set()
+    await holder
+    assert limiter.in_flight == 0
+    async with asyncio.timeout(1):
+        async with limiter.slot():
+            assert limiter.in_flight == 1
+    assert limiter.in_flight == 0
+
+
+async def test_cancel_after_grant_passes_slot_on(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, max_concurrency=1)
+    gate = asyncio.Event()
+    entered: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with limiter.slot():
+            entered.append(name)
+            await gate.wait()
+
+    first = asyncio.create_task(hold("a"))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(hold("b"))
+    third = asyncio.create_task(hold("c"))
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.sleep(0)  # first exits and grants the slot to second...
+    second.cancel()  # ...which is cancelled before it runs
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    await asyncio.wait_for(third, 1)
+    assert "c" in entered
+    assert limiter.in_flight == 0
+
+
+async def test_cancel_during_request_releases(
+    session: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    limiter = Limiter(1)
+    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    started = asyncio.Event()
+
+    async def slow(url: Any, **kwargs: Any) -> CallbackResult:
+        if not started.is_set():
+            started.set()
+            await asyncio.sleep(10)
+        return CallbackResult(payload=p.admin_user())
+
+    mock.get(f"{BASE}/users/me", callback=slow, repeat=True)
+    task = asyncio.create_task(client.get_my_user())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert limiter.in_flight == 0
+    assert (await asyncio.wait_for(client.get_my_user(), 1)).id == p.OWNER
+
+
+async def test_cancel_during_backoff(session: aiohttp.ClientSession, mock: aioresponses) -> None:
+    limiter = Limiter(1, backoff=BackoffPolicy(base=30))
+    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    mock.get(f"{BASE}/users/me", status=503)
+    task = asyncio.create_task(client.get_my_user())
+    for _ in range(50):
+        await asyncio.sleep(0)
+        if limiter.stats.retries:
+            break
+    assert limiter.stats.retries == 1
+    assert limiter.in_flight == 0  # slot released before sleeping
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert limiter.in_flight == 0
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after(None, 0) is None
+    assert parse_retry_after("", 0) is None
+    assert parse_retry_after("5", 0) == 5.0
+    assert parse_retry_after("-3", 0) == 0.0
+    assert parse_retry_after("nan", 0) is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == pytest.approx(10.0)
+    assert parse_retry_after("garbage date", 0) is None
+
+
+def test_backoff_policy_delays() -> None:
+    policy = BackoffPolicy(base=1, factor=2, max_delay=5, jitter=0)
+    rng = random.Random(0)
+    assert [policy.delay(n, rng) for n in range(5)] == [1, 2, 4, 5, 5]
