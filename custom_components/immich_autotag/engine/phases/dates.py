@@ -8,7 +8,7 @@ earlier. Instants are compared at one-second resolution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
@@ -34,11 +34,10 @@ class DateCandidate:
     has_time: bool
     kind: CandidateKind
     asset_id: str
+    key: datetime = field(init=False, compare=False)  # UTC, whole seconds: for comparisons
 
-    @property
-    def key(self) -> datetime:
-        """The instant at one-second resolution (for comparisons)."""
-        return whole_seconds(self.value)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", whole_seconds(self.value))
 
     @property
     def order(self) -> tuple[datetime, bool, bool]:
@@ -122,10 +121,14 @@ class _Candidates:
         self.state = state
         self.zone = zone
         self._names: dict[int, list[DateCandidate]] = {}
-        self._paths: dict[int, list[DateCandidate]] = {}
+        self._folders: dict[str, datetime | None] = {}
+        self._local: dict[datetime, datetime] = {}  # naive -> localised
 
     def _make(self, naive: datetime, kind: CandidateKind, asset_id: str) -> DateCandidate:
-        return DateCandidate(localize(naive, self.zone), has_time(naive), kind, asset_id)
+        aware = self._local.get(naive)
+        if aware is None:
+            aware = self._local[naive] = localize(naive, self.zone)
+        return DateCandidate(aware, has_time(naive), kind, asset_id)
 
     def names(self, n: int) -> list[DateCandidate]:
         """Dates in the asset's file name."""
@@ -144,13 +147,13 @@ class _Candidates:
 
     def paths(self, n: int) -> list[DateCandidate]:
         """WhatsApp dates in the asset's folder path."""
-        found = self._paths.get(n)
-        if found is None:
-            rec = self.state.lib.assets[n]
-            whatsapp = whatsapp_date(rec.folder) if rec.folder else None
-            found = [] if whatsapp is None else [self._make(whatsapp, CandidateKind.PATH, rec.id)]
-            self._paths[n] = found
-        return found
+        rec = self.state.lib.assets[n]
+        if not rec.folder:
+            return []
+        if rec.folder not in self._folders:  # many assets share a folder
+            self._folders[rec.folder] = whatsapp_date(rec.folder)
+        whatsapp = self._folders[rec.folder]
+        return [] if whatsapp is None else [self._make(whatsapp, CandidateKind.PATH, rec.id)]
 
     def zone_of(self, n: int) -> tzinfo:
         """The asset's own zone (exif), else the extraction zone."""
