@@ -236,3 +236,21 @@ async def test_malformed_asset(
     mock.post(SEARCH, payload=p.search([item]))
     with pytest.raises(ImmichInvalidResponseError):
         await collect(client)
+
+
+@pytest.mark.parametrize("version", [(3, 0, 3), (3, 2, 2)])
+async def test_paging_must_advance(
+    session: aiohttp.ClientSession,
+    limiter: Limiter,
+    mock: aioresponses,
+    version: tuple[int, int, int],
+) -> None:
+    client = make_client(session, limiter, version)
+    v32 = version >= (3, 2, 0)
+    mock.post(SEARCH, payload=p.search([p.asset(1)], next_page="2", cursor="c", v32=v32))
+    mock.post(
+        SEARCH, payload=p.search([p.asset(2)], next_page="2", cursor="c", v32=v32), repeat=True
+    )
+    with pytest.raises(ImmichInvalidResponseError):
+        await client.search_asset_ids(tag_id=p.TAG)
+    assert client.stats.total == 2

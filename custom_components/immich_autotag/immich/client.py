@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from . import parsing
-from .errors import ImmichUnsupportedVersionError
+from .errors import ImmichInvalidResponseError, ImmichUnsupportedVersionError
 from .limiter import Limiter
 from .models import (
     Album,
@@ -178,10 +178,14 @@ class ImmichClient:
             )
             yield result.items
             if mode is ApiMode.V3_2:
+                if result.next_cursor is not None and result.next_cursor == cursor:
+                    raise ImmichInvalidResponseError("search cursor did not advance")
                 cursor = result.next_cursor
                 if cursor is None:
                     return
             else:
+                if result.next_page is not None and result.next_page == page:
+                    raise ImmichInvalidResponseError("search page did not advance")
                 page = result.next_page
                 if page is None:
                     return
