@@ -1,0 +1,192 @@
+"""Setup, unload and setup errors against the simulator."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.immich_autotag.const import CONF_MAX_CONCURRENCY, CONF_RULES, DOMAIN
+from custom_components.immich_autotag.coordinator import LIMITERS
+
+from .conftest import ENTRY_ID, SimServer, setup_integration
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The entry loads with a service device and entities, then unloads cleanly."""
+    await setup_integration(hass, mock_config_entry)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    assert device is not None
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    assert device.sw_version == "v3.0.3"
+    assert device.name == "Alice"
+    assert hass.states.get("sensor.alice_status").state == "idle"  # type: ignore[union-attr]
+    assert hass.states.get("binary_sensor.alice_running").state == "off"  # type: ignore[union-attr]
+    assert len(issue_registry.issues) == 0
+    # setup asked the server who we are: version, user, key
+    requests = sim_server.sim.stats.requests
+    assert requests["GET /server/version"] == 1
+    assert requests["GET /users/me"] == 1
+    assert requests["GET /api-keys/me"] == 1
+
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.NOT_LOADED  # type: ignore[comparison-overlap]
+    state = hass.states.get("sensor.alice_status")  # type: ignore[unreachable]
+    assert state is not None
+    assert state.state == "unavailable"
+
+
+async def test_setup_invalid_key_starts_reauth(hass: HomeAssistant, sim_server: SimServer) -> None:
+    """401 at setup: the entry fails with auth and a reauth flow starts."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id=sim_server.user.id,
+        data={CONF_URL: sim_server.url, CONF_API_KEY: "revoked", CONF_VERIFY_SSL: True},
+    )
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_REAUTH
+    assert flows[0]["context"]["entry_id"] == entry.entry_id
+
+
+async def test_setup_permission_denied_starts_reauth(
+    hass: HomeAssistant, sim_server: SimServer
+) -> None:
+    """A key that may not even read its user: reauth with a better key."""
+    key = sim_server.lib.add_api_key(sim_server.user, permissions={"asset.read"})
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id=sim_server.user.id,
+        data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+    )
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+async def test_setup_unreachable_retries(hass: HomeAssistant, socket_enabled: None) -> None:
+    """Nothing listens: setup is retried later."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id="alice",
+        data={CONF_URL: "http://127.0.0.1:9", CONF_API_KEY: "k", CONF_VERIFY_SSL: True},
+    )
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "Cannot connect to the Immich server" in str(entry.reason)
+
+
+@pytest.mark.parametrize("sim_version", ["1.132.3"])
+async def test_setup_unsupported_version(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """An unsupported server: setup error plus a repair issue naming the version."""
+    await setup_integration(hass, mock_config_entry)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    issue = issue_registry.async_get_issue(DOMAIN, f"unsupported_version_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"title": "Alice", "version": "v1.132.3"}
+
+
+async def test_missing_permissions_issue(
+    hass: HomeAssistant, sim_server: SimServer, issue_registry: ir.IssueRegistry
+) -> None:
+    """A key without write permissions still loads; a repair issue lists what is missing."""
+    key = sim_server.lib.add_api_key(
+        sim_server.user, permissions={"user.read", "server.about", "asset.read", "tag.read"}
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id=sim_server.user.id,
+        entry_id=ENTRY_ID,
+        data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+    )
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    issue = issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "tag.asset" in issue.translation_placeholders["permissions"]
+    assert "tag.read" not in issue.translation_placeholders["permissions"]
+
+    # A better key (reauth) clears the issue at the next setup.
+    await hass.config_entries.async_unload(entry.entry_id)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_API_KEY: sim_server.key})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}") is None
+
+
+async def test_invalid_rules_issue(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """Stored rules that no longer validate: the entry loads and a repair issue says why."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_RULES: "bogus_key: 1\n"}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    issue = issue_registry.async_get_issue(DOMAIN, f"invalid_rules_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "bogus_key" in issue.translation_placeholders["error"]
+
+
+async def test_entries_on_one_server_share_a_limiter(
+    hass: HomeAssistant, sim_server: SimServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """Two Immich users on one server respect one concurrency ceiling."""
+    bob = sim_server.lib.add_user("bob@example.com", "Bob")
+    bob_entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bob",
+        unique_id=bob.id,
+        data={
+            CONF_URL: sim_server.url,
+            CONF_API_KEY: sim_server.lib.add_api_key(bob),
+            CONF_VERIFY_SSL: True,
+        },
+        options={CONF_MAX_CONCURRENCY: 2},
+    )
+    await setup_integration(hass, mock_config_entry)
+    await setup_integration(hass, bob_entry)
+    alice_limiter = mock_config_entry.runtime_data.coordinator.limiter
+    bob_limiter = bob_entry.runtime_data.coordinator.limiter
+    assert alice_limiter is bob_limiter
+    assert hass.data[LIMITERS] == {sim_server.url: alice_limiter}
+    assert alice_limiter is not None
+    assert alice_limiter.max_concurrency == 4  # the first entry's options apply
+
+
+async def test_remove_entry_forgets_storage(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, object]
+) -> None:
+    await setup_integration(hass, mock_config_entry)
+    hass_storage[f"{DOMAIN}.{ENTRY_ID}.reports"] = {"version": 1, "data": {"reports": []}}
+    assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{ENTRY_ID}.reports" not in hass_storage
