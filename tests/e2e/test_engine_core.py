@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.apply import Journal
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
@@ -123,13 +124,14 @@ async def test_generated_library_is_read_in_o_pages_and_converges() -> None:
     key = generator_key(lib)
     sim = Simulator(lib)
     rules = load_rules(RULES)
+    cache = AlbumCache()
     async with sim.serve() as url:
-        first, requests, writes = await run_once(sim, url, key, rules)
+        first, requests, writes = await run_once(sim, url, key, rules, cache=cache)
         assert first.status is RunStatus.SUCCESS, first.errors[:5]
         reads = requests - writes
         assert reads < 100, first.api.by_endpoint
         assert writes > 0
-        second, requests, writes = await run_once(sim, url, key, rules)
+        second, requests, writes = await run_once(sim, url, key, rules, cache=cache)
         assert second.status is RunStatus.SUCCESS
         assert writes == 0, second.changes
         assert requests < 100

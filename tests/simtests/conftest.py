@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiohttp
 import pytest
-import pytest_socket  # type: ignore[import-untyped]
+import pytest_socket
 
 from tests.sim import SimAsset, SimLibrary, Simulator, SimUser
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..immich.client import CHUNK_SIZE, ImmichClient
 from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
-from ..immich.models import BulkIdResult
+from ..immich.models import Album, BulkIdResult
 from .library import Library
 from .plan import Plan
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
@@ -96,6 +96,7 @@ class Applier:
         self._tag_ids: dict[str, str] = {p: t.id for p, t in lib.tags.items()}
         self.failed_assets: set[int] = set()  # assets with a failed addition
         self.touched_albums: set[str] = set()
+        self.created_albums: list[tuple[Album, list[str]]] = []  # complete on creation
         self._failed_albums: set[str] = set()
 
     # --- bookkeeping --------------------------------------------------------------------
@@ -122,7 +123,7 @@ class Applier:
         finally:
             self._tick()
 
-    async def _stage(self, jobs: list[Callable[[], Awaitable[None]]]) -> None:
+    async def _stage(self, jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
         """Run jobs concurrently (the limiter caps in-flight requests)."""
         if not jobs:
             return
@@ -210,7 +211,9 @@ class Applier:
         for path in created:
             self.journal.record("tag_create", path, [], new=self._tag_ids[path])
 
-    def _job_create_album(self, name: str, assets: frozenset[int]) -> Callable[[], Awaitable[None]]:
+    def _job_create_album(
+        self, name: str, assets: frozenset[int]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             ids = self._ids(sorted(assets))
             try:
@@ -224,11 +227,13 @@ class Applier:
                 return
             self._ok("album_create", 1)
             self._ok("album_add", len(assets))
+            if len(ids) <= CHUNK_SIZE:  # one request: the answer is the album's final state
+                self.created_albums.append((album, ids))
             self.journal.record("album_create", name, ids, new=album.id)
 
         return job
 
-    def _job_tag_add(self, path: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+    def _job_tag_add(self, path: str, chunk: list[int]) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             tag_id = self._tag_ids.get(path)
             if tag_id is None:
@@ -249,7 +254,9 @@ class Applier:
 
         return job
 
-    def _job_album_add(self, album_id: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+    def _job_album_add(
+        self, album_id: str, chunk: list[int]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             ids = self._ids(chunk)
             name = self.lib.albums[album_id].name
@@ -270,7 +277,7 @@ class Applier:
 
         return job
 
-    def _job_date(self, value: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+    def _job_date(self, value: str, chunk: list[int]) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             ids = self._ids(chunk)
             try:
@@ -287,7 +294,9 @@ class Applier:
 
         return job
 
-    def _job_tag_remove(self, path: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+    def _job_tag_remove(
+        self, path: str, chunk: list[int]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             tag_id = self._tag_ids[path]
             ids = self._ids(chunk)
@@ -312,7 +321,9 @@ class Applier:
 
         return job
 
-    def _job_album_remove(self, album_id: str, chunk: list[int]) -> Callable[[], Awaitable[None]]:
+    def _job_album_remove(
+        self, album_id: str, chunk: list[int]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             ids = self._ids(chunk)
             name = self.lib.albums[album_id].name
@@ -336,7 +347,7 @@ class Applier:
 
         return job
 
-    def _job_album_delete(self, album_id: str) -> Callable[[], Awaitable[None]]:
+    def _job_album_delete(self, album_id: str) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             name = self.lib.albums[album_id].name
             if album_id in self._failed_albums:
@@ -354,7 +365,7 @@ class Applier:
 
         return job
 
-    def _job_tag_delete(self, path: str) -> Callable[[], Awaitable[None]]:
+    def _job_tag_delete(self, path: str) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             tag_id = self._tag_ids[path]
             try:
@@ -369,7 +380,7 @@ class Applier:
 
         return job
 
-    def _job_album_user(self, change: Any) -> Callable[[], Awaitable[None]]:
+    def _job_album_user(self, change: Any) -> Callable[[], Coroutine[Any, Any, None]]:
         async def job() -> None:
             album_id, user_id, role = change.album_id, change.user_id, change.role
             name = self.lib.albums[album_id].name

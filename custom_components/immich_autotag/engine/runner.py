@@ -159,6 +159,8 @@ class _Run:
                 if album_cache is not None:
                     for album_id in applier.touched_albums:
                         album_cache.invalidate(album_id)
+                    for album, members in applier.created_albums:
+                        album_cache.put(album, members)
             report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
             if report.failed_changes:
                 report.status = RunStatus.PARTIAL
@@ -177,8 +179,7 @@ def _fill_from_state(report: RunReport, state: State, rules: Rules) -> None:
     report.ambiguous_dates = state.counters.get("ambiguous_dates", 0)
     report.date_mismatches = state.counters.get("date_mismatches", 0)
     report.duplicate_conflicts = state.counters.get("duplicate_conflicts", 0)
-    for note in _same_name_notes(state.lib, rules):
-        report.warnings.append(note)
+    report.warnings.extend(_same_name_notes(state.lib, rules))
     for note in state.notes:
         if len(report.warnings) >= MAX_ERRORS:
             break

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 from ..immich.client import ImmichClient
 from ..immich.models import Album, User
@@ -105,7 +106,7 @@ class _Loader:
 
         tracked = tracked_tag_paths(rules, lib.tags)
         self.tag_ids = {p: [] for p in tracked}
-        jobs: list[Awaitable[None]] = [self._walk_assets()]
+        jobs: list[Coroutine[Any, Any, None]] = [self._walk_assets()]
         jobs.extend(self._tag(p, lib.tags[p].id) for p in sorted(tracked) if p in lib.tags)
         for album in albums:
             if not album_is_relevant(album, rules, me.id):

@@ -171,19 +171,21 @@ class State:
         """True when the album's members are known (loaded or created by this plan)."""
         return key in self.new_albums or key in self.lib.album_members
 
-    def find_album(self, name: str) -> str | None:
+    def find_album(self, name: str, *, owned_only: bool = False) -> str | None:
         """Key of the album of that name the tool uses (own first, oldest first)."""
         new_key = NEW_ALBUM_PREFIX + name
         if new_key in self.new_albums:
             return new_key
         for album in self.lib.albums_named(name):
+            if owned_only and album.owner_id != self.lib.me.id:
+                continue
             if album.id not in self.album_deletes:
                 return album.id
         return None
 
-    def album_for(self, name: str) -> str:
+    def album_for(self, name: str, *, owned_only: bool = False) -> str:
         """Key of the album of that name, planning its creation when missing."""
-        key = self.find_album(name)
+        key = self.find_album(name, owned_only=owned_only)
         if key is None:
             key = NEW_ALBUM_PREFIX + name
             self.new_albums[key] = name
@@ -237,6 +239,8 @@ class State:
                 del self.new_albums[key]
             return
         album = self.lib.albums[key]
+        if not self.is_loaded(key):
+            raise ScopeError(f"refusing to delete album {album.name!r}: members unknown")
         if not is_temp_album(album.name) or album.owner_id != self.lib.me.id:
             raise ScopeError(f"refusing to delete album {album.name!r}: not a temporary album")
         if self.members(key) or self.lib.album_foreign.get(key, 0):
