@@ -80,7 +80,10 @@ def _yaml_error(err: yaml.YAMLError, text: str) -> RulesError:
 
 def parse_yaml(text: str) -> tuple[Any, Node | None]:
     """The document's data and its node tree (None for an empty document)."""
-    loader = _RulesLoader(text)
+    try:
+        loader = _RulesLoader(text)  # checks the characters at once
+    except yaml.YAMLError as err:
+        raise _yaml_error(err, text) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
