@@ -9,8 +9,14 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_URL
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_MAX_CONCURRENCY, CONF_MAX_RPS, CONF_RULES, CONF_RUN_INTERVAL
-from .coordinator import ImmichAutoTagConfigEntry, rules_text
+from .const import (
+    CONF_MAX_CONCURRENCY,
+    CONF_MAX_RPS,
+    CONF_RULES,
+    CONF_RUN_INTERVAL,
+    DEFAULT_RUN_INTERVAL,
+)
+from .coordinator import ImmichAutoTagConfigEntry, entry_limits, rules_text
 from .engine.rules_loader import validate_rules_text
 
 # Secrets and personal data: the key, where the server is, who the user is, what is in the
@@ -69,6 +75,7 @@ async def async_get_config_entry_diagnostics(
     stats = client.stats
     limiter = coordinator.limiter
     last = coordinator.last_report
+    limits = entry_limits(entry)
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "server": {
@@ -78,9 +85,9 @@ async def async_get_config_entry_diagnostics(
         },
         "options": {
             "rules": _rules_summary(entry),
-            CONF_RUN_INTERVAL: entry.options.get(CONF_RUN_INTERVAL),
-            CONF_MAX_CONCURRENCY: entry.options.get(CONF_MAX_CONCURRENCY),
-            CONF_MAX_RPS: entry.options.get(CONF_MAX_RPS),
+            CONF_RUN_INTERVAL: entry.options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL),
+            CONF_MAX_CONCURRENCY: limits[0],
+            CONF_MAX_RPS: limits[1],
         },
         "run": {
             "state": str(coordinator.data.state),
