@@ -289,3 +289,22 @@ def test_error_message_format_without_line() -> None:
     assert str(err) == "a.b[1]: boom"
     assert str(RulesError("boom")) == "boom"
     assert str(RulesError("boom", "", 7)) == "line 7: boom"
+
+
+def test_deep_nesting_is_a_located_error() -> None:
+    with pytest.raises(RulesError) as caught:
+        load_rules("filters: {filter_in: " + "[" * 3000 + "]" * 3000 + "}")
+    assert caught.value.line == 1
+    assert "nested too deeply" in caught.value.message
+
+
+def test_server_errors_never_echo_the_api_key() -> None:
+    for text in (
+        "server: {host: h, api_key: s3cret-key, port: 'x'}",
+        "server: {host: 5, api_key: s3cret-key}",
+        "server: {api_key: s3cret-key}",
+    ):
+        with pytest.raises(RulesError) as caught:
+            load_rules(text)
+        assert caught.value.path.startswith("server.")
+        assert "s3cret" not in str(caught.value)
