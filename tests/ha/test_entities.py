@@ -30,6 +30,7 @@ def fake_runner() -> Generator[FakeRunner]:
 @pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR])
 async def test_entities(
     hass: HomeAssistant,
+    *,
     platform: Platform,
     mock_config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Generator
 from datetime import timedelta
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -16,6 +17,7 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -468,3 +470,39 @@ async def test_end_to_end_with_simulator(hass: HomeAssistant, sim_server: SimSer
     assert again is not None
     assert again["changes_total"] == 0, again
     assert _state(hass, "sensor.alice_assets") == "3"
+
+
+async def test_throttled_progress_is_delivered_later(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, fake_runner: FakeRunner
+) -> None:
+    """A tick inside the throttle window is not lost: it is pushed when the window ends."""
+    fake_runner.hold = asyncio.Event()
+    coordinator = loaded_entry.runtime_data.coordinator
+    coordinator.async_start_run()
+    await fake_runner.started.wait()
+    coordinator._on_progress(Progress(RunPhase.PLANNING, 0, 1))
+    await hass.async_block_till_done()
+    assert _state(hass, "sensor.alice_status") == "loading"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await hass.async_block_till_done()
+    assert _state(hass, "sensor.alice_status") == "planning"
+    fake_runner.hold.set()
+    await _wait_idle(hass, loaded_entry)
+
+
+async def test_unreadable_stored_reports_are_skipped(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    fake_runner: FakeRunner,
+    hass_storage: dict[str, Any],
+) -> None:
+    good = {"id": "r1", "started_at": "2026-11-28T10:00:00+00:00", "dry_run": False}
+    hass_storage[f"{DOMAIN}.{ENTRY_ID}.reports"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{ENTRY_ID}.reports",
+        "data": {"reports": [{"started_at": "not a date"}, good]},
+    }
+    await setup_integration(hass, mock_config_entry)
+    reports = mock_config_entry.runtime_data.coordinator.reports
+    assert [r.id for r in reports] == ["r1"]
+    assert _state(hass, "sensor.alice_last_run") == "2026-11-28T10:00:00+00:00"
