@@ -42,13 +42,14 @@ class Scenario:
 SCENARIOS = {
     s.name: s
     for s in (
-        Scenario("26k", 26_562),
-        Scenario("100k", 100_000),
+        Scenario("26k", 26_562, max_concurrency=8),
+        Scenario("26k-c4", 26_562, runs=("first",)),
+        Scenario("100k", 100_000, max_concurrency=8),
         Scenario("1m", 1_000_000, runs=("first",), max_concurrency=8),
         Scenario("26k-throttled", 26_562, runs=("first",), rate_limit=40.0, max_concurrency=8),
     )
 }
-DEFAULT = ("26k", "100k", "26k-throttled")
+DEFAULT = ("26k", "26k-c4", "100k", "26k-throttled")
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from .library import EPOCH, SimAlbum, SimAsset, SimLibrary, SimUser, zone_label, zone_offset_ms
 
+HOME = "Europe/Madrid"  # the zone most photos were taken in (matches the example rules)
 ZONES = ("Europe/Madrid", "Europe/Berlin", "UTC+2", "America/New_York", "UTC", "Asia/Tokyo")
 EVENTS = ("Party", "Beach", "Wedding", "Birthday", "Hiking", "Christmas", "Trip to Rome")
 _START = int((datetime(2015, 1, 1) - datetime(1970, 1, 1)).total_seconds())
@@ -39,7 +40,7 @@ def generate_library(
     seed: int = 0,
     *,
     n_albums: int | None = None,
-    wrong_date_ratio: float = 0.10,
+    wrong_date_ratio: float = 0.03,
     others_ratio: float = 0.05,
 ) -> SimLibrary:
     """Build a library of `n_assets` assets; the first user (`me@example.com`) owns most.
@@ -57,27 +58,38 @@ def generate_library(
     folders: list[tuple[str, list[SimAsset]]] = []
     current_folder: list[SimAsset] = []
     folder_name = ""
+    # Photos cluster on shooting days (about 18 a day), mostly at home (Europe/Madrid),
+    # some days are events kept in a dated folder: a library as people really have them.
+    span_days = _SPAN // 86_400
+    days = sorted(rng.sample(range(span_days), min(span_days, max(1, n_assets // 18))))
+    day_index = -1
     for n in range(n_assets):
         owner = others[n % 3] if rng.random() < others_ratio else me
-        wall_s = _START + rng.randrange(_SPAN)
+        if n * len(days) // n_assets != day_index:
+            day_index = n * len(days) // n_assets
+            day_start = _START + days[day_index] * 86_400
+            event = rng.random() < 0.3
+            day = datetime(1970, 1, 1) + timedelta(seconds=day_start)
+            folder_name = f"{day:%Y-%m-%d} {EVENTS[rng.randrange(len(EVENTS))]}"
+            current_folder = []
+            if event:
+                folders.append((folder_name, current_folder))
+        wall_s = day_start + 8 * 3600 + rng.randrange(14 * 3600)
         wall = datetime(1970, 1, 1) + timedelta(seconds=wall_s)
         kind = rng.randrange(8)
         name = _file_name(kind, wall, rng, n)
-        if n % 50 == 0:
-            folder_name = f"{wall:%Y-%m-%d} {EVENTS[rng.randrange(len(EVENTS))]}"
-            current_folder = []
-            folders.append((folder_name, current_folder))
         if kind in {5, 6}:
             path = f"/photos/WhatsApp/{wall:%Y}/{name}"
-        elif rng.random() < 0.3:
+        elif event:
             path = f"/photos/{folder_name}/{name}"
         else:
             path = f"/photos/{wall:%Y}/{wall:%m}/{name}"
-        zone = ZONES[rng.randrange(len(ZONES))] if kind not in {3, 5, 6} else None
-        bucket = (zone or "UTC", wall_s // 2_592_000)
+        exif_zone = HOME if rng.random() < 0.95 else ZONES[rng.randrange(len(ZONES))]
+        zone = exif_zone if kind not in {3, 5, 6} else None
+        bucket = (zone or HOME, wall_s // 2_592_000)  # no exif: the file time, at home
         offset = zone_offsets.get(bucket)
         if offset is None:
-            offset = zone_offsets[bucket] = zone_offset_ms(zone, wall_s * 1000)
+            offset = zone_offsets[bucket] = zone_offset_ms(zone or HOME, wall_s * 1000)
         instant = wall_s * 1000 - offset
         if rng.random() < wrong_date_ratio:
             instant += rng.randrange(1, 400) * 86_400_000  # Immich date later than the name date
@@ -88,7 +100,7 @@ def generate_library(
             name,
             path,
             instant,
-            instant + (offset if zone else 0),
+            instant + offset,
             instant if zone else None,
             zone,
             None,

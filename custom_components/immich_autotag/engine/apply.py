@@ -25,6 +25,7 @@ from .report import RunReport
 
 FATAL_ERRORS = (ImmichAuthError, ImmichConnectionError)
 OK_BULK_ERRORS = frozenset({"duplicate"})  # already a member: the goal is reached
+WORKERS = 32  # concurrent jobs per stage; the limiter decides how many are in flight
 
 
 @dataclass
@@ -124,13 +125,23 @@ class Applier:
             self._tick()
 
     async def _stage(self, jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
-        """Run jobs concurrently (the limiter caps in-flight requests)."""
+        """Run jobs with a bounded pool of workers (the limiter caps in-flight requests).
+
+        Coroutines are created only when a worker picks a job up, so a stage of 20,000
+        requests costs WORKERS tasks, not 20,000.
+        """
         if not jobs:
             return
+        queue = iter(jobs)
+
+        async def worker() -> None:
+            for job in queue:
+                await job()
+
         try:
             async with asyncio.TaskGroup() as group:
-                for job in jobs:
-                    group.create_task(job())
+                for _ in range(min(WORKERS, len(jobs))):
+                    group.create_task(worker())
         except BaseExceptionGroup as errors:
             raise errors.exceptions[0] from None
 

@@ -69,6 +69,7 @@ class Library:
     album_foreign: dict[str, int] = field(default_factory=dict)
     users: list[User] = field(default_factory=list)
     duplicate_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    _by_name: dict[str, list[Album]] | None = field(default=None, init=False, repr=False)
 
     def add_asset(self, record: AssetRecord) -> int:
         """Append an asset (ignoring a repeated id) and return its int."""
@@ -80,7 +81,8 @@ class Library:
         return n
 
     def finish(self) -> None:
-        """Derive duplicate groups from the assets' duplicate ids."""
+        """Derive duplicate groups from the assets' duplicate ids; reset name lookups."""
+        self._by_name = None
         groups: dict[str, list[int]] = {}
         for n, rec in enumerate(self.assets):
             if rec.duplicate_id:
@@ -97,9 +99,14 @@ class Library:
 
     def albums_named(self, name: str) -> list[Album]:
         """Albums of that name, the key user's first, then oldest first (SPEC §5)."""
-        same = [a for a in self.albums.values() if a.name == name]
-        same.sort(key=lambda a: (a.owner_id != self.me.id, a.created_at, a.id))
-        return same
+        if self._by_name is None:
+            index: dict[str, list[Album]] = {}
+            for album in self.albums.values():
+                index.setdefault(album.name, []).append(album)
+            for same in index.values():
+                same.sort(key=lambda a: (a.owner_id != self.me.id, a.created_at, a.id))
+            self._by_name = index
+        return list(self._by_name.get(name, ()))
 
     def temp_albums(self) -> list[Album]:
         """Temporary albums owned by the key's user."""
