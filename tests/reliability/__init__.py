@@ -1,0 +1,1 @@
+"""Reliability: faults, bad input and safety, proven with injected failures."""

@@ -1,0 +1,31 @@
+"""Reliability tests talk to the simulator over real loopback HTTP."""
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import pytest
+import pytest_socket
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets() -> None:
+    """The HA test plugin blocks sockets; these tests need 127.0.0.1."""
+    pytest_socket.enable_socket()
+    pytest_socket.socket_allow_hosts(["127.0.0.1"], allow_unix_socket=True)
+
+
+@pytest.fixture(autouse=True)
+def enable_event_loop_debug(event_loop: asyncio.AbstractEventLoop) -> None:
+    """Override the HA plugin's debug loop: it makes these HTTP-heavy tests ~10x slower."""
+    event_loop.set_debug(False)
+
+
+@pytest.fixture(autouse=True)
+def quiet_injected_resets() -> Iterator[None]:
+    """Injected connection resets make aiohttp's server log a traceback each; hide them."""
+    server_log = logging.getLogger("aiohttp.server")
+    level = server_log.level
+    server_log.setLevel(logging.CRITICAL)
+    yield
+    server_log.setLevel(level)

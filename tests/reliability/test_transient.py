@@ -1,0 +1,215 @@
+"""Transient faults: 500s, resets, timeouts, 429 storms, a stalling server, lost answers.
+
+Each run completes with retries and leaves exactly the state of a fault-free run on a copy of
+the same library; nothing is applied twice harmfully (no album created twice) and a second run
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from custom_components.immich_autotag.engine.apply import Journal
+from custom_components.immich_autotag.engine.report import RunStatus
+from tests.sim.faults import Faults
+from tests.sim.server import Simulator, assert_no_violations
+
+from .common import (
+    build_library,
+    canonical,
+    diff,
+    lose_answers,
+    reference_state,
+    rules,
+    run_sim,
+)
+
+N_ASSETS = 100
+SEED = 5
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Fault knobs, the client timeout, and which injected fault must have happened."""
+
+    knobs: dict[str, Any]
+    injected: str
+    timeout: float = 30.0
+    clear_stall_after: float | None = None  # the stall ends this long after it began
+
+
+SCENARIOS = {
+    "random_500s": Scenario({"error_rate": 0.2, "seed": 1}, "500"),
+    "connection_resets": Scenario({"reset_rate": 0.15, "seed": 2}, "reset"),
+    "429_storm": Scenario(
+        {"rate_limit_per_s": 40.0, "rate_burst": 3, "retry_after_s": 0.05}, "429"
+    ),
+    "500s_resets_and_429s": Scenario(
+        {
+            "error_rate": 0.05,
+            "reset_rate": 0.05,
+            "rate_limit_per_s": 150.0,
+            "rate_burst": 5,
+            "retry_after_s": 0.02,
+            "seed": 4,
+        },
+        "500",
+    ),
+    "stalling_search": Scenario(
+        {"stall_route": "POST /search/metadata", "stall_s": 0.3},
+        "stall",
+        timeout=0.1,
+        clear_stall_after=0.35,
+    ),
+    "stalling_tag_writes": Scenario(
+        {"stall_route": "PUT /tags/assets", "stall_s": 0.3},
+        "stall",
+        timeout=0.1,
+        clear_stall_after=0.35,
+    ),
+    "stalling_album_creation": Scenario(
+        {"stall_route": "POST /albums", "stall_s": 0.3},
+        "stall",
+        timeout=0.1,
+        clear_stall_after=0.35,
+    ),
+}
+
+
+async def _end_stall_later(sim: Simulator, after: float) -> None:
+    while not sim.stats.faults_injected["stall"]:  # noqa: ASYNC110 - polling the simulator
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(after)
+    sim.faults.stall_route = None
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_transient_faults_converge_to_the_fault_free_state(name: str) -> None:
+    scenario = SCENARIOS[name]
+    the_rules = rules()
+    want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
+    built = build_library(N_ASSETS, SEED)
+    sim = Simulator(built.lib)
+    async with sim.serve() as url:
+        sim.faults.update(scenario.knobs)
+        ender = None
+        if scenario.clear_stall_after is not None:
+            ender = asyncio.create_task(_end_stall_later(sim, scenario.clear_stall_after))
+        journal = Journal()
+        try:
+            report, writes = await run_sim(
+                sim, url, built.key, the_rules, journal=journal, client_timeout=scenario.timeout
+            )
+        finally:
+            if ender is not None:
+                ender.cancel()
+                with suppress(asyncio.CancelledError):
+                    await ender
+        assert report.status is RunStatus.SUCCESS, (report.error_message, report.errors[:5])
+        assert report.failed_changes == {}
+        assert report.api.retries > 0
+        assert sim.stats.faults_injected[scenario.injected] > 0
+        assert writes >= report.api.writes  # retried writes reached the server again
+        created = Counter(e["target"] for e in journal.entries if e["kind"] == "album_create")
+        assert created
+        assert all(n == 1 for n in created.values()), created
+
+        sim.faults = Faults()
+        await asyncio.sleep(scenario.knobs.get("stall_s", 0) + 0.05)  # stalled handlers end
+        got = canonical(built.lib)
+        assert got == want, diff(got, want)
+
+        again, writes = await run_sim(sim, url, built.key, the_rules)
+        assert again.status is RunStatus.SUCCESS
+        assert writes == 0, again.changes
+    assert_no_violations(sim)
+
+
+async def test_dry_run_survives_timeouts_from_latency_spikes() -> None:
+    """Reads time out at random (latency 0-60 ms, client timeout 40 ms) and are retried."""
+    the_rules = rules()
+    quiet = build_library(N_ASSETS, SEED)
+    sim = Simulator(quiet.lib)
+    async with sim.serve() as url:
+        want, _ = await run_sim(sim, url, quiet.key, the_rules, dry_run=True)
+    built = build_library(N_ASSETS, SEED)
+    before = canonical(built.lib)
+    sim = Simulator(built.lib, faults=Faults(jitter_ms=60.0, seed=3))
+    async with sim.serve() as url:
+        report, writes = await run_sim(
+            sim, url, built.key, the_rules, dry_run=True, client_timeout=0.04
+        )
+    assert report.status is RunStatus.SUCCESS, report.error_message
+    assert report.api.retries > 0
+    assert writes == 0
+    assert report.changes == want.changes
+    assert report.status_counts == want.status_counts
+    assert canonical(built.lib) == before
+
+
+# A request the client gave up on may still have been applied by the server ("lost answer").
+IDEMPOTENT_WRITES = (
+    "PUT /tags/assets",
+    "DELETE /tags/{id}/assets",
+    "PUT /albums/{id}/assets",
+    "PUT /assets",
+    "PUT /tags",
+)
+LOST_CREATE = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "POST /albums is not idempotent, yet transport.Transport.request retries it after a "
+        "timeout: the server already created the album, the retry creates a second one of the "
+        "same name (duplicate temp/destination albums)"
+    ),
+)
+LOST_ALBUM_REMOVE = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "DELETE /albums/{id}/assets applied but its answer lost: the retry answers "
+        "error='not_found' per id, which apply._job_album_remove counts as failed removals "
+        "(and then skips the temp album's deletion as 'not empty'), status partial"
+    ),
+)
+LOST_DELETE = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "DELETE /albums/{id} applied but its answer lost: the retry gets 400 'Not found' and "
+        "apply._job_album_delete reports a failed album_delete (status partial) although the "
+        "album is gone as planned"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        *IDEMPOTENT_WRITES,
+        pytest.param("POST /albums", marks=LOST_CREATE),
+        pytest.param("DELETE /albums/{id}/assets", marks=LOST_ALBUM_REMOVE),
+        pytest.param("DELETE /albums/{id}", marks=LOST_DELETE),
+    ],
+)
+async def test_lost_answers_are_not_applied_twice(route: str) -> None:
+    the_rules = rules()
+    want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
+    built = build_library(N_ASSETS, SEED)
+    sim = Simulator(built.lib)
+    lost = lose_answers(sim, route, count=2, delay=0.3)
+    async with sim.serve() as url:
+        report, _ = await run_sim(sim, url, built.key, the_rules, client_timeout=0.15)
+        assert lost[0] > 0, f"{route} was not used by the run"
+        await asyncio.sleep(0.35)  # the late answers are sent (to nobody)
+        assert report.api.retries > 0
+        got = canonical(built.lib)
+        assert report.status is RunStatus.SUCCESS, report.errors[:5]
+        assert got == want, diff(got, want)
+        again, writes = await run_sim(sim, url, built.key, the_rules)
+        assert writes == 0, again.changes
+    assert_no_violations(sim)
