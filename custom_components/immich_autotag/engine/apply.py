@@ -19,7 +19,7 @@ from ..immich.client import CHUNK_SIZE, ImmichClient
 from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
 from ..immich.models import Album, BulkIdResult
 from .library import Library
-from .plan import Plan
+from .plan import AlbumUserChange, Plan
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .report import RunReport
 
@@ -45,6 +45,16 @@ class Journal:
                 out.write(json.dumps({"run": header}) + "\n")
             for entry in self.entries:
                 out.write(json.dumps(entry) + "\n")
+
+
+type Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+class _Failed:
+    """Marks a request that failed (recorded in the report)."""
+
+
+FAILED = _Failed()
 
 
 def _chunks(items: list[int]) -> list[list[int]]:
@@ -117,14 +127,35 @@ class Applier:
     def _ids(self, assets: Iterable[int]) -> list[str]:
         return [self.lib.assets[a].id for a in assets]
 
-    async def _call[T](self, request: Callable[[], Awaitable[T]]) -> T:
+    async def _send[T](
+        self,
+        kind: str,
+        n: int,
+        label: str,
+        request: Callable[[], Awaitable[T]],
+        *,
+        added: Iterable[int] = (),
+        album_id: str | None = None,
+    ) -> T | _Failed:
+        """Send one request at a safe point; record a non-fatal failure against `n` changes.
+
+        `added` are the assets whose additions the request carries: when it fails, their
+        removals are skipped. Authentication and connection errors propagate (they stop the
+        run); cancellation is honoured before the request, never in the middle of one.
+        """
         self._cancel.check()
         try:
             return await request()
+        except FATAL_ERRORS:
+            raise
+        except ImmichError as err:
+            self.failed_assets.update(added)
+            self._fail(kind, n, f"{label}: {err}", album_id=album_id)
+            return FAILED
         finally:
             self._tick()
 
-    async def _stage(self, jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    async def _stage(self, jobs: list[Job]) -> None:
         """Run jobs with a bounded pool of workers (the limiter caps in-flight requests).
 
         Coroutines are created only when a worker picks a job up, so a stage of 20,000
@@ -202,38 +233,31 @@ class Applier:
         await self._stage([self._job_album_user(c) for c in self.plan.album_users])
 
     async def _create_tags(self) -> None:
-        if not self.plan.tag_creates:
+        paths = self.plan.tag_creates
+        if not paths:
             return
-        try:
-            tags = await self._call(lambda: self.client.upsert_tags(self.plan.tag_creates))
-        except FATAL_ERRORS:
-            raise
-        except ImmichError as err:
-            self._fail("tag_create", len(self.plan.tag_creates), str(err))
+        tags = await self._send(
+            "tag_create", len(paths), "tags", lambda: self.client.upsert_tags(paths)
+        )
+        if isinstance(tags, _Failed):
             return
         for tag in tags:
             self._tag_ids[tag.value] = tag.id
-        missing = [p for p in self.plan.tag_creates if p not in self._tag_ids]
-        if missing:  # some servers omit tags from the upsert answer: read them back
+        if any(p not in self._tag_ids for p in paths):  # some servers omit tags: read back
             for tag in await self.client.list_tags():
                 self._tag_ids.setdefault(tag.value, tag.id)
-        created = [p for p in self.plan.tag_creates if p in self._tag_ids]
+        created = [p for p in paths if p in self._tag_ids]
         self._ok("tag_create", len(created))
         for path in created:
             self.journal.record("tag_create", path, [], new=self._tag_ids[path])
 
-    def _job_create_album(
-        self, name: str, assets: frozenset[int]
-    ) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_create_album(self, name: str, assets: frozenset[int]) -> Job:
         async def job() -> None:
             ids = self._ids(sorted(assets))
-            try:
-                album = await self._call(lambda: self.client.create_album(name, ids))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self.failed_assets.update(assets)
-                self._fail("album_create", 1, str(err))
+            album = await self._send(
+                "album_create", 1, name, lambda: self.client.create_album(name, ids), added=assets
+            )
+            if isinstance(album, _Failed):
                 self._fail("album_add", len(assets), f"album {name!r} not created")
                 return
             self._ok("album_create", 1)
@@ -244,7 +268,7 @@ class Applier:
 
         return job
 
-    def _job_tag_add(self, path: str, chunk: list[int]) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_tag_add(self, path: str, chunk: list[int]) -> Job:
         async def job() -> None:
             tag_id = self._tag_ids.get(path)
             if tag_id is None:
@@ -252,33 +276,33 @@ class Applier:
                 self._fail("tag_add", len(chunk), f"tag {path!r} could not be created")
                 return
             ids = self._ids(chunk)
-            try:
-                await self._call(lambda: self.client.tag_assets([tag_id], ids))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self.failed_assets.update(chunk)
-                self._fail("tag_add", len(chunk), f"{path}: {err}")
-                return
-            self._ok("tag_add", len(chunk))
-            self.journal.record("tag_add", path, ids)
+            sent = await self._send(
+                "tag_add",
+                len(chunk),
+                path,
+                lambda: self.client.tag_assets([tag_id], ids),
+                added=chunk,
+            )
+            if not isinstance(sent, _Failed):
+                self._ok("tag_add", len(chunk))
+                self.journal.record("tag_add", path, ids)
 
         return job
 
-    def _job_album_add(
-        self, album_id: str, chunk: list[int]
-    ) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_album_add(self, album_id: str, chunk: list[int]) -> Job:
         async def job() -> None:
             ids = self._ids(chunk)
             name = self.lib.albums[album_id].name
             self.touched_albums.add(album_id)
-            try:
-                results = await self._call(lambda: self.client.add_assets_to_album(album_id, ids))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self.failed_assets.update(chunk)
-                self._fail("album_add", len(chunk), f"{name}: {err}", album_id=album_id)
+            results = await self._send(
+                "album_add",
+                len(chunk),
+                name,
+                lambda: self.client.add_assets_to_album(album_id, ids),
+                added=chunk,
+                album_id=album_id,
+            )
+            if isinstance(results, _Failed):
                 return
             failed = self._bulk_failures("album_add", results, {"album_id": album_id})
             self.failed_assets.update(self.lib.index[i] for i in failed if i in self.lib.index)
@@ -288,35 +312,31 @@ class Applier:
 
         return job
 
-    def _job_date(self, value: str, chunk: list[int]) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_date(self, value: str, chunk: list[int]) -> Job:
         async def job() -> None:
             ids = self._ids(chunk)
-            try:
-                await self._call(lambda: self.client.update_assets_date(ids, value))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self.failed_assets.update(chunk)
-                self._fail("date_set", len(chunk), f"{value}: {err}")
-                return
-            self._ok("date_set", len(chunk))
-            old = {self.lib.assets[a].id: self.lib.assets[a].instant.isoformat() for a in chunk}
-            self.journal.record("date_set", None, ids, new=value, old=old)
+            sent = await self._send(
+                "date_set",
+                len(chunk),
+                value,
+                lambda: self.client.update_assets_date(ids, value),
+                added=chunk,
+            )
+            if not isinstance(sent, _Failed):
+                self._ok("date_set", len(chunk))
+                old = {self.lib.assets[a].id: self.lib.assets[a].instant.isoformat() for a in chunk}
+                self.journal.record("date_set", None, ids, new=value, old=old)
 
         return job
 
-    def _job_tag_remove(
-        self, path: str, chunk: list[int]
-    ) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_tag_remove(self, path: str, chunk: list[int]) -> Job:
         async def job() -> None:
             tag_id = self._tag_ids[path]
             ids = self._ids(chunk)
-            try:
-                results = await self._call(lambda: self.client.untag_assets(tag_id, ids))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self._fail("tag_remove", len(chunk), f"{path}: {err}")
+            results = await self._send(
+                "tag_remove", len(chunk), path, lambda: self.client.untag_assets(tag_id, ids)
+            )
+            if isinstance(results, _Failed):
                 return
             # not_found: the asset carried the tag only through a descendant, removed too.
             failed = {
@@ -332,66 +352,62 @@ class Applier:
 
         return job
 
-    def _job_album_remove(
-        self, album_id: str, chunk: list[int]
-    ) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_album_remove(self, album_id: str, chunk: list[int]) -> Job:
         async def job() -> None:
             ids = self._ids(chunk)
             name = self.lib.albums[album_id].name
             self.touched_albums.add(album_id)
-            try:
-                results = await self._call(
-                    lambda: self.client.remove_assets_from_album(album_id, ids)
-                )
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self._failed_albums.add(album_id)
-                self._fail("album_remove", len(chunk), f"{name}: {err}", album_id=album_id)
-                return
-            failed = self._bulk_failures("album_remove", results, {"album_id": album_id})
+            results = await self._send(
+                "album_remove",
+                len(chunk),
+                name,
+                lambda: self.client.remove_assets_from_album(album_id, ids),
+                album_id=album_id,
+            )
+            failed = (
+                set(ids)
+                if isinstance(results, _Failed)
+                else self._bulk_failures("album_remove", results, {"album_id": album_id})
+            )
             if failed:
                 self._failed_albums.add(album_id)
             done = [i for i in ids if i not in failed]
-            self._ok("album_remove", len(done))
-            self.journal.record("album_remove", name, done, album_id=album_id)
+            if done:
+                self._ok("album_remove", len(done))
+                self.journal.record("album_remove", name, done, album_id=album_id)
 
         return job
 
-    def _job_album_delete(self, album_id: str) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_album_delete(self, album_id: str) -> Job:
         async def job() -> None:
             name = self.lib.albums[album_id].name
             if album_id in self._failed_albums:
                 self._fail("album_delete", 1, f"{name}: not empty", album_id=album_id)
                 return
-            try:
-                await self._call(lambda: self.client.delete_album(album_id))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self._fail("album_delete", 1, f"{name}: {err}", album_id=album_id)
-                return
-            self._ok("album_delete", 1)
-            self.journal.record("album_delete", name, [], album_id=album_id)
+            sent = await self._send(
+                "album_delete",
+                1,
+                name,
+                lambda: self.client.delete_album(album_id),
+                album_id=album_id,
+            )
+            if not isinstance(sent, _Failed):
+                self._ok("album_delete", 1)
+                self.journal.record("album_delete", name, [], album_id=album_id)
 
         return job
 
-    def _job_tag_delete(self, path: str) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_tag_delete(self, path: str) -> Job:
         async def job() -> None:
             tag_id = self._tag_ids[path]
-            try:
-                await self._call(lambda: self.client.delete_tag(tag_id))
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self._fail("tag_delete", 1, f"{path}: {err}")
-                return
-            self._ok("tag_delete", 1)
-            self.journal.record("tag_delete", path, [], tag_id=tag_id)
+            sent = await self._send("tag_delete", 1, path, lambda: self.client.delete_tag(tag_id))
+            if not isinstance(sent, _Failed):
+                self._ok("tag_delete", 1)
+                self.journal.record("tag_delete", path, [], tag_id=tag_id)
 
         return job
 
-    def _job_album_user(self, change: Any) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job_album_user(self, change: AlbumUserChange) -> Job:
         async def job() -> None:
             album_id, user_id, role = change.album_id, change.user_id, change.role
             name = self.lib.albums[album_id].name
@@ -404,14 +420,9 @@ class Applier:
                 else:
                     await self.client.update_album_user(album_id, user_id, role)
 
-            try:
-                await self._call(send)
-            except FATAL_ERRORS:
-                raise
-            except ImmichError as err:
-                self._fail(change.kind, 1, f"{name}: {err}", album_id=album_id)
-                return
-            self._ok(change.kind, 1)
-            self.journal.record(change.kind, name, [user_id], album_id=album_id, role=role)
+            sent = await self._send(change.kind, 1, name, send, album_id=album_id)
+            if not isinstance(sent, _Failed):
+                self._ok(change.kind, 1)
+                self.journal.record(change.kind, name, [user_id], album_id=album_id, role=role)
 
         return job
