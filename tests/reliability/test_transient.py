@@ -213,3 +213,21 @@ async def test_lost_answers_are_not_applied_twice(route: str) -> None:
         again, writes = await run_sim(sim, url, built.key, the_rules)
         assert writes == 0, again.changes
     assert_no_violations(sim)
+
+
+async def test_duplicate_temp_albums_from_lost_create_answers_are_repaired_next_run() -> None:
+    """Until POST /albums is made safe to retry, the next run at least cleans up."""
+    the_rules = rules()
+    want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
+    built = build_library(N_ASSETS, SEED)
+    sim = Simulator(built.lib)
+    lose_answers(sim, "POST /albums", count=2, delay=0.3)
+    async with sim.serve() as url:
+        await run_sim(sim, url, built.key, the_rules, client_timeout=0.15)
+        await asyncio.sleep(0.35)
+        repair, _ = await run_sim(sim, url, built.key, the_rules)
+        assert repair.status is RunStatus.SUCCESS
+        got = canonical(built.lib)
+        assert got == want, diff(got, want)
+        again, writes = await run_sim(sim, url, built.key, the_rules)
+        assert writes == 0, again.changes
