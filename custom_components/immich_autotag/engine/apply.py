@@ -9,6 +9,7 @@ authentication and connection failures stop it (the caller reports them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ..immich.client import CHUNK_SIZE, ImmichClient
-from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
+from ..immich.errors import (
+    ImmichAuthError,
+    ImmichConnectionError,
+    ImmichError,
+    ImmichNotFoundError,
+)
 from ..immich.models import Album, BulkIdResult
 from .library import Library
 from .plan import AlbumUserChange, Plan
@@ -55,6 +61,12 @@ class _Failed:
 
 
 FAILED = _Failed()
+
+
+async def _unless_gone(request: Awaitable[None]) -> None:
+    """A deletion whose target is already gone has reached its goal (e.g. a lost answer)."""
+    with contextlib.suppress(ImmichNotFoundError):
+        await request
 
 
 def _chunks(items: list[int]) -> list[list[int]]:
@@ -136,6 +148,7 @@ class Applier:
         *,
         added: Iterable[int] = (),
         album_id: str | None = None,
+        fatal: tuple[type[ImmichError], ...] = FATAL_ERRORS,
     ) -> T | _Failed:
         """Send one request at a safe point; record a non-fatal failure against `n` changes.
 
@@ -146,7 +159,7 @@ class Applier:
         self._cancel.check()
         try:
             return await request()
-        except FATAL_ERRORS:
+        except fatal:
             raise
         except ImmichError as err:
             self.failed_assets.update(added)
@@ -177,9 +190,15 @@ class Applier:
             raise errors.exceptions[0] from None
 
     def _bulk_failures(
-        self, kind: str, results: list[BulkIdResult], where: dict[str, str | None]
+        self,
+        kind: str,
+        results: list[BulkIdResult],
+        where: dict[str, str | None],
+        ok: frozenset[str] | set[str] = frozenset(),
     ) -> set[str]:
-        failed = {r.id for r in results if not r.success and r.error not in OK_BULK_ERRORS}
+        """Ids whose change failed; `ok` errors mean the goal is reached all the same."""
+        accepted = OK_BULK_ERRORS | ok
+        failed = {r.id for r in results if not r.success and r.error not in accepted}
         for r in results:
             if r.id in failed:
                 self._fail(kind, 1, r.error or "failed", asset_id=r.id, **where)
@@ -255,7 +274,12 @@ class Applier:
         async def job() -> None:
             ids = self._ids(sorted(assets))
             album = await self._send(
-                "album_create", 1, name, lambda: self.client.create_album(name, ids), added=assets
+                "album_create",
+                1,
+                name,
+                lambda: self.client.create_album(name, ids, known_ids=self.lib.albums.keys()),
+                added=assets,
+                fatal=(ImmichAuthError,),  # sent once: a lost answer is no reason to stop
             )
             if isinstance(album, _Failed):
                 self._fail("album_add", len(assets), f"album {name!r} not created")
@@ -338,14 +362,8 @@ class Applier:
             )
             if isinstance(results, _Failed):
                 return
-            # not_found: the asset carried the tag only through a descendant, removed too.
-            failed = {
-                r.id
-                for r in results
-                if not r.success and r.error not in {*OK_BULK_ERRORS, "not_found"}
-            }
-            for asset_id in failed:
-                self._fail("tag_remove", 1, path, asset_id=asset_id)
+            # not_found: not tagged (any more, or only through a descendant, removed too).
+            failed = self._bulk_failures("tag_remove", results, {}, ok={"not_found"})
             done = [i for i in ids if i not in failed]
             self._ok("tag_remove", len(done))
             self.journal.record("tag_remove", path, done)
@@ -367,7 +385,9 @@ class Applier:
             failed = (
                 set(ids)
                 if isinstance(results, _Failed)
-                else self._bulk_failures("album_remove", results, {"album_id": album_id})
+                else self._bulk_failures(
+                    "album_remove", results, {"album_id": album_id}, ok={"not_found"}
+                )
             )
             if failed:
                 self._failed_albums.add(album_id)
@@ -388,7 +408,7 @@ class Applier:
                 "album_delete",
                 1,
                 name,
-                lambda: self.client.delete_album(album_id),
+                lambda: _unless_gone(self.client.delete_album(album_id)),
                 album_id=album_id,
             )
             if not isinstance(sent, _Failed):
@@ -400,7 +420,9 @@ class Applier:
     def _job_tag_delete(self, path: str) -> Job:
         async def job() -> None:
             tag_id = self._tag_ids[path]
-            sent = await self._send("tag_delete", 1, path, lambda: self.client.delete_tag(tag_id))
+            sent = await self._send(
+                "tag_delete", 1, path, lambda: _unless_gone(self.client.delete_tag(tag_id))
+            )
             if not isinstance(sent, _Failed):
                 self._ok("tag_delete", 1)
                 self.journal.record("tag_delete", path, [], tag_id=tag_id)

@@ -156,5 +156,8 @@ class _Loader:
         for album_id, ids in self.album_ids.items():
             known = frozenset(index[i] for i in ids if i in index)
             lib.album_members[album_id] = known
-            if len(known) < len(ids):
-                lib.album_foreign[album_id] = len(ids) - len(known)
+            # Members the run cannot see: other users' assets (listed, or only counted when
+            # the server lists just the key user's own, as v3.0 does).
+            foreign = max(len(ids), lib.albums[album_id].asset_count) - len(known)
+            if foreign > 0:
+                lib.album_foreign[album_id] = foreign

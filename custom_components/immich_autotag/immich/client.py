@@ -10,14 +10,19 @@ idempotent (membership add/remove, date set to a fixed value, tag upsert by path
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
 from . import parsing
-from .errors import ImmichInvalidResponseError, ImmichUnsupportedVersionError
+from .errors import (
+    ImmichConnectionError,
+    ImmichInvalidResponseError,
+    ImmichServerError,
+    ImmichUnsupportedVersionError,
+)
 from .limiter import Limiter
 from .models import (
     Album,
@@ -81,6 +86,7 @@ class ImmichClient:
             timeout=timeout,
         )
         self._version: ServerVersion | None = None
+        self._me: str | None = None  # the key user's id, once known
 
     def __repr__(self) -> str:
         return f"ImmichClient({self._api_url!r})"
@@ -130,6 +136,7 @@ class ImmichClient:
             self.set_version(await self.get_server_version())
         assert self._version is not None  # noqa: S101 - set just above
         user = await self.get_my_user()
+        self._me = user.id
         key = await self.get_my_api_key()
         return ServerInfo(version=self._version, user=user, api_key=key)
 
@@ -363,18 +370,48 @@ class ImmichClient:
         name: str,
         asset_ids: Sequence[str] = (),
         users: Sequence[tuple[str, str]] = (),
+        *,
+        known_ids: Collection[str] = (),
     ) -> Album:
-        """`POST /albums` (first chunk of assets inline, rest via add); users=(id, role)."""
+        """`POST /albums` (first chunk of assets inline, rest via add); users=(id, role).
+
+        It is never blindly sent twice: when the answer is lost (connection error, 5xx) the
+        album may exist all the same. An album of that name owned by the key's user that is
+        not in `known_ids` (the albums the caller knew before) is then taken as the one
+        created and the assets are added to it; only when there is none is it sent again.
+        """
         ids = list(dict.fromkeys(asset_ids))
         body: dict[str, Any] = {"albumName": name}
         if ids:
             body["assetIds"] = ids[:CHUNK_SIZE]
         if users:
             body["albumUsers"] = [{"userId": uid, "role": role} for uid, role in users]
-        album = parsing.parse_album(await self._http.request("POST", "/albums", body=body))
+        try:
+            data = await self._http.request("POST", "/albums", body=body, idempotent=False)
+            album = parsing.parse_album(data)
+        except (ImmichConnectionError, ImmichServerError):
+            adopted = await self._created_anyway(name, known_ids)
+            if adopted is None:  # it did not reach the server: send it again
+                data = await self._http.request("POST", "/albums", body=body)
+                album = parsing.parse_album(data)
+            else:
+                album = adopted
+                if ids:
+                    await self.add_assets_to_album(album.id, ids[:CHUNK_SIZE])
         if len(ids) > CHUNK_SIZE:
             await self.add_assets_to_album(album.id, ids[CHUNK_SIZE:])
         return album
+
+    async def _created_anyway(self, name: str, known_ids: Collection[str]) -> Album | None:
+        """An album of that name the key user owns that the caller did not know, if any."""
+        if self._me is None:
+            self._me = (await self.get_my_user()).id
+        found = [
+            a
+            for a in await self.list_albums()
+            if a.name == name and a.owner_id == self._me and a.id not in known_ids
+        ]
+        return min(found, key=lambda a: (a.created_at, a.id)) if found else None
 
     async def add_assets_to_album(
         self, album_id: str, asset_ids: Sequence[str]

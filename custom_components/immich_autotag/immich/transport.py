@@ -1,8 +1,10 @@
 """HTTP core of the Immich client: URL handling, limiter, retries, error mapping, JSON.
 
-Retrying writes is safe: every write the engine sends is idempotent (add/remove album or tag
-membership, set a date to a fixed value, upsert tags by path, delete by id), so a request
-that may or may not have reached the server can simply be sent again.
+Retrying writes is safe for every write the engine sends but one: they are idempotent
+(add/remove album or tag membership, set a date to a fixed value, upsert tags by path, delete
+by id), so a request that may or may not have reached the server can simply be sent again.
+`POST /albums` is not (a lost answer retried creates a second album): it is sent with
+`idempotent=False` and the client looks for the album before sending it again.
 """
 
 from __future__ import annotations
@@ -160,8 +162,13 @@ class Transport:
         path: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         body: Any = None,
+        idempotent: bool = True,
     ) -> Any:
-        """`METHOD /template` -> parsed JSON; maps errors; retries transient failures."""
+        """`METHOD /template` -> parsed JSON; maps errors; retries transient failures.
+
+        A non-idempotent request is retried only on 429 (a proxy refused it unseen): any other
+        failure may have reached the server, so the caller decides what to do.
+        """
         endpoint = f"{method} {template}"
         self.stats.by_endpoint[endpoint] = self.stats.by_endpoint.get(endpoint, 0) + 1
         if method in WRITE_METHODS and endpoint not in _READS_OVER_POST:
@@ -183,6 +190,8 @@ class Transport:
                 self._limiter.on_success()
                 return self._decode(raw, endpoint)
             retryable, limit = self._retryable(status, error, policy.max_attempts)
+            if not idempotent and status != 429:  # noqa: PLR2004
+                retryable = False
             if status in THROTTLE_STATUSES:
                 self._limiter.on_throttled()
             if not retryable or attempt + 1 >= limit:
