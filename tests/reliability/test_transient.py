@@ -206,7 +206,6 @@ async def test_lost_answers_are_not_applied_twice(route: str) -> None:
         report, _ = await run_sim(sim, url, built.key, the_rules, client_timeout=0.15)
         assert lost[0] > 0, f"{route} was not used by the run"
         await asyncio.sleep(0.35)  # the late answers are sent (to nobody)
-        assert report.api.retries > 0
         got = canonical(built.lib)
         assert report.status is RunStatus.SUCCESS, report.errors[:5]
         assert got == want, diff(got, want)
