@@ -113,11 +113,13 @@ SENSORS: tuple[AutoTagSensorEntityDescription, ...] = (
     AutoTagSensorEntityDescription(
         key="last_run_changes",
         translation_key="last_run_changes",
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=_last_run(lambda r: r.changes_total),
     ),
     AutoTagSensorEntityDescription(
         key="last_run_api_requests",
         translation_key="last_run_api_requests",
+        state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_last_run(lambda r: r.api.requests),
     ),

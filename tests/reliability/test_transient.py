@@ -161,39 +161,15 @@ IDEMPOTENT_WRITES = (
     "PUT /assets",
     "PUT /tags",
 )
-LOST_CREATE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "POST /albums is not idempotent, yet transport.Transport.request retries it after a "
-        "timeout: the server already created the album, the retry creates a second one of the "
-        "same name (duplicate temp/destination albums)"
-    ),
-)
-LOST_ALBUM_REMOVE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DELETE /albums/{id}/assets applied but its answer lost: the retry answers "
-        "error='not_found' per id, which apply._job_album_remove counts as failed removals "
-        "(and then skips the temp album's deletion as 'not empty'), status partial"
-    ),
-)
-LOST_DELETE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DELETE /albums/{id} applied but its answer lost: the retry gets 400 'Not found' and "
-        "apply._job_album_delete reports a failed album_delete (status partial) although the "
-        "album is gone as planned"
-    ),
-)
 
 
 @pytest.mark.parametrize(
     "route",
     [
         *IDEMPOTENT_WRITES,
-        pytest.param("POST /albums", marks=LOST_CREATE),
-        pytest.param("DELETE /albums/{id}/assets", marks=LOST_ALBUM_REMOVE),
-        pytest.param("DELETE /albums/{id}", marks=LOST_DELETE),
+        "POST /albums",
+        "DELETE /albums/{id}/assets",
+        "DELETE /albums/{id}",
     ],
 )
 async def test_lost_answers_are_not_applied_twice(route: str) -> None:
