@@ -164,3 +164,30 @@ async def test_invalid_request_is_detected() -> None:
     problems = validator_for("3.0.3").validate("POST", "/search/metadata", {}, {"size": 1001})
     assert problems
     assert validator_for("3.2.2").validate("GET", "/assets", {}, None)
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.2.2", (3, 2, 2))],
+)
+async def test_trash_check_validates(
+    session: aiohttp.ClientSession,
+    limiter: Limiter,
+    mock: aioresponses,
+    spec: str,
+    version: tuple[int, int, int],
+) -> None:
+    client = make_client(session, limiter, version)
+    recorder = Recorder(v32=version >= (3, 2, 0))
+    install(mock, recorder)
+    assert await client.album_has_trashed_assets(p.ALBUM) is True  # the fake answers a page
+    validator = validator_for(spec)
+    problems = [
+        err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
+    ]
+    assert problems == []
+    (body,) = [b for _, path, _, b in recorder.requests if path == "/search/metadata"][:1]
+    if version >= (3, 2, 0):
+        assert body["filter"]["trashedAt"] == {"ne": None}
+    else:
+        assert body["trashedAfter"].startswith("1970-01-01")

@@ -162,14 +162,6 @@ async def test_safety_properties_hold_on_generated_libraries(
 
 
 # --- temporary albums that hold assets the run cannot see ----------------------------------
-TRASHED_IN_TEMP = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A temp album holding only a trashed asset is deleted (search and assetCount both "
-        "exclude trashed assets), so the trashed asset loses the album if restored "
-        "(list temp album members with withDeleted/trashedAt to see them)"
-    ),
-)
 
 
 @pytest.mark.parametrize(
@@ -178,8 +170,8 @@ TRASHED_IN_TEMP = pytest.mark.xfail(
         ("alice", "3.0.3"),
         ("alice", "2.7.3"),
         ("alice", "3.2.2"),
-        pytest.param("trashed", "3.0.3", marks=TRASHED_IN_TEMP),
-        pytest.param("trashed", "3.2.2", marks=TRASHED_IN_TEMP),
+        ("trashed", "3.0.3"),
+        ("trashed", "3.2.2"),
         ("filtered", "3.0.3"),
     ],
 )

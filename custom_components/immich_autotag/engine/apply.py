@@ -87,7 +87,7 @@ def estimate_requests(plan: Plan) -> int:
         + chunked(plan.date_sets)
         + chunked(plan.tag_removes)
         + chunked(plan.album_removes)
-        + len(plan.album_deletes)
+        + 2 * len(plan.album_deletes)  # a trash check, then the deletion
         + len(plan.tag_deletes)
         + len(plan.album_users)
     )
@@ -403,6 +403,24 @@ class Applier:
             name = self.lib.albums[album_id].name
             if album_id in self._failed_albums:
                 self._fail("album_delete", 1, f"{name}: not empty", album_id=album_id)
+                return
+            trashed = await self._send(
+                "album_delete",
+                1,
+                name,
+                lambda: self.client.album_has_trashed_assets(album_id),
+                album_id=album_id,
+            )
+            if trashed is True:  # restoring them from the trash must find their album
+                self.report.warnings.append(
+                    {
+                        "kind": "temp_album_kept",
+                        "message": f"{name} kept: it holds trashed assets",
+                        "asset_id": None,
+                        "album_id": album_id,
+                    }
+                )
+            if trashed is not False:
                 return
             sent = await self._send(
                 "album_delete",

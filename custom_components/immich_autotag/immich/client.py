@@ -297,6 +297,26 @@ class ImmichClient:
             ids.extend(parsing.item_id(item) for item in items)
         return ids
 
+    async def album_has_trashed_assets(self, album_id: str) -> bool:
+        """True when the album holds trashed assets (its count and searches leave them out)."""
+        mode = await self._mode()
+        if mode is ApiMode.V3_2:
+            queries: list[dict[str, Any]] = [
+                {"filter": {"albumIds": {"any": [album_id]}, "trashedAt": {"ne": None}}}
+            ]
+        else:
+            trashed = {"albumIds": [album_id], "trashedAfter": "1970-01-01T00:00:00.000Z"}
+            visibilities = ("timeline", "archive") if mode is ApiMode.V2 else (None,)
+            queries = [{**trashed, "visibility": v} if v else dict(trashed) for v in visibilities]
+        for query in queries:
+            body = {"size": 1, **query}
+            page = parsing.parse_search_page(
+                await self._http.request("POST", "/search/metadata", body=body)
+            )
+            if page.items:
+                return True
+        return False
+
     async def update_assets_date(self, asset_ids: Sequence[str], date_time_original: str) -> None:
         """`PUT /assets {ids, dateTimeOriginal}` in chunks of <= 1000."""
         for part in chunks(asset_ids):
