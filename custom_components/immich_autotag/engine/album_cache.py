@@ -8,6 +8,7 @@ are removed or trashed. HA keeps the cache in its storage; the headless runner i
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,8 @@ class AlbumCache:
                     and isinstance(value[1], int)
                     and isinstance(value[2], list)
                 ):
-                    entries[str(key)] = (value[0], value[1], [str(m) for m in value[2]])
+                    members = [sys.intern(str(m)) for m in value[2]]
+                    entries[str(key)] = (value[0], value[1], members)
         return cls(entries)
 
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -137,12 +138,13 @@ class _Loader:
 
     async def _tag(self, path: str, tag_id: str) -> None:
         self.cancel.check()
-        self.tag_ids[path] = await self.client.search_asset_ids(tag_id=tag_id)
+        ids = await self.client.search_asset_ids(tag_id=tag_id)
+        self.tag_ids[path] = [sys.intern(i) for i in ids]  # share the asset records' strings
         self._tick()
 
     async def _album(self, album: Album) -> None:
         self.cancel.check()
-        members = await self.client.get_album_asset_ids(album)
+        members = [sys.intern(i) for i in await self.client.get_album_asset_ids(album)]
         self.cache.put(album, members)
         self.album_ids[album.id] = members
         self._tick()
