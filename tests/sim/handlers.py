@@ -222,6 +222,7 @@ class Handlers(AlbumRoutes):
         if changed:
             asset.exif_ms, asset.time_zone = instant, zone
             asset.pending = (instant, instant + zone_offset_ms(zone, instant))
+            self.lib.pending_ids.add(asset.id)
 
     async def duplicates(self, r: web.Request, _p: dict[str, Any]) -> web.Response:
         groups: dict[str, list[SimAsset]] = {}

@@ -197,6 +197,7 @@ class SimLibrary:
         self.albums: dict[str, SimAlbum] = {}
         self.clock_ms = _NOW_MS
         self.revision = 0  # bumped by every mutation (search caches key on it)
+        self.pending_ids: set[str] = set()  # assets awaiting a metadata job (O(pending) jobs)
 
     # -- ids and clock ---------------------------------------------------------------------
     def new_id(self) -> str:
@@ -372,11 +373,13 @@ class SimLibrary:
     def run_metadata_jobs(self) -> int:
         """Apply pending date re-extraction (fileCreatedAt/localDateTime); returns how many."""
         done = 0
-        for asset in self.assets.values():
-            if asset.pending is not None:
+        for asset_id in self.pending_ids:
+            asset = self.assets.get(asset_id)
+            if asset is not None and asset.pending is not None:
                 asset.file_created_ms, asset.local_ms = asset.pending
                 asset.pending = None
                 done += 1
+        self.pending_ids.clear()
         if done:
             self.revision += 1
         return done
@@ -390,7 +393,7 @@ class SimLibrary:
             "tagLinks": sum(len(t.assets) for t in self.tags.values()),
             "albums": len(self.albums),
             "albumLinks": sum(len(a.assets) for a in self.albums.values()),
-            "pendingDates": sum(1 for a in self.assets.values() if a.pending is not None),
+            "pendingDates": len(self.pending_ids),
         }
 
     # -- persistence -----------------------------------------------------------------------
