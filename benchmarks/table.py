@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PREDECESSOR = "| predecessor 0.81.0 (published) | 26,562 | first | 3,427 s | 43,892 | — | 450 MB |"
+PREDECESSOR = (
+    "| predecessor 0.81.0 (published) | 26,562 | first | 1 | 3,427 s | 43,892 | — | — | 450 MB |"
+)
 ORDER = ("26k", "100k", "1m", "26k-throttled")
 
 
@@ -18,17 +20,29 @@ def rows() -> list[str]:
     for name in sorted(files, key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         data = json.loads(files[name].read_text())
         for run_name, run in data["runs"].items():
+            limit = (
+                f" (429 over {data['server_rate_limit_per_s']:g}/s)"
+                if data.get("server_rate_limit_per_s")
+                else ""
+            )
+            reads = run["requests"] - run["writes"]
             out.append(
-                f"| {name} | {data['assets']:,} | {run_name} | {run['wall_seconds']:,} s"
-                f" | {run['requests']:,} | {run['writes']:,} | {run['peak_memory_mb']:,} MB |"
+                f"| {name}{limit} | {data['assets']:,} | {run_name}"
+                f" | {data['client_max_concurrency']} | {run['wall_seconds']:,} s"
+                f" | {run['requests']:,} | {reads:,} | {run['writes']:,}"
+                f" | {run['peak_memory_mb']:,} MB |"
             )
     return out
 
 
 def main() -> int:
     """Print the table."""
-    print("| scenario | assets | run | wall time | requests | writes | peak memory |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+    header = (
+        "| scenario | assets | run | in flight | wall time | requests | reads | writes"
+        " | peak memory |"
+    )
+    print(header)
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     print(PREDECESSOR)
     for row in rows():
         print(row)
