@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -31,6 +32,7 @@ from ..immich.models import ServerInfo
 from .album_cache import AlbumCache
 from .apply import Applier, Journal
 from .library import Library
+from .permissions import Capabilities
 from .plan import make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus, quick_links
@@ -126,6 +128,9 @@ class _Run:
         self.emit(Progress(RunPhase.LOADING))
         info = server or await client.connect()
         report.server_version = str(info.version)
+        caps = Capabilities.from_permissions(info.api_key.permissions)
+        rules = caps.restrict(rules)
+        report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
         lib = await load_library(
             client, rules, info.user, cache=album_cache, progress=self.emit, cancel=self.cancel
         )
@@ -139,6 +144,10 @@ class _Run:
         for unknown in unknown_asset_ids(lib, asset_ids or ()):
             report.warnings.append(_note("unknown_asset_id", "not found or not yours", unknown))
         state, plan = await asyncio.to_thread(make_plan, lib, rules, scope, report.phase_seconds)
+        if not caps.delete_albums:
+            plan = replace(plan, album_deletes=())
+        if not caps.delete_tags:
+            plan = replace(plan, tag_deletes=())
         report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
         _fill_from_state(report, state, rules)
         self.emit(Progress(RunPhase.PLANNING, 1, 1))
