@@ -1,0 +1,118 @@
+"""The headless runner as cron users run it (SPEC §9): output, exit codes, server fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sim.library import SimLibrary
+from tests.sim.server import Simulator, assert_no_violations
+
+from .test_engine_core import RULES, build
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def headless(*args: str, home: Path) -> tuple[int, str, str]:
+    """Run `python -m custom_components.immich_autotag ARGS`; (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "custom_components.immich_autotag",
+        *args,
+        cwd=ROOT,
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(home / "cache")},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def rules_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    return path
+
+
+async def test_json_report_dry_run_then_real_runs(tmp_path: Path, rules_file: Path) -> None:
+    lib, key, ids = build()
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        base = ("--url", url, "--api-key", key, "--rules", str(rules_file), "--json")
+        code, out, err = await headless(*base, "--dry-run", home=tmp_path)
+        assert code == 0, err
+        dry = json.loads(out)
+        assert dry["status"] == "success"
+        assert dry["dry_run"] is True
+        assert dry["planned_changes_total"] > 0
+        assert sim.stats.writes == 0
+
+        journal = tmp_path / "journal.jsonl"
+        code, out, err = await headless(*base, "--journal", str(journal), home=tmp_path)
+        assert code == 0, err
+        assert json.loads(out)["changes"]["tag_add"] >= 1
+        assert lib.asset_tags(ids["loose"]) == {"autotag_output_unknown"}
+        assert "loading" in err  # progress goes to stderr
+        assert journal.read_text().count("\n") > 1
+        assert list((tmp_path / "cache" / "immich-autotag").glob("albums-*.json"))
+
+        writes = sim.stats.writes
+        code, out, _ = await headless(*base[:-1], home=tmp_path)  # human-readable report
+        assert code == 0
+        assert "changes applied: none" in out
+        assert sim.stats.writes == writes
+    assert_no_violations(sim)
+
+
+async def test_predecessor_server_block_is_the_fallback(tmp_path: Path) -> None:
+    lib, key, ids = build()
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        host, port = url.removeprefix("http://").split(":")
+        rules = tmp_path / "config.yaml"
+        rules.write_text(f"server: {{host: {host}, port: {port}, api_key: {key}}}\n{RULES}")
+        code, out, err = await headless("--rules", str(rules), home=tmp_path)
+    assert code == 0, err
+    assert "server" in err  # the ignored-key warning
+    assert key not in out + err  # the key is never printed
+    assert lib.asset_tags(ids["loose"]) == {"autotag_output_unknown"}
+
+
+async def test_exit_codes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("classification:\n  rules:\n    - album_name_patterns: ['(']\n")
+    code, _, err = await headless(
+        "--url", "http://127.0.0.1:9", "--api-key", "k", "--rules", str(bad), home=tmp_path
+    )
+    assert code == 2
+    assert "line 3" in err
+
+    code, _, err = await headless("--api-key", "k", home=tmp_path)  # no URL, no server block
+    assert code == 2
+
+    lib = SimLibrary()
+    lib.add_api_key(lib.add_user("me@example.com"))
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        code, _, _ = await headless("--url", url, "--api-key", "wrong", home=tmp_path)
+    assert code == 3
+
+
+@pytest.mark.slow
+async def test_cannot_connect_exit_code(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, _ = await headless(
+        "--url", f"http://127.0.0.1:{port}", "--api-key", "k", home=tmp_path
+    )
+    assert code == 4
+    assert "connection" in out
