@@ -38,7 +38,7 @@ from .const import (
     DOMAIN,
     REQUIRED_PERMISSIONS,
 )
-from .engine.default_rules import DEFAULT_RULES_YAML
+from .engine.default_rules import default_rules_yaml
 from .engine.rules_loader import validate_rules_text
 from .immich.client import ImmichClient
 from .immich.errors import (
@@ -359,7 +359,8 @@ class ImmichAutoTagOptionsFlow(OptionsFlow):
         else:
             options = self.config_entry.options
             values = {
-                CONF_RULES: options.get(CONF_RULES) or DEFAULT_RULES_YAML,
+                CONF_RULES: options.get(CONF_RULES)
+                or default_rules_yaml(self.hass.config.time_zone),
                 CONF_RUN_INTERVAL: options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL),
                 CONF_MAX_CONCURRENCY: options.get(CONF_MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY),
                 CONF_MAX_RPS: options.get(CONF_MAX_RPS, DEFAULT_MAX_RPS),

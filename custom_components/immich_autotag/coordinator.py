@@ -43,7 +43,7 @@ from .const import (
     EVENT_RUN_FINISHED,
 )
 from .engine.album_cache import AlbumCache
-from .engine.default_rules import DEFAULT_RULES_YAML
+from .engine.default_rules import default_rules_yaml
 from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
@@ -136,9 +136,9 @@ def build_client(hass: HomeAssistant, entry: ConfigEntry, limiter: Limiter) -> I
     )
 
 
-def rules_text(entry: ConfigEntry) -> str:
-    """The rules YAML of an entry (the default rules when none were saved)."""
-    return str(entry.options.get(CONF_RULES) or DEFAULT_RULES_YAML)
+def rules_text(hass: HomeAssistant, entry: ConfigEntry) -> str:
+    """The rules YAML of an entry (the default rules, in HA's time zone, when none saved)."""
+    return str(entry.options.get(CONF_RULES) or default_rules_yaml(hass.config.time_zone))
 
 
 def _stores(
@@ -308,7 +308,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
     @callback
     def async_check_rules(self) -> tuple[Rules | None, str]:
         """Parse the rules; keep the `invalid_rules` repair issue in step."""
-        rules, error = validate_rules_text(rules_text(self.config_entry))
+        rules, error = validate_rules_text(rules_text(self.hass, self.config_entry))
         iid = issue_id(ISSUE_INVALID_RULES, self.config_entry.entry_id)
         if error is not None or rules is None:
             ir.async_create_issue(

@@ -36,9 +36,9 @@ TO_REDACT = {
 }
 
 
-def _rules_summary(entry: ImmichAutoTagConfigEntry) -> dict[str, Any]:
+def _rules_summary(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry) -> dict[str, Any]:
     """What the rules do, without names, patterns or emails."""
-    text = rules_text(entry)
+    text = rules_text(hass, entry)
     rules, error = validate_rules_text(text)
     summary: dict[str, Any] = {
         "custom": bool(entry.options.get(CONF_RULES)),
@@ -65,7 +65,7 @@ def _rules_summary(entry: ImmichAutoTagConfigEntry) -> dict[str, Any]:
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: ImmichAutoTagConfigEntry,
 ) -> dict[str, Any]:
     """Diagnostics of one entry; the API key, URL and library contents never appear."""
@@ -84,7 +84,7 @@ async def async_get_config_entry_diagnostics(
             "key_permissions": sorted(server.api_key.permissions),
         },
         "options": {
-            "rules": _rules_summary(entry),
+            "rules": _rules_summary(hass, entry),
             CONF_RUN_INTERVAL: entry.options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL),
             CONF_MAX_CONCURRENCY: limits[0],
             CONF_MAX_RPS: limits[1],

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.immich_autotag.engine.default_rules import DEFAULT_RULES_YAML
+from custom_components.immich_autotag.engine.default_rules import (
+    DEFAULT_RULES_YAML,
+    default_rules_yaml,
+)
 from custom_components.immich_autotag.engine.rules import Access, ConversionMode, Rules
 from custom_components.immich_autotag.engine.rules_loader import (
     RulesError,
@@ -360,3 +363,9 @@ def test_summary_counts_sections_and_hides_the_server() -> None:
     assert "secret-key" not in flat
     assert "photos.example" not in flat
     assert summarize_rules(load_default_rules())["classification_rules"] == 6
+
+
+def test_default_rules_in_a_time_zone() -> None:
+    rules = load_rules(default_rules_yaml("Europe/Madrid"))
+    assert rules.duplicates.date_correction.timezone == "Europe/Madrid"
+    assert default_rules_yaml(None) == DEFAULT_RULES_YAML

@@ -20,7 +20,7 @@ from custom_components.immich_autotag.const import (
     CONF_RUN_INTERVAL,
     DOMAIN,
 )
-from custom_components.immich_autotag.engine.default_rules import DEFAULT_RULES_YAML
+from custom_components.immich_autotag.engine.default_rules import default_rules_yaml
 from custom_components.immich_autotag.immich.errors import (
     ImmichConnectionError,
     ImmichInvalidResponseError,
@@ -326,7 +326,7 @@ async def test_options_defaults_and_save(
         for key in result["data_schema"].schema  # type: ignore[union-attr]
     }
     assert defaults == {
-        CONF_RULES: DEFAULT_RULES_YAML,
+        CONF_RULES: default_rules_yaml(hass.config.time_zone),
         CONF_RUN_INTERVAL: 0,
         CONF_MAX_CONCURRENCY: 4,
         CONF_MAX_RPS: 0.0,

@@ -81,3 +81,12 @@ album_permissions:
   # selection_rules:
   #   - {name: share family, keyword: family, groups: [family], access: view}  # view|edit
 """
+
+
+def default_rules_yaml(time_zone: str | None = None) -> str:
+    """The default rules, with file-name dates read in `time_zone` (e.g. Home Assistant's)."""
+    if not time_zone or time_zone == "UTC":
+        return DEFAULT_RULES_YAML
+    return DEFAULT_RULES_YAML.replace(
+        "extraction_timezone: UTC  #", f"extraction_timezone: {time_zone}  #", 1
+    )
