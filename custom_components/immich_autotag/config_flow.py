@@ -120,16 +120,21 @@ async def async_validate_server(
 
 async def _async_try_validate(
     hass: HomeAssistant,
-    url: str,
+    raw_url: str,
     api_key: str,
     *,
     verify_ssl: bool,
     errors: dict[str, str],
     placeholders: dict[str, str],
-) -> ServerInfo | None:
-    """Validate and translate failures into form errors (None when it failed)."""
+) -> tuple[str, ServerInfo] | None:
+    """Normalise the URL and validate; failures become form errors (None when it failed)."""
     try:
-        return await async_validate_server(hass, url, api_key, verify_ssl=verify_ssl)
+        url = normalize_url(raw_url)
+    except InvalidUrlError:
+        errors[CONF_URL] = "invalid_url"
+        return None
+    try:
+        return url, await async_validate_server(hass, url, api_key, verify_ssl=verify_ssl)
     except ImmichAuthError:
         errors["base"] = "invalid_auth"
     except ImmichUnsupportedVersionError as err:
@@ -179,31 +184,27 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            try:
-                url = normalize_url(user_input[CONF_URL])
-            except InvalidUrlError:
-                errors[CONF_URL] = "invalid_url"
-            else:
-                verify_ssl = bool(user_input[CONF_VERIFY_SSL])
-                info = await _async_try_validate(
-                    self.hass,
-                    url,
-                    user_input[CONF_API_KEY],
-                    verify_ssl=verify_ssl,
-                    errors=errors,
-                    placeholders=placeholders,
+            verify_ssl = bool(user_input[CONF_VERIFY_SSL])
+            checked = await _async_try_validate(
+                self.hass,
+                user_input[CONF_URL],
+                user_input[CONF_API_KEY],
+                verify_ssl=verify_ssl,
+                errors=errors,
+                placeholders=placeholders,
+            )
+            if checked is not None:
+                url, info = checked
+                await self.async_set_unique_id(info.user.id)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=info.user.name or info.user.email,
+                    data={
+                        CONF_URL: url,
+                        CONF_API_KEY: user_input[CONF_API_KEY],
+                        CONF_VERIFY_SSL: verify_ssl,
+                    },
                 )
-                if info is not None:
-                    await self.async_set_unique_id(info.user.id)
-                    self._abort_if_unique_id_configured()
-                    return self.async_create_entry(
-                        title=info.user.name or info.user.email,
-                        data={
-                            CONF_URL: url,
-                            CONF_API_KEY: user_input[CONF_API_KEY],
-                            CONF_VERIFY_SSL: verify_ssl,
-                        },
-                    )
         return self.async_show_form(
             step_id="user",
             data_schema=_user_schema(user_input or {}),
@@ -223,7 +224,7 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {"title": entry.title}
         if user_input is not None:
-            info = await _async_try_validate(
+            checked = await _async_try_validate(
                 self.hass,
                 entry.data[CONF_URL],
                 user_input[CONF_API_KEY],
@@ -231,8 +232,8 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors=errors,
                 placeholders=placeholders,
             )
-            if info is not None:
-                await self.async_set_unique_id(info.user.id)
+            if checked is not None:
+                await self.async_set_unique_id(checked[1].user.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_API_KEY: user_input[CONF_API_KEY]}
@@ -258,26 +259,22 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {"title": entry.title}
         if user_input is not None:
-            try:
-                url = normalize_url(user_input[CONF_URL])
-            except InvalidUrlError:
-                errors[CONF_URL] = "invalid_url"
-            else:
-                verify_ssl = bool(user_input[CONF_VERIFY_SSL])
-                info = await _async_try_validate(
-                    self.hass,
-                    url,
-                    entry.data[CONF_API_KEY],
-                    verify_ssl=verify_ssl,
-                    errors=errors,
-                    placeholders=placeholders,
+            verify_ssl = bool(user_input[CONF_VERIFY_SSL])
+            checked = await _async_try_validate(
+                self.hass,
+                user_input[CONF_URL],
+                entry.data[CONF_API_KEY],
+                verify_ssl=verify_ssl,
+                errors=errors,
+                placeholders=placeholders,
+            )
+            if checked is not None:
+                url, info = checked
+                await self.async_set_unique_id(info.user.id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_URL: url, CONF_VERIFY_SSL: verify_ssl}
                 )
-                if info is not None:
-                    await self.async_set_unique_id(info.user.id)
-                    self._abort_if_unique_id_mismatch(reason="wrong_account")
-                    return self.async_update_reload_and_abort(
-                        entry, data_updates={CONF_URL: url, CONF_VERIFY_SSL: verify_ssl}
-                    )
         defaults = user_input or entry.data
         return self.async_show_form(
             step_id="reconfigure",

@@ -30,11 +30,19 @@ async def run_once(
     progress: ProgressCallback | None = None,
     journal: Journal | None = None,
     max_concurrency: int = 4,
+    limiter: Limiter | None = None,
+    client_timeout: float = 60.0,
 ) -> tuple[RunReport, int, int]:
     """One run; returns the report and the simulator's (requests, writes) during it."""
     before_total, before_writes = sim.stats.total, sim.stats.writes
     async with aiohttp.ClientSession() as session:
-        client = ImmichClient(session, url, key, limiter=Limiter(max_concurrency))
+        client = ImmichClient(
+            session,
+            url,
+            key,
+            limiter=limiter or Limiter(max_concurrency),
+            timeout=client_timeout,
+        )
         report = await run(
             client,
             rules,

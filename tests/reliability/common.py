@@ -24,9 +24,9 @@ from custom_components.immich_autotag.engine.progress import CancelToken, Progre
 from custom_components.immich_autotag.engine.report import RunReport, RunStatus
 from custom_components.immich_autotag.engine.rules import Rule, Rules, is_temp_album
 from custom_components.immich_autotag.engine.rules_loader import load_rules
-from custom_components.immich_autotag.engine.runner import run
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import BackoffPolicy, Limiter
+from tests.e2e.harness import run_once
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
 from tests.sim.server import Handler, Simulator
@@ -170,21 +170,22 @@ async def run_sim(
     client_timeout: float = 30.0,
     limiter: Limiter | None = None,
 ) -> tuple[RunReport, int]:
-    """One run; returns the report and the writes the simulator saw during it."""
-    before = sim.stats.writes
-    async with aiohttp.ClientSession() as session:
-        client = make_client(session, url, key, limiter=limiter, timeout=client_timeout)
-        report = await run(
-            client,
-            the_rules,
-            dry_run=dry_run,
-            asset_ids=asset_ids,
-            album_cache=cache,
-            cancel=cancel,
-            progress=progress,
-            journal=journal,
-        )
-    return report, sim.stats.writes - before
+    """One run with fast retries; returns the report and the writes the simulator saw."""
+    report, _, writes = await run_once(
+        sim,
+        url,
+        key,
+        the_rules,
+        dry_run=dry_run,
+        asset_ids=asset_ids,
+        cache=cache,
+        cancel=cancel,
+        progress=progress,
+        journal=journal,
+        limiter=limiter or Limiter(4, backoff=FAST_BACKOFF),
+        client_timeout=client_timeout,
+    )
+    return report, writes
 
 
 # --- canonical state ---------------------------------------------------------------------
