@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -29,6 +30,7 @@ class AutoTagSensorEntityDescription(SensorEntityDescription):
     """A sensor reading the run manager's data."""
 
     value_fn: Callable[[AutoTagData], StateType | datetime]
+    attributes_fn: Callable[[AutoTagData], dict[str, Any] | None] = lambda _: None
 
 
 def _library(fn: Callable[[RunReport], int]) -> Callable[[AutoTagData], StateType]:
@@ -39,6 +41,21 @@ def _library(fn: Callable[[RunReport], int]) -> Callable[[AutoTagData], StateTyp
         return None if report is None else fn(report)
 
     return value
+
+
+def _last_run_attributes(data: AutoTagData) -> dict[str, Any] | None:
+    """What the last run was and did, for dashboards and automations."""
+    report = data.last_report
+    if report is None:
+        return None
+    return {
+        "status": str(report.status),
+        "dry_run": report.dry_run,
+        "changes": dict(report.changes),
+        "failed_changes": dict(report.failed_changes),
+        "errors": report.errors_total,
+        "warnings": len(report.warnings),
+    }
 
 
 def _last_run[T](fn: Callable[[RunReport], T]) -> Callable[[AutoTagData], T | None]:
@@ -100,6 +117,7 @@ SENSORS: tuple[AutoTagSensorEntityDescription, ...] = (
         translation_key="last_run",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_run(lambda r: r.finished_at or r.started_at),
+        attributes_fn=_last_run_attributes,
     ),
     AutoTagSensorEntityDescription(
         key="last_run_duration",
@@ -145,3 +163,8 @@ class AutoTagSensor(AutoTagEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Value from the run manager's data."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details of the last run (on the last-run sensor only)."""
+        return self.entity_description.attributes_fn(self.coordinator.data)
