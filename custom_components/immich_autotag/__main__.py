@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import aiohttp
 
 from .engine.album_cache import AlbumCache
-from .engine.apply import Journal
+from .engine.journal import Journal
 from .engine.progress import Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules

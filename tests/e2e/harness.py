@@ -7,7 +7,7 @@ from collections.abc import Collection
 import aiohttp
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
-from custom_components.immich_autotag.engine.apply import Journal
+from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.progress import CancelToken, ProgressCallback
 from custom_components.immich_autotag.engine.report import RunReport
 from custom_components.immich_autotag.engine.rules import Rules

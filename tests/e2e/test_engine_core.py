@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
-from custom_components.immich_autotag.engine.apply import Journal
+from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from tests.sim.generator import generate_library, generator_key

@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
-from custom_components.immich_autotag.engine.apply import Journal
+from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.progress import CancelToken, ProgressCallback
 from custom_components.immich_autotag.engine.report import RunReport, RunStatus
 from custom_components.immich_autotag.engine.rules import Rule, Rules, is_temp_album

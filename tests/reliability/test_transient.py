@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.immich_autotag.engine.apply import Journal
+from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.report import RunStatus
 from tests.sim.faults import Faults
 from tests.sim.server import Simulator, assert_no_violations

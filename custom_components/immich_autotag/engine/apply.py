@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..immich.client import CHUNK_SIZE, ImmichClient
@@ -24,6 +21,7 @@ from ..immich.errors import (
     ImmichNotFoundError,
 )
 from ..immich.models import Album, BulkIdResult
+from .journal import Journal
 from .library import Library
 from .plan import AlbumUserChange, Plan
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
@@ -32,25 +30,6 @@ from .report import RunReport
 FATAL_ERRORS = (ImmichAuthError, ImmichConnectionError)
 OK_BULK_ERRORS = frozenset({"duplicate"})  # already a member: the goal is reached
 WORKERS = 32  # concurrent jobs per stage; the limiter decides how many are in flight
-
-
-@dataclass
-class Journal:
-    """Every applied change (kind, target, ids, old and new value), for audit and revert."""
-
-    entries: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(self, kind: str, target: str | None, ids: Iterable[str], **extra: Any) -> None:
-        """Append one applied change."""
-        self.entries.append({"kind": kind, "target": target, "ids": list(ids), **extra})
-
-    def write_jsonl(self, path: Path, header: dict[str, Any] | None = None) -> None:
-        """Append the entries to a JSON-lines file."""
-        with path.open("a", encoding="utf-8") as out:
-            if header is not None:
-                out.write(json.dumps({"run": header}) + "\n")
-            for entry in self.entries:
-                out.write(json.dumps(entry) + "\n")
 
 
 type Job = Callable[[], Coroutine[Any, Any, None]]

@@ -30,7 +30,8 @@ from ..immich.errors import (
 )
 from ..immich.models import ServerInfo
 from .album_cache import AlbumCache
-from .apply import Applier, Journal
+from .apply import Applier
+from .journal import Journal
 from .library import Library
 from .permissions import Capabilities
 from .plan import make_plan

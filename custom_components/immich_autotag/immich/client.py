@@ -16,10 +16,9 @@ from typing import Any
 
 import aiohttp
 
-from . import parsing
+from . import parsing, search
 from .errors import (
     ImmichConnectionError,
-    ImmichInvalidResponseError,
     ImmichServerError,
     ImmichUnsupportedVersionError,
 )
@@ -36,15 +35,13 @@ from .models import (
     Tag,
     User,
 )
+from .search import CHUNK_SIZE
 from .transport import RequestStats, Transport, normalize_url
 
 __all__ = ["CHUNK_SIZE", "ImmichClient", "RequestStats"]
 
-CHUNK_SIZE = 1000  # ids per bulk request; also the search page size
 ID_LOOKUP_LIMIT = 200  # above this many ids, iter_assets walks everything and filters
 ID_OR_CHUNK = 100  # v3.2: ids per `or` lookup request
-_V32_ORDER = {"field": "fileCreatedAt", "direction": "asc"}
-_V32_VISIBLE = {"in": ["timeline", "archive"]}
 
 
 def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
@@ -166,66 +163,6 @@ class ImmichClient:
         """`GET /users`."""
         return parsing.parse_users(await self._http.request("GET", "/users"))
 
-    # --- search core --------------------------------------------------------------------
-    async def _walk(self, mode: ApiMode, query: dict[str, Any]) -> AsyncIterator[list[Any]]:
-        """Raw item pages of one search (`query` = flat fields, or `filter` on v3.2)."""
-        page: str | None = "1"
-        cursor: str | None = None
-        while True:
-            body: dict[str, Any] = {"size": CHUNK_SIZE, **query}
-            if mode is ApiMode.V3_2:
-                body["orderBy"] = _V32_ORDER
-                if cursor is not None:
-                    body["cursor"] = cursor
-            else:
-                body["order"] = "asc"
-                body["page"] = int(page) if page and page.isdigit() else page
-            result = parsing.parse_search_page(
-                await self._http.request("POST", "/search/metadata", body=body)
-            )
-            yield result.items
-            if mode is ApiMode.V3_2:
-                if result.next_cursor is not None and result.next_cursor == cursor:
-                    raise ImmichInvalidResponseError("search cursor did not advance")
-                cursor = result.next_cursor
-                if cursor is None:
-                    return
-            else:
-                if result.next_page is not None and result.next_page == page:
-                    raise ImmichInvalidResponseError("search page did not advance")
-                page = result.next_page
-                if page is None:
-                    return
-
-    def _queries(self, mode: ApiMode, flat: dict[str, Any], fil: dict[str, Any]) -> list[Any]:
-        """The searches covering timeline + archive, non-trashed, in this mode."""
-        if mode is ApiMode.V3_2:
-            return [{"filter": {"trashedAt": {"eq": None}, "visibility": _V32_VISIBLE, **fil}}]
-        if mode is ApiMode.V2:
-            return [{**flat, "visibility": v} for v in ("timeline", "archive")]
-        return [flat]
-
-    async def _raw_items(
-        self,
-        flat: dict[str, Any],
-        fil: dict[str, Any],
-        extra: dict[str, Any] | None = None,
-        seen: set[str] | None = None,
-    ) -> AsyncIterator[list[Any]]:
-        """Deduplicated (against `seen`), visible (timeline/archive, not trashed) raw items."""
-        mode = await self._mode()
-        seen = set() if seen is None else seen
-        for query in self._queries(mode, flat, fil):
-            async for items in self._walk(mode, {**query, **(extra or {})}):
-                page: list[Any] = []
-                for item in items:
-                    ident = parsing.item_id(item)
-                    if ident in seen or not parsing.item_visible(item):
-                        continue
-                    seen.add(ident)
-                    page.append(item)
-                yield page
-
     # --- assets -------------------------------------------------------------------------
     async def iter_assets(
         self,
@@ -263,7 +200,9 @@ class ImmichClient:
                 lookups = [({**flat, "id": i}, fil) for i in ordered]
         seen: set[str] = set()
         for flat_q, fil_q in lookups:
-            async for items in self._raw_items(flat_q, fil_q, extra, seen):
+            async for items in search.visible_items(
+                self._http, mode, flat_q, fil_q, extra=extra, seen=seen
+            ):
                 assets = [parsing.parse_asset(item) for item in items]
                 if wanted is not None:
                     assets = [a for a in assets if a.id in wanted]
@@ -293,7 +232,8 @@ class ImmichClient:
             flat["isNotInAlbum"] = True
             fil["hasAlbums"] = {"eq": False}
         ids: list[str] = []
-        async for items in self._raw_items(flat, fil):
+        mode = await self._mode()
+        async for items in search.visible_items(self._http, mode, flat, fil):
             ids.extend(parsing.item_id(item) for item in items)
         return ids
 
