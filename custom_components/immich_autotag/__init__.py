@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
+from .connection import async_shared_limiter, build_client, entry_limits
 from .const import DOMAIN, REQUIRED_PERMISSIONS
 from .coordinator import (
     ISSUE_INVALID_RULES,
@@ -24,9 +25,6 @@ from .coordinator import (
     ImmichAutoTagConfigEntry,
     ImmichAutoTagRuntimeData,
     async_remove_stored_data,
-    async_shared_limiter,
-    build_client,
-    entry_limits,
     issue_id,
 )
 from .immich.errors import (

@@ -19,25 +19,20 @@ from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.ulid import ulid_now
 
+from .connection import LIMITERS, Limits, build_client, entry_limits
 from .const import (
-    CONF_MAX_CONCURRENCY,
-    CONF_MAX_RPS,
     CONF_RULES,
     CONF_RUN_INTERVAL,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RPS,
     DEFAULT_RUN_INTERVAL,
     DOMAIN,
     EVENT_RUN_FINISHED,
@@ -63,10 +58,6 @@ SCHEDULE_TICK = timedelta(minutes=1)
 ISSUE_INVALID_RULES = "invalid_rules"
 ISSUE_MISSING_PERMISSIONS = "missing_permissions"
 ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
-
-LIMITERS: HassKey[dict[str, Limiter]] = HassKey(f"{DOMAIN}_limiters")
-
-type Limits = tuple[int, float | None]
 
 
 class RunState(StrEnum):
@@ -105,35 +96,6 @@ type ImmichAutoTagConfigEntry = ConfigEntry[ImmichAutoTagRuntimeData]
 def issue_id(kind: str, entry_id: str) -> str:
     """Repair issue id of one entry."""
     return f"{kind}_{entry_id}"
-
-
-def entry_limits(entry: ConfigEntry) -> Limits:
-    """(max concurrency, max requests per second or None) from the options."""
-    concurrency = int(entry.options.get(CONF_MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY))
-    rps = float(entry.options.get(CONF_MAX_RPS, DEFAULT_MAX_RPS))
-    return max(1, concurrency), (rps if rps > 0 else None)
-
-
-@callback
-def async_shared_limiter(hass: HomeAssistant, url: str, limits: Limits) -> Limiter:
-    """The limiter of a server, shared by every entry that talks to it (created lazily)."""
-    limiters = hass.data.setdefault(LIMITERS, {})
-    limiter = limiters.get(url)
-    if limiter is None:
-        limiter = limiters[url] = Limiter(limits[0], limits[1])
-    return limiter
-
-
-def build_client(hass: HomeAssistant, entry: ConfigEntry, limiter: Limiter) -> ImmichClient:
-    """An Immich client on Home Assistant's shared session."""
-    verify_ssl = bool(entry.data[CONF_VERIFY_SSL])
-    return ImmichClient(
-        async_get_clientsession(hass, verify_ssl),
-        entry.data[CONF_URL],
-        entry.data[CONF_API_KEY],
-        limiter=limiter,
-        verify_ssl=verify_ssl,
-    )
 
 
 def rules_text(hass: HomeAssistant, entry: ConfigEntry) -> str:

@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_URL
 from homeassistant.core import HomeAssistant
 
+from .connection import entry_limits
 from .const import (
     CONF_MAX_CONCURRENCY,
     CONF_MAX_RPS,
@@ -16,7 +17,7 @@ from .const import (
     CONF_RUN_INTERVAL,
     DEFAULT_RUN_INTERVAL,
 )
-from .coordinator import ImmichAutoTagConfigEntry, entry_limits, rules_text
+from .coordinator import ImmichAutoTagConfigEntry, rules_text
 from .engine.rules_loader import validate_rules_text
 
 # Secrets and personal data: the key, where the server is, who the user is, what is in the

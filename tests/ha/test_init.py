@@ -10,8 +10,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.immich_autotag.connection import LIMITERS
 from custom_components.immich_autotag.const import CONF_MAX_CONCURRENCY, CONF_RULES, DOMAIN
-from custom_components.immich_autotag.coordinator import LIMITERS
 
 from .conftest import ENTRY_ID, SimServer, setup_integration
 
