@@ -56,9 +56,7 @@ def replay(builder: LibraryBuilder, plan: Plan) -> LibraryBuilder:
     for value, assets in plan.date_sets.items():
         instant = datetime.fromisoformat(value)
         for a in assets:
-            rec = lib.assets[a]
-            rec.instant = instant
-            rec.time_zone = zone_label(instant)
+            lib.assets[a] = lib.assets[a]._replace(instant=instant, time_zone=zone_label(instant))
     for change in plan.album_users:
         album = lib.albums[change.album_id]
         users = {u.user_id: u for u in album.users}

@@ -7,8 +7,10 @@ Assets are addressed by small ints (their index in `assets`); ids are interned.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from ..immich.models import Album, Asset, Tag, User
 from .rules import is_temp_album
@@ -16,9 +18,8 @@ from .rules import is_temp_album
 SCOPE_VISIBILITIES = frozenset({"timeline", "archive"})
 
 
-@dataclass(slots=True)
-class AssetRecord:
-    """What the engine keeps of an asset."""
+class AssetRecord(NamedTuple):
+    """What the engine keeps of an asset (a view; the Library stores the fields in columns)."""
 
     id: str
     file_name: str
@@ -52,12 +53,48 @@ class AssetRecord:
         )
 
 
+class AssetTable:
+    """The library's assets stored as columns, one list per AssetRecord field.
+
+    A million per-asset objects would all be tracked by CPython's cyclic garbage collector,
+    and every full collection would walk them while holding the event loop (measured: 145 ms
+    at 100,000 assets). Seven lists of atomic values cost the collector almost nothing.
+    Reading `table[n]` builds a short-lived AssetRecord.
+    """
+
+    __slots__ = ("_columns",)
+
+    def __init__(self) -> None:
+        self._columns: tuple[list[Any], ...] = tuple([] for _ in AssetRecord._fields)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def __getitem__(self, n: int) -> AssetRecord:
+        ids, names, folders, instants, zones, duplicates, owned = self._columns
+        return AssetRecord(
+            ids[n], names[n], folders[n], instants[n], zones[n], duplicates[n], owned[n]
+        )
+
+    def __setitem__(self, n: int, record: AssetRecord) -> None:
+        for column, value in zip(self._columns, record, strict=True):
+            column[n] = value
+
+    def __iter__(self) -> Iterator[AssetRecord]:
+        return map(AssetRecord._make, zip(*self._columns, strict=True))
+
+    def append(self, record: AssetRecord) -> None:
+        """Add an asset at the end."""
+        for column, value in zip(self._columns, record, strict=True):
+            column.append(value)
+
+
 @dataclass
 class Library:
     """Everything a plan needs, loaded once per run."""
 
     me: User
-    assets: list[AssetRecord] = field(default_factory=list)
+    assets: AssetTable = field(default_factory=AssetTable)
     index: dict[str, int] = field(default_factory=dict)
     tags: dict[str, Tag] = field(default_factory=dict)  # by full path (value)
     # Tracked tags only: path -> assets carrying it (the tag or a descendant).

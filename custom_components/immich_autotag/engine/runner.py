@@ -34,7 +34,7 @@ from .apply import Applier
 from .journal import Journal
 from .library import Library
 from .permissions import Capabilities
-from .plan import make_plan
+from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus, quick_links
 from .rules import Rules
@@ -141,16 +141,15 @@ class _Run:
 
         self.emit(Progress(RunPhase.PLANNING))
         started = time.perf_counter()
-        scope = compute_scope(lib, rules, asset_ids)
         for unknown in unknown_asset_ids(lib, asset_ids or ()):
             report.warnings.append(_note("unknown_asset_id", "not found or not yours", unknown))
-        state, plan = await asyncio.to_thread(make_plan, lib, rules, scope, report.phase_seconds)
+        # CPU-bound on big libraries: in a worker thread, so the event loop stays responsive.
+        plan = await asyncio.to_thread(_plan, lib, rules, asset_ids, report)
         if not caps.delete_albums:
             plan = replace(plan, album_deletes=())
         if not caps.delete_tags:
             plan = replace(plan, tag_deletes=())
         report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
-        _fill_from_state(report, state, rules)
         self.emit(Progress(RunPhase.PLANNING, 1, 1))
         self.cancel.check()
 
@@ -175,6 +174,14 @@ class _Run:
             if report.failed_changes:
                 report.status = RunStatus.PARTIAL
         report.links = quick_links(client.web_url, sorted(rules.output_tags()))
+
+
+def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report: RunReport) -> Plan:
+    """Scope, phases and the report's counts (pure; runs in a worker thread)."""
+    scope = compute_scope(lib, rules, asset_ids)
+    state, plan = make_plan(lib, rules, scope, report.phase_seconds)
+    _fill_from_state(report, state, rules)
+    return plan
 
 
 def _note(kind: str, message: str, asset_id: str | None = None) -> dict[str, str | None]:

@@ -124,8 +124,7 @@ class _Loader:
                     group.create_task(job)
         except BaseExceptionGroup as errors:  # surface the first failure as itself
             raise errors.exceptions[0] from None
-        self._index_members()
-        lib.finish()
+        await asyncio.to_thread(self._finish)  # O(assets): keep it off the event loop
         return lib
 
     async def _walk_assets(self) -> None:
@@ -148,6 +147,10 @@ class _Loader:
         self.cache.put(album, members)
         self.album_ids[album.id] = members
         self._tick()
+
+    def _finish(self) -> None:
+        self._index_members()
+        self.lib.finish()
 
     def _index_members(self) -> None:
         lib, index = self.lib, self.lib.index
