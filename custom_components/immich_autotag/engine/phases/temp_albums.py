@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..rules import TEMP_ALBUM_SUFFIX, Rules, is_temp_album
-from ..state import NEW_ALBUM_PREFIX, State, Status
+from ..state import State, Status
 from .classification import classify
 
 
@@ -25,20 +25,10 @@ def own_temp_albums(state: State) -> set[str]:
 def own_temp_album_for(state: State, name: str) -> str:
     """The key user's temp album of that name (oldest first), planning one when missing.
 
-    Unlike `State.album_for`, an album of that name owned by someone else is never used.
+    Unlike a plain `State.album_for`, an album of that name owned by someone else is never
+    used (own temp albums are always loaded: the snapshot lists every one of them).
     """
-    new_key = NEW_ALBUM_PREFIX + name
-    if new_key in state.new_albums:
-        return new_key
-    for album in state.lib.albums_named(name):
-        if (
-            album.owner_id == state.lib.me.id
-            and album.id not in state.album_deletes
-            and state.is_loaded(album.id)
-        ):
-            return album.id
-    state.new_albums[new_key] = name
-    return new_key
+    return state.album_for(name, owned_only=True)
 
 
 def run(state: State, rules: Rules) -> None:
