@@ -116,7 +116,8 @@ class Applier:
         self.report.add_error(f"{kind}: {message}", **where)
 
     def _ids(self, assets: Iterable[int]) -> list[str]:
-        return [self.lib.assets[a].id for a in assets]
+        ids = self.lib.assets.ids
+        return [ids[a] for a in assets]
 
     async def _send[T](
         self,

@@ -83,6 +83,21 @@ class AssetTable:
     def __iter__(self) -> Iterator[AssetRecord]:
         return map(AssetRecord._make, zip(*self._columns, strict=True))
 
+    @property
+    def ids(self) -> list[str]:
+        """The id column (read it directly on hot paths)."""
+        return self._columns[0]
+
+    @property
+    def instants(self) -> list[datetime]:
+        """The capture-instant column."""
+        return self._columns[3]
+
+    @property
+    def time_zones(self) -> list[str | None]:
+        """The exif time-zone column."""
+        return self._columns[4]
+
     def append(self, record: AssetRecord) -> None:
         """Add an asset at the end."""
         for column, value in zip(self._columns, record, strict=True):

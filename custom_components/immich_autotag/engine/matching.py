@@ -53,7 +53,7 @@ def rule_matches(
         if albums is None:
             albums = classifying_albums(state, asset)
         matched_albums = tuple(key for key, name in albums if rule.album_matches(name))
-    linked = bool(rule.asset_links) and state.lib.assets[asset].id.lower() in rule.asset_links
+    linked = bool(rule.asset_links) and state.lib.assets.ids[asset].lower() in rule.asset_links
     kinds = (
         (bool(rule.tag_names), bool(tags)),
         (bool(rule.album_name_patterns), bool(matched_albums)),

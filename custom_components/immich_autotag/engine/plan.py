@@ -85,7 +85,7 @@ class Plan:
         }
         date_sets: dict[str, set[int]] = {}
         for asset, value in state.dates.items():
-            if value != lib.assets[asset].instant:
+            if value != lib.assets.instants[asset]:
                 date_sets.setdefault(format_date(value), set()).add(asset)
         users: list[AlbumUserChange] = []
         for album_id, targets in sorted(state.album_users.items()):

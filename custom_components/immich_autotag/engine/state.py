@@ -102,7 +102,7 @@ class State:
         self, kind: str, message: str, *, asset: int | None = None, album_id: str | None = None
     ) -> None:
         """Record a warning/error for the report."""
-        asset_id = self.lib.assets[asset].id if asset is not None else None
+        asset_id = self.lib.assets.ids[asset] if asset is not None else None
         self.notes.append(Note(kind, message, asset_id, album_id))
 
     # --- tags ---------------------------------------------------------------------------
@@ -261,7 +261,7 @@ class State:
     # --- dates --------------------------------------------------------------------------
     def instant(self, asset: int) -> datetime:
         """Capture instant, corrected by this plan."""
-        return self.dates.get(asset) or self.lib.assets[asset].instant
+        return self.dates.get(asset) or self.lib.assets.instants[asset]
 
     def set_date(self, asset: int, value: datetime) -> None:
         """Plan a new capture instant (aware; its offset is the one written)."""
@@ -272,6 +272,6 @@ class State:
         """Local capture date: the corrected instant in the asset's zone."""
         if asset in self.dates:
             return self.dates[asset].date()
-        rec = self.lib.assets[asset]
-        zone = parse_zone(rec.time_zone)
-        return rec.instant.astimezone(zone).date() if zone else rec.instant.date()
+        instant = self.lib.assets.instants[asset]
+        zone = parse_zone(self.lib.assets.time_zones[asset])
+        return instant.astimezone(zone).date() if zone else instant.date()

@@ -157,13 +157,13 @@ class _Candidates:
 
     def zone_of(self, n: int) -> tzinfo:
         """The asset's own zone (exif), else the extraction zone."""
-        return parse_zone(self.state.lib.assets[n].time_zone) or self.zone
+        return parse_zone(self.state.lib.assets.time_zones[n]) or self.zone
 
     def duplicate(self, n: int) -> DateCandidate:
         """A duplicate's capture instant, in its own zone."""
         value = self.state.instant(n).astimezone(self.zone_of(n))
         return DateCandidate(
-            value, _local_has_time(value), CandidateKind.DUPLICATE, self.state.lib.assets[n].id
+            value, _local_has_time(value), CandidateKind.DUPLICATE, self.state.lib.assets.ids[n]
         )
 
 
