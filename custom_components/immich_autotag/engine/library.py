@@ -141,13 +141,17 @@ class Library:
                 groups.setdefault(rec.duplicate_id, []).append(n)
         self.duplicate_groups = {k: tuple(v) for k, v in groups.items() if len(v) > 1}
 
-    def asset_albums(self) -> dict[int, frozenset[str]]:
-        """Inverse of `album_members`: asset -> loaded album ids."""
-        inverse: dict[int, set[str]] = {}
+    def asset_albums(self) -> dict[int, tuple[str, ...]]:
+        """Inverse of `album_members`: asset -> loaded album ids.
+
+        Tuples of strings, which CPython's garbage collector stops tracking (sets would be
+        tracked: one object per asset for every full collection to walk).
+        """
+        inverse: dict[int, list[str]] = {}
         for album_id, members in self.album_members.items():
             for a in members:
-                inverse.setdefault(a, set()).add(album_id)
-        return {a: frozenset(s) for a, s in inverse.items()}
+                inverse.setdefault(a, []).append(album_id)
+        return {a: tuple(ids) for a, ids in inverse.items()}
 
     def albums_named(self, name: str) -> list[Album]:
         """Albums of that name, the key user's first, then oldest first (SPEC §5)."""

@@ -79,7 +79,8 @@ class State:
         self.album_adds: dict[str, set[int]] = {}
         self.album_removes: dict[str, set[int]] = {}
         self.album_deletes: set[str] = set()
-        self._album_delta: dict[int, dict[str, bool]] = {}  # asset -> {album: added?}
+        # asset -> ((album, added?), ...) in order; tuples keep the GC from tracking them
+        self._album_delta: dict[int, tuple[tuple[str, bool], ...]] = {}
         # dates
         self.dates: dict[int, datetime] = {}
         # sharing: album id -> user id -> role (None = remove)
@@ -194,7 +195,7 @@ class State:
     def albums_of(self, asset: int) -> set[str]:
         """Keys of the loaded/planned albums the asset is in now."""
         keys = set(self._base_albums.get(asset, ()))
-        for key, added in self._album_delta.get(asset, {}).items():
+        for key, added in self._album_delta.get(asset, ()):
             if added:
                 keys.add(key)
             else:
@@ -218,7 +219,7 @@ class State:
                 self.album_adds.setdefault(key, set()).add(a)
             else:
                 continue
-            self._album_delta.setdefault(a, {})[key] = True
+            self._album_delta[a] = (*self._album_delta.get(a, ()), (key, True))
 
     def remove_from_album(self, key: str, assets: Iterable[int]) -> None:
         """Take assets out of an album (no-op for non-members)."""
@@ -230,7 +231,7 @@ class State:
                 self.album_removes.setdefault(key, set()).add(a)
             else:
                 continue
-            self._album_delta.setdefault(a, {})[key] = False
+            self._album_delta[a] = (*self._album_delta.get(a, ()), (key, False))
 
     def delete_album(self, key: str) -> None:
         """Delete an empty temporary album owned by the key's user (never anything else)."""
