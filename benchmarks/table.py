@@ -19,6 +19,8 @@ def rows() -> list[str]:
     files = {p.stem: p for p in RESULTS.glob("*.json")}
     for name in sorted(files, key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         data = json.loads(files[name].read_text())
+        if not isinstance(data.get("runs"), dict):  # not a scenario (e.g. loop-lag.json)
+            continue
         for run_name, run in data["runs"].items():
             limit = (
                 f" (429 over {data['server_rate_limit_per_s']:g}/s)"
