@@ -9,6 +9,7 @@ the start of every run: changing them needs no reload.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -24,7 +26,7 @@ from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
@@ -39,6 +41,7 @@ from .const import (
 )
 from .engine.album_cache import AlbumCache
 from .engine.default_rules import default_rules_yaml
+from .engine.journal import Journal
 from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
@@ -113,10 +116,18 @@ def _stores(
     )
 
 
+def journal_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's journal of applied changes is appended (JSON lines)."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.journal.jsonl"))
+
+
 async def async_remove_stored_data(hass: HomeAssistant, entry_id: str) -> None:
-    """Forget the stored reports and album cache of a removed entry."""
+    """Forget the stored reports, album cache and journal of a removed entry."""
     for store in _stores(hass, entry_id):
         await store.async_remove()
+    await hass.async_add_executor_job(
+        functools.partial(journal_path(hass, entry_id).unlink, missing_ok=True)
+    )
 
 
 class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
@@ -360,6 +371,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         cancel: CancelToken,
     ) -> RunReport:
         started = dt_util.utcnow()
+        journal = Journal()
         try:
             client = self._async_client_for_run()
             report = await run(
@@ -370,6 +382,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 progress=self._on_progress,
                 cancel=cancel,
                 album_cache=self.album_cache,
+                journal=journal,
             )
         except asyncio.CancelledError:
             self._async_cancel_pending_push()
@@ -388,6 +401,15 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 error_kind=ErrorKind.UNKNOWN,
                 error_message=str(err) or type(err).__name__,
             )
+        if journal.entries:  # every applied change, for audit and revert (SPEC §6)
+            try:
+                await self.hass.async_add_executor_job(
+                    journal.write_jsonl,
+                    journal_path(self.hass, self.config_entry.entry_id),
+                    {"id": report.id, "started_at": report.started_at.isoformat()},
+                )
+            except OSError as err:
+                _LOGGER.warning("Could not write the journal of run %s: %s", report.id, err)
         await self._async_finish(report)
         return report
 

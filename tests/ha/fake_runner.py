@@ -11,6 +11,7 @@ from typing import Any
 from homeassistant.util import dt as dt_util
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
+from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.progress import (
     CancelToken,
     Progress,
@@ -51,7 +52,9 @@ class FakeRunner:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         album_cache: AlbumCache | None = None,
+        journal: Journal | None = None,
     ) -> RunReport:
+        assert journal is not None
         assert progress is not None
         assert cancel is not None
         assert album_cache is not None

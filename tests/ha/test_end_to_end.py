@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_API_KEY
@@ -11,6 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.immich_autotag.const import DOMAIN, EVENT_RUN_FINISHED
+from custom_components.immich_autotag.coordinator import journal_path
 from custom_components.immich_autotag.engine.progress import Progress, RunPhase
 from tests.sim.server import assert_no_violations
 
@@ -91,6 +94,10 @@ async def test_cancelled_run_leaves_a_state_the_next_run_completes(
     done = await _run(hass)
     assert done["status"] == "success"
     assert _unknown_tagged(sim_server) == set(sim_server.lib.assets)
+    # Every applied change is journaled next to HA's storage, one JSON object a line.
+    lines = journal_path(hass, ENTRY_ID).read_text().splitlines()
+    tagged = {i for line in lines for i in json.loads(line).get("ids", [])}
+    assert set(sim_server.lib.assets) <= tagged
     again = await _run(hass)
     assert again["changes_total"] == 0
     assert_no_violations(sim_server.sim)

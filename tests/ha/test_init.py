@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_autotag.connection import LIMITERS
 from custom_components.immich_autotag.const import CONF_MAX_CONCURRENCY, CONF_RULES, DOMAIN
+from custom_components.immich_autotag.coordinator import journal_path
 
 from .conftest import ENTRY_ID, SimServer, setup_integration
 
@@ -187,6 +188,10 @@ async def test_remove_entry_forgets_storage(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     hass_storage[f"{DOMAIN}.{ENTRY_ID}.reports"] = {"version": 1, "data": {"reports": []}}
+    journal = journal_path(hass, ENTRY_ID)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text('{"kind": "tag_add"}\n')
     assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert f"{DOMAIN}.{ENTRY_ID}.reports" not in hass_storage
+    assert not journal.exists()

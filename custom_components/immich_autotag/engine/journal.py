@@ -20,7 +20,8 @@ class Journal:
         self.entries.append({"kind": kind, "target": target, "ids": list(ids), **extra})
 
     def write_jsonl(self, path: Path, header: dict[str, Any] | None = None) -> None:
-        """Append the entries to a JSON-lines file."""
+        """Append the entries to a JSON-lines file (its folder is created if missing)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as out:
             if header is not None:
                 out.write(json.dumps({"run": header}) + "\n")
