@@ -168,3 +168,18 @@ async def test_one_run_reaches_the_end_state(version: str) -> None:
         assert requests < 30
     assert_end_state(world)
     assert_no_violations(sim)
+
+
+async def test_second_run_is_idle_before_immich_moves_file_dates() -> None:
+    """Immich moves fileCreatedAt/localDateTime later (a metadata job): never re-plan dates."""
+    world = build()
+    sim = Simulator(world.lib, metadata_lag_requests=None)  # the job never runs here
+    async with sim.serve() as url:
+        report, _, _ = await run_once(sim, url, world.key, RULES)
+        assert report.changes.get("date_set", 0) >= 1
+        pending = world.lib.asset(world.ids["whatsapp"])
+        assert pending.file_created_at != pending.date_time_original  # still the old date
+        again, _, writes = await run_once(sim, url, world.key, RULES)
+    assert again.status is RunStatus.SUCCESS
+    assert writes == 0, again.changes
+    assert_end_state(world)
