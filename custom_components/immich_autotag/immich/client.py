@@ -1,11 +1,12 @@
-"""Typed async client for the Immich API. The only code that talks HTTP.
+"""Typed async client for the Immich API: the only code that talks HTTP.
 
-INTERFACE CONTRACT: the engine, the config flow and the simulator tests rely on these names
-and signatures. Do not rename; add freely. The HTTP/retry core is in `transport.py`, the
-defensive JSON parsing in `parsing.py`.
+The engine, the config flow and the headless runner use it; it adapts to the server's API
+family (v2, v3.0/3.1, v3.2). The HTTP/retry core is in `transport.py`, the paged searches in
+`search.py`, the defensive JSON parsing in `parsing.py`.
 
 Writes are retried on transient failures; that is safe because every write sent here is
-idempotent (membership add/remove, date set to a fixed value, tag upsert by path, delete).
+idempotent (membership add/remove, date set to a fixed value, tag upsert by path, delete),
+except `POST /albums`, which `create_album` never sends blindly twice.
 """
 
 from __future__ import annotations
