@@ -18,6 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.immich.limiter import Limiter
+from tests.ha.fake_runner import RUN, FakeRunner
 from tests.sim import SimLibrary, Simulator, SimUser
 
 ENTRY_ID = "01JAUTOTAGTESTENTRY0000000"
@@ -135,3 +136,53 @@ async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None
 def options(**values: Any) -> dict[str, Any]:
     """Options with defaults."""
     return {"rules": "", "run_interval": 0, "max_concurrency": 4, "max_rps": 0.0} | values
+
+
+# --- runs with a scripted runner ---------------------------------------------------------
+@pytest.fixture
+def fake_runner() -> Generator[FakeRunner]:
+    """The runner replaced by a scripted fake."""
+    runner = FakeRunner()
+    with patch(RUN, runner):
+        yield runner
+
+
+@pytest.fixture
+def no_throttle() -> Generator[None]:
+    """Progress pushes are not rate limited."""
+    with patch("custom_components.immich_autotag.coordinator.PROGRESS_INTERVAL", 0):
+        yield
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, fake_runner: FakeRunner
+) -> MockConfigEntry:
+    """Alice's entry, set up with the fake runner."""
+    await setup_integration(hass, mock_config_entry)
+    return mock_config_entry
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+async def call_run(hass: HomeAssistant, **data: object) -> dict[str, object] | None:
+    """Call `immich_autotag.run` on Alice's entry and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "run",
+        {"config_entry_id": ENTRY_ID, **data},
+        blocking=True,
+        return_response=True,
+    )
+    return dict(response) if response is not None else None
+
+
+async def wait_idle(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Wait until the entry's background run has finished."""
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not entry.runtime_data.coordinator.running

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -17,19 +17,13 @@ from custom_components.immich_autotag.coordinator import journal_path
 from custom_components.immich_autotag.engine.progress import Progress, RunPhase
 from tests.sim.server import assert_no_violations
 
-from .conftest import ENTRY_ID, SimServer, setup_integration
+from .conftest import ENTRY_ID, SimServer, call_run, setup_integration, state_of
 
 
 async def _run(hass: HomeAssistant, **data: object) -> dict[str, object]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "run",
-        {"config_entry_id": ENTRY_ID, **data},
-        blocking=True,
-        return_response=True,
-    )
+    response = await call_run(hass, **data)
     assert response is not None
-    return dict(response)
+    return response
 
 
 def _unknown_tagged(server: SimServer) -> set[str]:
@@ -101,3 +95,30 @@ async def test_cancelled_run_leaves_a_state_the_next_run_completes(
     again = await _run(hass)
     assert again["changes_total"] == 0
     assert_no_violations(sim_server.sim)
+
+
+async def test_end_to_end_with_simulator(hass: HomeAssistant, sim_server: SimServer) -> None:
+    """The real runner against the simulator: a dry run plans, a run applies, a rerun is empty."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id=sim_server.user.id,
+        entry_id=ENTRY_ID,
+        data={CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
+    )
+    await setup_integration(hass, entry)
+    dry = await call_run(hass, dry_run=True)
+    assert dry is not None
+    assert dry["status"] == "success", dry
+    assert dry["planned_changes_total"] == dry["changes_total"]
+    assert isinstance(dry["changes_total"], int)
+    assert dry["changes_total"] > 0
+    assert sim_server.sim.stats.writes == 0
+    done = await call_run(hass)
+    assert done is not None
+    assert done["status"] == "success", done
+    assert sim_server.sim.stats.writes > 0
+    again = await call_run(hass)
+    assert again is not None
+    assert again["changes_total"] == 0, again
+    assert state_of(hass, "sensor.alice_assets") == "3"
