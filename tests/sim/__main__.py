@@ -7,8 +7,8 @@ from pathlib import Path
 
 from .faults import Faults
 from .generator import generate_library, generator_key
-from .library import SimLibrary
 from .server import Simulator
+from .storage import load_library, save_library
 
 
 def main() -> None:
@@ -29,12 +29,12 @@ def main() -> None:
     parser.add_argument("--error-rate", type=float, default=0.0)
     args = parser.parse_args()
     lib = (
-        SimLibrary.load(args.library)
+        load_library(args.library)
         if args.library
         else generate_library(args.generate, seed=args.seed)
     )
     if args.save:
-        lib.save(args.save)
+        save_library(lib, args.save)
     faults = Faults(
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,

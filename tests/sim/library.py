@@ -11,10 +11,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import orjson
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z, the simulator's fixed "upload" clock
@@ -395,72 +392,3 @@ class SimLibrary:
             "albumLinks": sum(len(a.assets) for a in self.albums.values()),
             "pendingDates": len(self.pending_ids),
         }
-
-    # -- persistence -----------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        """Write the library as JSON."""
-        data = {
-            "clock": self.clock_ms,
-            "users": [[u.id, u.email, u.name] for u in self.users.values()],
-            "keys": [
-                [k.id, k.secret, k.user_id, k.name, sorted(k.permissions)]
-                for k in self.keys.values()
-            ],
-            "assets": [
-                [
-                    a.id,
-                    a.owner_id,
-                    a.file_name,
-                    a.path,
-                    a.file_created_ms,
-                    a.local_ms,
-                    a.exif_ms,
-                    a.time_zone,
-                    a.duplicate_id,
-                    a.visibility,
-                    a.trashed,
-                    a.created_ms,
-                ]
-                for a in self.assets.values()
-            ],
-            "tags": [
-                [t.id, t.owner_id, t.value, t.parent_id, t.created_ms, sorted(t.assets)]
-                for t in self.tags.values()
-            ],
-            "albums": [
-                [
-                    a.id,
-                    a.owner_id,
-                    a.name,
-                    a.created_ms,
-                    a.updated_ms,
-                    a.description,
-                    a.users,
-                    list(a.assets),
-                ]
-                for a in self.albums.values()
-            ],
-        }
-        path.write_bytes(orjson.dumps(data))
-
-    @classmethod
-    def load(cls, path: Path) -> SimLibrary:
-        """Read a library written by `save`."""
-        data = orjson.loads(path.read_bytes())
-        lib = cls()
-        lib.clock_ms = data["clock"]
-        for uid, email, name in data["users"]:
-            lib.users[uid] = SimUser(uid, email, name)
-        for kid, secret, user_id, name, perms in data["keys"]:
-            lib.keys[secret] = SimApiKey(kid, secret, user_id, name, frozenset(perms))
-        for row in data["assets"]:
-            lib.assets[row[0]] = SimAsset(*row)
-        for tid, owner, value, parent, created, assets in data["tags"]:
-            lib.tags[tid] = SimTag(tid, owner, value, parent, created, created, assets=set(assets))
-        for aid, owner, name, created, updated, desc, users, assets in data["albums"]:
-            album = SimAlbum(
-                aid, owner, name, created, updated, desc, dict(users), dict.fromkeys(assets)
-            )
-            album.thumbnail_id = next(iter(album.assets), None)
-            lib.albums[aid] = album
-        return lib

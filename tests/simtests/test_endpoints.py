@@ -10,6 +10,7 @@ import aiohttp
 
 from tests.sim import Faults, Simulator, assert_no_violations
 from tests.sim.generator import generate_library, generator_key
+from tests.sim.storage import load_library, save_library
 
 from .conftest import Api, Scenario
 
@@ -295,6 +296,6 @@ async def test_generator_deterministic_and_fast(tmp_path: Any) -> None:
     assert 25 <= pages <= 27
     assert_no_violations(sim)
     path = tmp_path / "lib.json"
-    lib.save(path)
-    loaded = type(lib).load(path)
+    save_library(lib, path)
+    loaded = load_library(path)
     assert loaded.summary() == lib.summary()
