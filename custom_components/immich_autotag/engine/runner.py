@@ -213,13 +213,22 @@ def _fill_from_state(report: RunReport, state: State, rules: Rules) -> None:
 def _same_name_notes(lib: Library, rules: Rules) -> list[dict[str, str | None]]:
     """One warning per album name the rules use that several albums share."""
     names = Counter(a.name for a in lib.albums.values() if album_is_relevant(a, rules, lib.me.id))
-    return [
-        {
-            "kind": "same_name_albums",
-            "message": f"{n} albums are named {name!r}; using the oldest of your own",
-            "asset_id": None,
-            "album_id": lib.albums_named(name)[0].id,
-        }
-        for name, n in sorted(names.items())
-        if n > 1
-    ]
+    notes: list[dict[str, str | None]] = []
+    for name, n in sorted(names.items()):
+        if n < 2:  # noqa: PLR2004
+            continue
+        own = [a for a in lib.albums_named(name) if a.owner_id == lib.me.id]
+        which = (
+            "using the oldest of your own"
+            if own
+            else "none is yours: the tool files into an album of its own"
+        )
+        notes.append(
+            {
+                "kind": "same_name_albums",
+                "message": f"{n} albums are named {name!r}; {which}",
+                "asset_id": None,
+                "album_id": (own or lib.albums_named(name))[0].id,
+            }
+        )
+    return notes

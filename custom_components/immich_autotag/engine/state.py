@@ -172,21 +172,24 @@ class State:
         """True when the album's members are known (loaded or created by this plan)."""
         return key in self.new_albums or key in self.lib.album_members
 
-    def find_album(self, name: str, *, owned_only: bool = False) -> str | None:
-        """Key of the album of that name the tool uses (own first, oldest first)."""
+    def find_album(self, name: str) -> str | None:
+        """Key of the album of that name the tool writes to: the key user's, oldest first.
+
+        Albums of other users are never picked (SPEC §5), even when shared with the key's
+        user: without one of its own the tool plans its own album (`album_for`).
+        """
         new_key = NEW_ALBUM_PREFIX + name
         if new_key in self.new_albums:
             return new_key
+        me = self.lib.me.id
         for album in self.lib.albums_named(name):
-            if owned_only and album.owner_id != self.lib.me.id:
-                continue
-            if album.id not in self.album_deletes:
+            if album.owner_id == me and album.id not in self.album_deletes:
                 return album.id
         return None
 
-    def album_for(self, name: str, *, owned_only: bool = False) -> str:
-        """Key of the album of that name, planning its creation when missing."""
-        key = self.find_album(name, owned_only=owned_only)
+    def album_for(self, name: str) -> str:
+        """Key of the key user's album of that name, planning its creation when missing."""
+        key = self.find_album(name)
         if key is None:
             key = NEW_ALBUM_PREFIX + name
             self.new_albums[key] = name

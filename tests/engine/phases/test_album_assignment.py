@@ -10,8 +10,9 @@ from custom_components.immich_autotag.engine.rules import (
     Rules,
 )
 from custom_components.immich_autotag.engine.state import NEW_ALBUM_PREFIX
+from custom_components.immich_autotag.immich.models import AlbumUser
 
-from ..builders import OTHER, LibraryBuilder
+from ..builders import ME, OTHER, LibraryBuilder
 
 ALBUM_CONFLICT = "autotag_output_duplicate_asset_album_conflict"
 DETECTION = "autotag_output_album_detection_conflict"
@@ -33,14 +34,38 @@ FOLDERS = Rules(
 def test_unclassified_duplicate_joins_its_duplicates_rule_album() -> None:
     b = LibraryBuilder()
     a = b.asset(duplicate_id="d1")
-    c = b.asset(duplicate_id="d1", owned=False)
-    trip = b.album("2020-05 Trip", c, owner=OTHER)
+    c = b.asset(duplicate_id="d1")
+    trip = b.album("2020-05 Trip", c)
     b.album("Favourites", c)
     b.album("2020-05-01-autotag-temp-unclassified", c)
     state = b.state()
     album_assignment.run(state, RULES)
     assert state.albums_of(a) == {trip}
     assert not state.tagged(ALBUM_CONFLICT)
+
+
+def test_duplicates_album_of_another_user_gives_the_name_not_the_album() -> None:
+    """SPEC §5: the tool files into an album the key's user owns, creating its own."""
+    b = LibraryBuilder()
+    a = b.asset(duplicate_id="d1")
+    c = b.asset(duplicate_id="d1", owned=False)
+    theirs = b.album("2020-05 Trip", c, owner=OTHER, users=(AlbumUser(ME.id, ME.email, "viewer"),))
+    state = b.state()
+    album_assignment.run(state, RULES)
+    own = NEW_ALBUM_PREFIX + "2020-05 Trip"
+    assert state.albums_of(a) == {own}
+    assert theirs not in state.album_adds
+    assert not state.tagged(ALBUM_CONFLICT)  # one name: no disagreement
+
+
+def test_folder_album_named_like_another_users_album_is_created_as_own() -> None:
+    b = LibraryBuilder()
+    a = b.asset(folder="/photos/2020-05-01 Party")
+    theirs = b.album("2020-05-01 Party", owner=OTHER, users=(AlbumUser(ME.id, ME.email, "viewer"),))
+    state = b.state()
+    album_assignment.run(state, FOLDERS)
+    assert state.albums_of(a) == {NEW_ALBUM_PREFIX + "2020-05-01 Party"}
+    assert theirs not in state.album_adds
 
 
 def test_classified_assets_are_not_assigned() -> None:

@@ -82,6 +82,18 @@ def test_move_keeps_a_source_tag_the_destination_lives_under() -> None:
     assert not any(state.tag_removes.values())
 
 
+def test_destination_album_owned_by_another_user_is_not_used() -> None:
+    """Only the key user's albums are written to: a same-named shared album is not."""
+    b = LibraryBuilder()
+    a = b.asset(tags=("meme",))
+    theirs = b.album("memes", owner=OTHER, created_at="2000-01-01T00:00:00.000Z")
+    state = b.state()
+    conversions.run(state, Rules(conversions=(conv(Rule(tag_names=("meme",)), ("memes",)),)))
+    assert state.albums_of(a) == {NEW_ALBUM_PREFIX + "memes"}
+    assert theirs not in state.album_adds
+    assert state.tag_removes == {"meme": {a}}
+
+
 def test_move_from_source_albums_only_when_asked() -> None:
     b = LibraryBuilder()
     a = b.asset()

@@ -22,15 +22,6 @@ def own_temp_albums(state: State) -> set[str]:
     return keys
 
 
-def own_temp_album_for(state: State, name: str) -> str:
-    """The key user's temp album of that name (oldest first), planning one when missing.
-
-    Unlike a plain `State.album_for`, an album of that name owned by someone else is never
-    used (own temp albums are always loaded: the snapshot lists every one of them).
-    """
-    return state.album_for(name, owned_only=True)
-
-
 def run(state: State, rules: Rules) -> None:
     """Unclassified assets in exactly their date's temp album; others in none; empties deleted."""
     create = rules.create_album_from_date_if_missing
@@ -46,7 +37,7 @@ def run(state: State, rules: Rules) -> None:
             continue
         if not create:  # cleanup only: unclassified assets stay where they are
             continue
-        target = own_temp_album_for(state, temp_album_name(state.local_date(asset)))
+        target = state.album_for(temp_album_name(state.local_date(asset)))
         if target not in current:
             additions.setdefault(target, []).append(asset)
         for key in current - {target}:

@@ -1,0 +1,71 @@
+"""Albums the tool writes to: its own (never another user's), shared in the run that creates them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from custom_components.immich_autotag.engine.report import RunStatus
+from custom_components.immich_autotag.engine.rules_loader import load_rules
+from tests.sim.library import SimLibrary
+from tests.sim.server import Simulator, assert_no_violations
+
+from .harness import run_once
+
+RULES = load_rules(
+    """
+conversions:
+  enabled: true
+  conversions:
+    - source: {tag_names: [meme]}
+      destination: {album_names: [autotag_input_meme]}
+      mode: move
+classification:
+  rules:
+    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
+    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
+album_detection_from_folders: {enabled: true}
+album_permissions:
+  enabled: true
+  user_groups:
+    - {name: family, members: [alice@example.com]}
+    - {name: friends, members: [bob@example.com]}
+  selection_rules:
+    - {name: family, keyword: family, groups: [family], access: view}
+    - {name: trips, keyword: trip, groups: [friends], access: edit}
+"""
+)
+
+
+@pytest.mark.parametrize("version", ["2.7.0", "3.0.3", "3.2.2"])
+async def test_albums_of_other_users_are_never_targets(version: str) -> None:
+    """A same-named album shared with the key's user (as viewer) is not written to."""
+    lib = SimLibrary()
+    me = lib.add_user("me@example.com", "Me")
+    alice = lib.add_user("alice@example.com", "Alice")
+    lib.add_user("bob@example.com", "Bob")
+    key = lib.add_api_key(me)
+    party = lib.add_asset(
+        me, "DSC1.jpg", "/photos/2020-05-01 Party/DSC1.jpg", datetime(2020, 5, 1, 12)
+    )
+    meme = lib.add_asset(me, "DSC2.jpg", taken=datetime(2021, 3, 1, 10))
+    lib.tag_asset(lib.add_tag(me, "meme"), meme)
+    theirs_party = lib.add_album(alice, "2020-05-01 Party", users=[(me, "viewer")])
+    theirs_memes = lib.add_album(alice, "autotag_input_meme", users=[(me, "viewer")])
+    sim = Simulator(lib, version=version)
+    async with sim.serve() as url:
+        report, _, _ = await run_once(sim, url, key, RULES)
+        again, _, writes = await run_once(sim, url, key, RULES)
+    assert report.status is RunStatus.SUCCESS, report.errors
+    assert report.status_counts["classified"] == 2
+    for name, asset in (("2020-05-01 Party", party), ("autotag_input_meme", meme)):
+        own = [a for a in lib.album_by_name(name) if a.owner_id == me.id]
+        assert len(own) == 1, name
+        assert set(own[0].assets) == {asset.id}
+    assert not theirs_party.assets
+    assert not theirs_memes.assets
+    assert lib.asset_tags(meme.id) == set()  # moved: the source tag went only after the add
+    assert again.status is RunStatus.SUCCESS
+    assert writes == 0, again.changes
+    assert_no_violations(sim)
