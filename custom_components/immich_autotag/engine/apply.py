@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from ..immich.client import CHUNK_SIZE, ImmichClient
 from ..immich.errors import (
@@ -32,7 +32,8 @@ OK_BULK_ERRORS = frozenset({"duplicate"})  # already a member: the goal is reach
 WORKERS = 32  # concurrent jobs per stage; the limiter decides how many are in flight
 
 
-type Job = Callable[[], Coroutine[Any, Any, None]]
+Job: TypeAlias = Callable[[], Coroutine[Any, Any, None]]
+T = TypeVar("T")
 
 
 class _Failed:
@@ -119,7 +120,7 @@ class Applier:
         ids = self.lib.assets.ids
         return [ids[a] for a in assets]
 
-    async def _send[T](
+    async def _send(
         self,
         kind: str,
         n: int,

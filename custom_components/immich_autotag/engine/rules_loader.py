@@ -7,7 +7,7 @@ import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import voluptuous as vol
 from yaml.nodes import Node
@@ -50,7 +50,7 @@ _IGNORED_TOP = {
     "skip": "not needed (every run covers the whole library); ignored",
     "performance": "not needed; ignored",
 }
-type Locate = Callable[[KeyPath], int | None]
+Locate: TypeAlias = Callable[[KeyPath], int | None]
 _KEYWORD_SEPARATORS = re.compile(r"[\s\-_.]")
 
 

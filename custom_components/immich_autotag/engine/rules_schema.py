@@ -11,13 +11,13 @@ import math
 import re
 import zoneinfo
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import voluptuous as vol
 
 from .rules import TEMP_ALBUM_SUFFIX, Access, ConversionMode
 
-type Validator = Callable[[Any], Any]
+Validator: TypeAlias = Callable[[Any], Any]
 
 RULE_CRITERIA = ("tag_names", "album_name_patterns", "asset_links")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-type KeyPath = Sequence[object]
+KeyPath: TypeAlias = Sequence[object]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
