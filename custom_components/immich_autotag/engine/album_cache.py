@@ -1,8 +1,13 @@
-"""Album memberships cached between runs (SPEC §7).
+"""Album memberships cached between runs (SPEC §7), one partition per server, user and API family.
 
 An album whose `(updatedAt, assetCount)` pair is unchanged since the last listing is not
 listed again: Immich bumps `updatedAt` when assets are added and `assetCount` drops when they
 are removed or trashed. HA keeps the cache in its storage; the headless runner in a file.
+
+A listing is what one user sees (Immich v3.0 lists only the caller's own assets of a shared
+album), so entries are kept per *scope* — server URL, user id and API family — and a run reads
+and writes only the scope it is bound to (`bind`, called by the snapshot once the user is
+known). An unbound cache answers every lookup with a miss.
 """
 
 from __future__ import annotations
@@ -12,25 +17,48 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..immich.models import Album
+from ..immich.models import Album, ApiMode
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 1 had no scopes: its entries may be another user's view, so it is dropped
+MAX_SCOPES = 8  # the most recently used scopes a file or store keeps
+
+type Entry = tuple[str, int, list[str]]  # (updatedAt, assetCount, member ids)
+
+
+def cache_scope(api_url: str, user_id: str, mode: ApiMode) -> str:
+    """The partition a run may use: the server, the key's user and the API family."""
+    return f"{api_url}|{user_id}|{mode.value}"
 
 
 class AlbumCache:
-    """album id -> (updatedAt, assetCount, member ids)."""
+    """album id -> (updatedAt, assetCount, member ids), per scope."""
 
-    def __init__(self, entries: dict[str, tuple[str, int, list[str]]] | None = None) -> None:
-        self._entries: dict[str, tuple[str, int, list[str]]] = dict(entries or {})
+    def __init__(self, scopes: dict[str, dict[str, Entry]] | None = None) -> None:
+        self._scopes: dict[str, dict[str, Entry]] = dict(scopes or {})
+        self._scope: str | None = None
+        self._entries: dict[str, Entry] = {}  # the bound scope's (a throwaway until bound)
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(entries) for entries in self._scopes.values())
+
+    @property
+    def scope(self) -> str | None:
+        """The scope this cache is bound to, if any."""
+        return self._scope
+
+    def bind(self, scope: str) -> None:
+        """Use (and from now on write) the entries of `scope` only."""
+        entries = self._scopes.pop(scope, {})
+        self._scopes[scope] = entries  # most recently used last
+        while len(self._scopes) > MAX_SCOPES:
+            del self._scopes[next(iter(self._scopes))]
+        self._scope, self._entries = scope, entries
 
     def get(self, album: Album) -> list[str] | None:
         """Cached members if the album is unchanged, else None."""
-        entry = self._entries.get(album.id)
+        entry = self._entries.get(album.id) if self._scope is not None else None
         if entry is not None and entry[0] == album.updated_at and entry[1] == album.asset_count:
             self.hits += 1
             return entry[2]
@@ -38,7 +66,7 @@ class AlbumCache:
         return None
 
     def put(self, album: Album, members: list[str]) -> None:
-        """Remember an album's members as listed now."""
+        """Remember an album's members as listed now (by the bound scope's user)."""
         self._entries[album.id] = (album.updated_at, album.asset_count, members)
 
     def invalidate(self, album_id: str) -> None:
@@ -54,7 +82,10 @@ class AlbumCache:
         """JSON-ready form."""
         return {
             "version": CACHE_VERSION,
-            "albums": {k: [u, c, m] for k, (u, c, m) in self._entries.items()},
+            "scopes": {
+                scope: {"albums": {k: [u, c, m] for k, (u, c, m) in entries.items()}}
+                for scope, entries in self._scopes.items()
+            },
         }
 
     @classmethod
@@ -62,20 +93,16 @@ class AlbumCache:
         """Rebuild from `to_dict()` output; anything unexpected gives an empty cache."""
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             return cls()
-        entries: dict[str, tuple[str, int, list[str]]] = {}
-        albums = data.get("albums")
-        if isinstance(albums, dict):
-            for key, value in albums.items():
-                if (
-                    isinstance(value, list)
-                    and len(value) == 3  # noqa: PLR2004
-                    and isinstance(value[0], str)
-                    and isinstance(value[1], int)
-                    and isinstance(value[2], list)
-                ):
-                    members = [sys.intern(str(m)) for m in value[2]]
-                    entries[str(key)] = (value[0], value[1], members)
-        return cls(entries)
+        scopes = data.get("scopes")
+        if not isinstance(scopes, dict):
+            return cls()
+        return cls(
+            {
+                str(scope): _entries(part.get("albums"))
+                for scope, part in scopes.items()
+                if isinstance(part, dict)
+            }
+        )
 
     @classmethod
     def load_file(cls, path: Path) -> AlbumCache:
@@ -86,7 +113,43 @@ class AlbumCache:
             return cls()
 
     def save_file(self, path: Path) -> None:
-        """Write the cache file atomically."""
+        """Write the bound scope into the file atomically, keeping the file's other scopes.
+
+        Another process (a second user's cron job) may have saved its own scope since this
+        cache was loaded; only this run's scope is replaced.
+        """
+        data = self.to_dict()
+        if self._scope is not None:
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                stored = None
+            if isinstance(stored, dict) and stored.get("version") == CACHE_VERSION:
+                others = stored.get("scopes")
+                scopes = {
+                    k: v
+                    for k, v in (others.items() if isinstance(others, dict) else ())
+                    if k != self._scope and isinstance(v, dict)
+                }
+                scopes[self._scope] = data["scopes"][self._scope]
+                data["scopes"] = dict(list(scopes.items())[-MAX_SCOPES:])
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict()), encoding="utf-8")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.replace(path)
+
+
+def _entries(albums: Any) -> dict[str, Entry]:
+    """Valid `[updatedAt, assetCount, members]` entries of a stored scope."""
+    entries: dict[str, Entry] = {}
+    if isinstance(albums, dict):
+        for key, value in albums.items():
+            if (
+                isinstance(value, list)
+                and len(value) == 3  # noqa: PLR2004
+                and isinstance(value[0], str)
+                and isinstance(value[1], int)
+                and isinstance(value[2], list)
+            ):
+                members = [sys.intern(str(m)) for m in value[2]]
+                entries[str(key)] = (value[0], value[1], members)
+    return entries

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..immich.client import ImmichClient
 from ..immich.models import Album, User
-from .album_cache import AlbumCache
+from .album_cache import AlbumCache, cache_scope
 from .library import AssetRecord, Library
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .rules import Rules, is_temp_album
@@ -97,6 +97,7 @@ class _Loader:
 
     async def load(self, rules: Rules) -> Library:
         lib, me = self.lib, self.me
+        self.cache.bind(cache_scope(self.client.api_url, me.id, self.client.mode))
         users, tags, albums = await asyncio.gather(
             self.client.list_users(), self.client.list_tags(), self.client.list_albums()
         )
