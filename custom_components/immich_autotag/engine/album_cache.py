@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..immich.models import Album, ApiMode
 
 CACHE_VERSION = 2  # 1 had no scopes: its entries may be another user's view, so it is dropped
 MAX_SCOPES = 8  # the most recently used scopes a file or store keeps
 
-type Entry = tuple[str, int, list[str]]  # (updatedAt, assetCount, member ids)
+Entry: TypeAlias = tuple[str, int, list[str]]  # (updatedAt, assetCount, member ids)
 
 
 def cache_scope(api_url: str, user_id: str, mode: ApiMode) -> str:
