@@ -69,3 +69,46 @@ async def test_albums_of_other_users_are_never_targets(version: str) -> None:
     assert again.status is RunStatus.SUCCESS
     assert writes == 0, again.changes
     assert_no_violations(sim)
+
+
+@pytest.mark.parametrize("version", ["2.7.0", "3.0.3", "3.2.2"])
+async def test_albums_created_by_a_run_are_shared_in_the_same_run(version: str) -> None:
+    """SPEC §5.8: 'family: view' + 'trip: edit' on a new 'Family trip' album, in one run."""
+    lib = SimLibrary()
+    me = lib.add_user("me@example.com", "Me")
+    alice = lib.add_user("alice@example.com", "Alice")
+    bob = lib.add_user("bob@example.com", "Bob")
+    key = lib.add_api_key(me)
+    lib.add_asset(
+        me, "DSC1.jpg", "/photos/2024-07-01 Family trip/DSC1.jpg", datetime(2024, 7, 1, 12)
+    )
+    sim = Simulator(lib, version=version)
+    async with sim.serve() as url:
+        report, _, _ = await run_once(sim, url, key, RULES)
+        assert report.status is RunStatus.SUCCESS, report.errors
+        (album,) = lib.album_by_name("2024-07-01 Family trip")
+        assert album.users == {alice.id: "viewer", bob.id: "editor"}
+        assert report.changes["album_user_add"] == 2
+        again, _, writes = await run_once(sim, url, key, RULES)
+    assert again.status is RunStatus.SUCCESS
+    assert writes == 0, again.changes
+    assert_no_violations(sim)
+
+
+async def test_new_members_of_an_album_are_added_in_one_request() -> None:
+    """One `PUT /albums/{id}/users` per album carries every new member with its role."""
+    lib = SimLibrary()
+    me = lib.add_user("me@example.com", "Me")
+    alice = lib.add_user("alice@example.com", "Alice")
+    bob = lib.add_user("bob@example.com", "Bob")
+    key = lib.add_api_key(me)
+    asset = lib.add_asset(me, "DSC1.jpg", taken=datetime(2024, 7, 1, 12))
+    albums = [lib.add_album(me, f"2024-07-0{n} Family trip", [asset]) for n in (1, 2, 3)]
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        report, _, _ = await run_once(sim, url, key, RULES)
+    assert report.status is RunStatus.SUCCESS, report.errors
+    assert all(a.users == {alice.id: "viewer", bob.id: "editor"} for a in albums)
+    assert report.changes["album_user_add"] == 6
+    assert report.api.by_endpoint["PUT /albums/{id}/users"] == 3
+    assert_no_violations(sim)

@@ -191,3 +191,32 @@ async def test_trash_check_validates(
         assert body["filter"]["trashedAt"] == {"ne": None}
     else:
         assert body["trashedAfter"].startswith("1970-01-01")
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.2.2", (3, 2, 2))],
+)
+async def test_album_members_are_added_in_one_request(
+    session: aiohttp.ClientSession,
+    limiter: Limiter,
+    mock: aioresponses,
+    spec: str,
+    version: tuple[int, int, int],
+) -> None:
+    """`PUT /albums/{id}/users` carries every new member with its role (one request)."""
+    client = make_client(session, limiter, version)
+    recorder = Recorder(v32=version >= (3, 2, 0))
+    install(mock, recorder)
+    members = [(p.FRIEND, "editor"), (p.aid(7), "viewer"), (p.aid(8), "editor")]
+    await client.add_album_users(p.ALBUM, members)
+    await client.create_album("New", IDS[:2], members)
+    validator = validator_for(spec)
+    problems = [
+        err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
+    ]
+    assert problems == []
+    put, post = recorder.requests
+    assert put[:2] == ("PUT", f"/albums/{p.ALBUM}/users")
+    assert put[3] == {"albumUsers": [{"userId": u, "role": r} for u, r in members]}
+    assert post[3]["albumUsers"] == put[3]["albumUsers"]

@@ -69,8 +69,20 @@ def estimate_requests(plan: Plan) -> int:
         + chunked(plan.album_removes)
         + 2 * len(plan.album_deletes)  # a trash check, then the deletion
         + len(plan.tag_deletes)
-        + len(plan.album_users)
+        + len(_album_user_jobs(plan))
     )
+
+
+def _album_user_jobs(plan: Plan) -> list[list[AlbumUserChange]]:
+    """Member changes by request: one for all additions to an album, one per other change."""
+    adds: dict[str, list[AlbumUserChange]] = {}
+    others: list[list[AlbumUserChange]] = []
+    for change in plan.album_users:
+        if change.kind == "album_user_add":
+            adds.setdefault(change.album_id, []).append(change)
+        else:
+            others.append([change])
+    return [*adds.values(), *others]
 
 
 class Applier:
@@ -230,7 +242,7 @@ class Applier:
             [self._job_album_delete(k) for k in self.plan.album_deletes]
             + [self._job_tag_delete(p) for p in self.plan.tag_deletes]
         )
-        await self._stage([self._job_album_user(c) for c in self.plan.album_users])
+        await self._stage([self._job_album_users(c) for c in _album_user_jobs(self.plan)])
 
     async def _create_tags(self) -> None:
         paths = self.plan.tag_creates
@@ -254,22 +266,30 @@ class Applier:
     def _job_create_album(self, name: str, assets: frozenset[int]) -> Job:
         async def job() -> None:
             ids = self._ids(sorted(assets))
+            users = self.plan.album_create_users.get(name, ())
             album = await self._send(
                 "album_create",
                 1,
                 name,
-                lambda: self.client.create_album(name, ids, known_ids=self.lib.albums.keys()),
+                lambda: self.client.create_album(
+                    name, ids, users, known_ids=self.lib.albums.keys()
+                ),
                 added=assets,
                 fatal=(ImmichAuthError,),  # sent once: a lost answer is no reason to stop
             )
             if isinstance(album, _Failed):
                 self._fail("album_add", len(assets), f"album {name!r} not created")
+                if users:
+                    self._fail("album_user_add", len(users), f"album {name!r} not created")
                 return
             self._ok("album_create", 1)
             self._ok("album_add", len(assets))
+            self._ok("album_user_add", len(users))
             if len(ids) <= CHUNK_SIZE:  # one request: the answer is the album's final state
                 self.created_albums.append((album, ids))
             self.journal.record("album_create", name, ids, new=album.id)
+            for user_id, role in users:
+                self.journal.record("album_user_add", name, [user_id], album_id=album.id, role=role)
 
         return job
 
@@ -428,22 +448,29 @@ class Applier:
 
         return job
 
-    def _job_album_user(self, change: AlbumUserChange) -> Job:
+    def _job_album_users(self, changes: list[AlbumUserChange]) -> Job:
+        """One request: every addition to one album at once, or one role change/removal."""
+        first = changes[0]
+        album_id, kind = first.album_id, first.kind
+        name = self.lib.albums[album_id].name
+
+        async def send() -> None:
+            if kind == "album_user_add":
+                users = [(c.user_id, c.role or "viewer") for c in changes]
+                await self.client.add_album_users(album_id, users)
+            elif first.role is None:
+                await self.client.remove_album_user(album_id, first.user_id)
+            else:
+                await self.client.update_album_user(album_id, first.user_id, first.role)
+
         async def job() -> None:
-            album_id, user_id, role = change.album_id, change.user_id, change.role
-            name = self.lib.albums[album_id].name
-
-            async def send() -> None:
-                if role is None:
-                    await self.client.remove_album_user(album_id, user_id)
-                elif change.kind == "album_user_add":
-                    await self.client.add_album_users(album_id, [(user_id, role)])
-                else:
-                    await self.client.update_album_user(album_id, user_id, role)
-
-            sent = await self._send(change.kind, 1, name, send, album_id=album_id)
-            if not isinstance(sent, _Failed):
-                self._ok(change.kind, 1)
-                self.journal.record(change.kind, name, [user_id], album_id=album_id, role=role)
+            sent = await self._send(kind, len(changes), name, send, album_id=album_id)
+            if isinstance(sent, _Failed):
+                return
+            self._ok(kind, len(changes))
+            for change in changes:
+                self.journal.record(
+                    kind, name, [change.user_id], album_id=album_id, role=change.role
+                )
 
         return job

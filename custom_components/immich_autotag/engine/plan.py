@@ -62,6 +62,8 @@ class Plan:
     tag_removes: dict[str, frozenset[int]] = field(default_factory=dict)
     tag_deletes: tuple[str, ...] = ()
     album_creates: dict[str, frozenset[int]] = field(default_factory=dict)  # name -> assets
+    # name -> ((user id, role), ...): members a new album is created with
+    album_create_users: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     album_adds: dict[str, frozenset[int]] = field(default_factory=dict)  # album id -> assets
     album_removes: dict[str, frozenset[int]] = field(default_factory=dict)
     album_deletes: tuple[str, ...] = ()
@@ -83,12 +85,19 @@ class Plan:
             for key, name in sorted(state.new_albums.items(), key=lambda kv: kv[1])
             if (members := album_adds.pop(key, frozenset()))
         }
+        create_users = {
+            name: tuple(sorted((u, r) for u, r in state.album_users.get(key, {}).items() if r))
+            for key, name in state.new_albums.items()
+            if name in creates and state.album_users.get(key)
+        }
         date_sets: dict[str, set[int]] = {}
         for asset, value in state.dates.items():
             if value != lib.assets.instants[asset]:
                 date_sets.setdefault(format_date(value), set()).add(asset)
         users: list[AlbumUserChange] = []
         for album_id, targets in sorted(state.album_users.items()):
+            if album_id in state.new_albums:
+                continue
             current = {u.user_id: u.role for u in lib.albums[album_id].users}
             for user_id, role in sorted(targets.items()):
                 if role is None:
@@ -104,6 +113,7 @@ class Plan:
             tag_removes=nonempty(state.tag_removes),
             tag_deletes=tuple(sorted(state.tag_deletes)),
             album_creates=creates,
+            album_create_users=dict(sorted(create_users.items())),
             album_adds=album_adds,
             album_removes=nonempty(state.album_removes),
             album_deletes=tuple(sorted(state.album_deletes)),
@@ -132,6 +142,10 @@ class Plan:
         }
         for change in self.album_users:
             out[change.kind] = out.get(change.kind, 0) + 1
+        if self.album_create_users:
+            out["album_user_add"] = out.get("album_user_add", 0) + sum(
+                map(len, self.album_create_users.values())
+            )
         return {k: v for k, v in out.items() if v}
 
     def describe(self, lib: Library) -> Iterator[dict[str, Any]]:
@@ -141,6 +155,8 @@ class Plan:
         for name, assets in self.album_creates.items():
             yield {"kind": "album_create", "target": name}
             yield from _asset_items("album_add", name, assets, lib)
+            for user_id, role in self.album_create_users.get(name, ()):
+                yield {"kind": "album_user_add", "target": name, "user_id": user_id, "role": role}
         for path, assets in self.tag_adds.items():
             yield from _asset_items("tag_add", path, assets, lib)
         for album_id, assets in self.album_adds.items():

@@ -83,7 +83,7 @@ class State:
         self._album_delta: dict[int, tuple[tuple[str, bool], ...]] = {}
         # dates
         self.dates: dict[int, datetime] = {}
-        # sharing: album id -> user id -> role (None = remove)
+        # sharing: album key (id, or planned `new:` key) -> user id -> role (None = remove)
         self.album_users: dict[str, dict[str, str | None]] = {}
         # results
         self.status: dict[int, Status] = {}
@@ -252,7 +252,11 @@ class State:
         self.album_deletes.add(key)
 
     def set_album_user(self, album_id: str, user_id: str, role: str | None) -> None:
-        """Plan a member's role on an owned album (None removes the member)."""
+        """Plan a member's role on an owned or planned album (None removes the member)."""
+        if album_id in self.new_albums:  # created with its members (nobody to remove)
+            if role is not None:
+                self.album_users.setdefault(album_id, {})[user_id] = role
+            return
         album = self.lib.albums[album_id]
         if album.owner_id != self.lib.me.id:
             raise ScopeError(f"refusing to change members of {album.name!r}: not owned")

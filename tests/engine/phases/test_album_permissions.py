@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.immich_autotag.engine.phases import album_permissions
+from custom_components.immich_autotag.engine.plan import Plan
 from custom_components.immich_autotag.engine.rules import (
     Access,
     AlbumPermissions,
@@ -178,3 +179,32 @@ def test_idempotent_after_applying() -> None:
     b2.album("Family 2024", users=(member(MUM, "viewer"), member(DAD, "viewer")))
     again = b2.state()
     assert run(again, r) == {}
+
+
+def test_album_planned_by_this_run_is_shared_in_the_same_run() -> None:
+    b = builder()
+    a = b.asset()
+    state = b.state()
+    key = state.album_for("2024 Family and Friends")
+    state.add_to_album(key, [a])
+    changes = run(state, rules(FAMILY_VIEW, FRIENDS_EDIT))
+    assert changes == {key: {MUM.id: "viewer", DAD.id: "editor", PAL.id: "editor"}}
+    plan = Plan.from_state(state)
+    assert plan.album_create_users == {
+        "2024 Family and Friends": tuple(
+            sorted(((MUM.id, "viewer"), (DAD.id, "editor"), (PAL.id, "editor")))
+        )
+    }
+    assert plan.album_users == ()
+    assert plan.counts()["album_user_add"] == 3
+
+
+def test_planned_album_left_empty_is_neither_created_nor_shared() -> None:
+    b = builder()
+    state = b.state()
+    state.album_for("Family 2024")
+    run(state, rules(FAMILY_VIEW))
+    plan = Plan.from_state(state)
+    assert plan.album_creates == {}
+    assert plan.album_create_users == {}
+    assert plan.is_empty

@@ -3,7 +3,8 @@
 For an album owned by the key's user whose name holds a selection rule's keyword as a whole
 word, the members become exactly the union of the matching rules' groups (resolved by email,
 case-insensitive), each with the highest access any matching rule grants. The owner is never
-touched; albums matching no rule are left alone.
+touched; albums matching no rule are left alone. Albums the run itself creates are shared
+in the same run: they are created with their members.
 """
 
 from __future__ import annotations
@@ -94,3 +95,9 @@ def run(state: State, rules: Rules) -> None:
             state.set_album_user(album.id, user_id, role)
         for user_id in sorted(set(current) - set(target)):
             state.set_album_user(album.id, user_id, None)
+    # Albums this run creates are shared in the same run (created with their members).
+    for key, name in sorted(state.new_albums.items()):
+        target = target_members(name, options.selection_rules, resolver)
+        for user_id, role in sorted((target or {}).items()):
+            if user_id != me:
+                state.set_album_user(key, user_id, role)
