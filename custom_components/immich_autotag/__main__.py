@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-import aiohttp
-
 from .engine.album_cache import AlbumCache
 from .engine.journal import Journal
 from .engine.progress import Progress
@@ -29,6 +27,7 @@ from .engine.rules_loader import RulesError, load_rules, load_rules_file
 from .engine.runner import run
 from .immich.client import ImmichClient
 from .immich.limiter import Limiter
+from .immich.session import new_session
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_AUTH, EXIT_CONNECT = 0, 1, 2, 3, 4
 _EXIT_BY_KIND = {
@@ -144,7 +143,7 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
     cache = AlbumCache.load_file(cache_path) if cache_path else None
     journal = Journal()
     bar = ProgressBar(sys.stderr)
-    async with aiohttp.ClientSession() as session:
+    async with new_session() as session:
         try:
             client = ImmichClient(
                 session, url, api_key, limiter=limiter, verify_ssl=not args.insecure

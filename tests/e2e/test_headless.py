@@ -90,7 +90,7 @@ async def test_exit_codes(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("classification:\n  rules:\n    - album_name_patterns: ['(']\n")
     code, _, err = await headless(
-        "--url", "http://127.0.0.1:9", "--api-key", "k", "--rules", str(bad), home=tmp_path
+        "--url", "http://localhost:9", "--api-key", "k", "--rules", str(bad), home=tmp_path
     )
     assert code == 2
     assert "line 3" in err
@@ -112,7 +112,7 @@ async def test_cannot_connect_exit_code(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     code, out, _ = await headless(
-        "--url", f"http://127.0.0.1:{port}", "--api-key", "k", home=tmp_path
+        "--url", f"http://localhost:{port}", "--api-key", "k", home=tmp_path
     )
     assert code == 4
     assert "connection" in out

@@ -95,7 +95,7 @@ async def sim_server(
     sim_library: tuple[SimLibrary, SimUser, str],
     sim_version: str,
 ) -> AsyncIterator[SimServer]:
-    """The Immich simulator on 127.0.0.1 (real HTTP through HA's shared session)."""
+    """The Immich simulator at a `localhost` URL (real HTTP through HA's shared session)."""
     lib, user, key = sim_library
     sim = Simulator(lib, version=sim_version)
     async with sim.serve() as url:

@@ -33,7 +33,7 @@ from .conftest import SimServer
 pytestmark = pytest.mark.usefixtures("mock_setup_entry")
 
 CONNECT = "custom_components.immich_autotag.config_flow.ImmichClient.connect"
-CLOSED_URL = "http://127.0.0.1:9"  # discard port: connection refused
+CLOSED_URL = "http://localhost:9"  # discard port: connection refused
 
 
 @pytest.fixture

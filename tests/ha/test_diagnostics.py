@@ -55,7 +55,7 @@ async def test_diagnostics(
     )
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
     text = json.dumps(diagnostics)
-    for secret in (sim_server.key, sim_server.url, "127.0.0.1", "secret.example", "Alice"):
+    for secret in (sim_server.key, sim_server.url, "localhost", "secret.example", "Alice"):
         assert secret not in text
     assert diagnostics["options"]["rules"]["classification_rules"] == 1
     assert diagnostics["options"]["rules"]["album_permissions"] is True

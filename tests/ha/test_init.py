@@ -88,7 +88,7 @@ async def test_setup_unreachable_retries(hass: HomeAssistant, socket_enabled: No
         domain=DOMAIN,
         title="Alice",
         unique_id="alice",
-        data={CONF_URL: "http://127.0.0.1:9", CONF_API_KEY: "k", CONF_VERIFY_SSL: True},
+        data={CONF_URL: "http://localhost:9", CONF_API_KEY: "k", CONF_VERIFY_SSL: True},
     )
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY

@@ -83,8 +83,14 @@ class Simulator:
             self._dates_due = self.stats.total + self.metadata_lag_requests
 
     @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve on a random port; yields the base URL (no `/api`)."""
+    async def serve(
+        self, host: str = "127.0.0.1", port: int = 0, url_host: str = "localhost"
+    ) -> AsyncIterator[str]:
+        """Serve on `host` (a random port by default); yields the base URL (no `/api`).
+
+        The URL names the server by a host name (`url_host`, `localhost`), as a user would, so
+        every client under test resolves a name.
+        """
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -93,7 +99,7 @@ class Simulator:
         assert isinstance(server, asyncio.base_events.Server)
         bound = server.sockets[0].getsockname()[1]
         try:
-            yield f"http://{host}:{bound}"
+            yield f"http://{url_host}:{bound}"
         finally:
             await runner.cleanup()
 

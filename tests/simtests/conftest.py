@@ -8,15 +8,15 @@ from datetime import datetime
 
 import aiohttp
 import pytest
-import pytest_socket
 
+from tests.loopback import allow_loopback
 from tests.sim import SimAsset, SimLibrary, Simulator, SimUser
 
 
 @pytest.fixture(autouse=True)
 def _allow_local_sockets() -> None:
-    """The HA test plugin blocks sockets; the simulator serves on 127.0.0.1."""
-    pytest_socket.enable_socket()
+    """The HA test plugin blocks sockets; the simulator serves on localhost."""
+    allow_loopback()
 
 
 @dataclass

@@ -1,0 +1,18 @@
+"""Sockets for tests that talk to the simulator over real HTTP: loopback only.
+
+The Home Assistant test plugin blocks sockets in every test. The simulator's URL names the
+server `localhost` (see `Simulator.serve`), which resolves to 127.0.0.1 and, on many machines,
+to ::1 as well; connections anywhere else stay blocked.
+"""
+
+from __future__ import annotations
+
+import pytest_socket
+
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
+
+
+def allow_loopback() -> None:
+    """Allow connections to the loopback addresses (and Unix sockets, which asyncio uses)."""
+    pytest_socket.enable_socket()
+    pytest_socket.socket_allow_hosts(LOOPBACK_HOSTS, allow_unix_socket=True)
