@@ -34,7 +34,6 @@ _EXIT_BY_KIND = {
     ErrorKind.AUTH: EXIT_AUTH,
     ErrorKind.PERMISSION: EXIT_AUTH,
     ErrorKind.CONNECTION: EXIT_CONNECT,
-    ErrorKind.INVALID_INPUT: EXIT_INVALID,
 }
 
 

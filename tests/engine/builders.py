@@ -66,12 +66,10 @@ class LibraryBuilder:
     def tag(self, path: str, *assets: int) -> Tag:
         """Create the tag (and its parents) and tag assets with it."""
         parts = path.split("/")
-        parent: str | None = None
         for i in range(1, len(parts) + 1):
             p = "/".join(parts[:i])
             if p not in self.lib.tags:
-                self.lib.tags[p] = Tag(id=new_id(0xB), name=parts[i - 1], value=p, parent_id=parent)
-            parent = self.lib.tags[p].id
+                self.lib.tags[p] = Tag(id=new_id(0xB), name=parts[i - 1], value=p)
         self._tag_direct.setdefault(path, set()).update(assets)
         return self.lib.tags[path]
 

@@ -4,11 +4,7 @@ import re
 
 import pytest
 
-from custom_components.immich_autotag.engine.folder_albums import (
-    FolderAlbum,
-    folder_album,
-    folder_of,
-)
+from custom_components.immich_autotag.engine.folder_albums import FolderAlbum, folder_album
 
 EXCLUDED = (re.compile("whatsapp", re.IGNORECASE),)
 
@@ -29,7 +25,7 @@ EXCLUDED = (re.compile("whatsapp", re.IGNORECASE),)
     ],
 )
 def test_reference_cases(path: str, expected: FolderAlbum) -> None:
-    assert folder_album(folder_of(path), EXCLUDED) == expected
+    assert folder_album(path.rpartition("/")[0], EXCLUDED) == expected
 
 
 def test_bare_date_followed_by_folders_is_kept() -> None:
@@ -42,5 +38,4 @@ def test_exclusion_is_a_case_insensitive_search() -> None:
 
 
 def test_no_folder() -> None:
-    assert folder_of("IMG.jpg") == ""
     assert folder_album("") == FolderAlbum()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -60,15 +59,12 @@ class Recorder:
             return json_result(p.bulk(body["ids"]))
         fixed: dict[tuple[str, str], Any] = {
             ("GET", "/server/version"): p.version(3, 0, 3),
-            ("GET", "/server/about"): {"version": "v3.0.3", "versionUrl": "u", "licensed": False},
             ("GET", "/users/me"): p.admin_user(),
             ("GET", "/users"): [p.user()],
             ("GET", "/api-keys/me"): p.api_key(),
             ("GET", "/tags"): [p.tag()],
             ("PUT", "/tags"): [p.tag()],
             ("PUT", "/tags/assets"): {"count": 1},
-            ("PUT", "/albums/assets"): {"success": True},
-            ("GET", "/duplicates"): [],
             ("PUT", f"/albums/{p.ALBUM}/users"): p.album_v3(),
         }
         if (method, path) in fixed:
@@ -87,17 +83,14 @@ def install(mock: aioresponses, recorder: Recorder) -> None:
 
 async def drive_everything(client: ImmichClient) -> None:
     await client.get_server_version()
-    await client.get_about_version()
     await client.get_my_user()
     await client.get_my_api_key()
     await client.list_users()
-    async for _ in client.iter_assets(updated_after=datetime(2024, 1, 2, tzinfo=UTC)):
-        pass
-    async for _ in client.iter_assets(with_exif=False, asset_ids=IDS[:3]):
+    async for _ in client.iter_assets():
         pass
     await client.search_asset_ids(tag_id=p.TAG)
     await client.search_asset_ids(album_id=p.ALBUM)
-    await client.search_asset_ids(not_in_album=True)
+    await client.album_has_trashed_assets(p.ALBUM)
     await client.update_assets_date(IDS, "2019-05-12T00:00:00.000+02:00")
     await client.list_tags()
     await client.upsert_tags(["Places/France/Paris", "Auto"])
@@ -108,13 +101,11 @@ async def drive_everything(client: ImmichClient) -> None:
     await client.get_album_asset_ids(albums[0])
     await client.create_album("New", IDS, [(p.FRIEND, "viewer")])
     await client.add_assets_to_album(p.ALBUM, IDS)
-    await client.add_assets_to_albums([p.ALBUM], IDS)
     await client.remove_assets_from_album(p.ALBUM, IDS)
     await client.add_album_users(p.ALBUM, [(p.FRIEND, "editor")])
     await client.update_album_user(p.ALBUM, p.FRIEND, "viewer")
     await client.remove_album_user(p.ALBUM, p.FRIEND)
     await client.delete_album(p.ALBUM)
-    await client.list_duplicates()
 
 
 @pytest.mark.parametrize(
@@ -138,9 +129,11 @@ async def test_requests_validate(
     ]
     assert problems == []
     endpoints = set(client.stats.by_endpoint)
-    assert len(endpoints) >= (23 if version < (3, 0, 0) else 22)
+    assert len(endpoints) == (20 if version < (3, 0, 0) else 19)
     assert client.stats.total == len(recorder.requests)
-    searches = [b for m, path, _, b in recorder.requests if path == "/search/metadata"]
+    searches = [  # the paged walks (the trashed-asset probe asks for one item)
+        b for m, path, _, b in recorder.requests if path == "/search/metadata" and b["size"] > 1
+    ]
     if version >= (3, 2, 0):
         assert all("filter" in b and b["filter"]["trashedAt"] == {"eq": None} for b in searches)
         assert all(

@@ -140,13 +140,8 @@ async def test_unsupported_version(
         client.set_version(ServerVersion(*ver))
 
 
-async def test_about_and_users(client: ImmichClient, mock: aioresponses) -> None:
-    mock.get(
-        f"{BASE}/server/about",
-        payload={"version": "v3.0.3", "versionUrl": "https://x", "licensed": False},
-    )
+async def test_list_users(client: ImmichClient, mock: aioresponses) -> None:
     mock.get(f"{BASE}/users", payload=[p.user(), p.user(p.FRIEND, "friend@example.com", "Friend")])
-    assert await client.get_about_version() == "v3.0.3"
     users = await client.list_users()
     assert [u.email for u in users] == ["me@example.com", "friend@example.com"]
 

@@ -37,9 +37,3 @@ def folder_album(folder: str, excluded_paths: Sequence[re.Pattern[str]] = ()) ->
     if len(chosen) == 1 and len(chosen[0]) == BARE_DATE_LENGTH:
         return NO_FOLDER_ALBUM
     return FolderAlbum(name="/".join(chosen))
-
-
-def folder_of(original_path: str) -> str:
-    """The folder part of a path: everything before the last `/` (the last part is the file)."""
-    cut = original_path.rfind("/")
-    return original_path[:cut] if cut > 0 else ""

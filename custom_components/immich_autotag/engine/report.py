@@ -29,7 +29,6 @@ class ErrorKind(StrEnum):
     CONNECTION = "connection"
     UNSUPPORTED_VERSION = "unsupported_version"
     INVALID_RESPONSE = "invalid_response"
-    INVALID_INPUT = "invalid_input"
     SERVER = "server"
     UNKNOWN = "unknown"
 

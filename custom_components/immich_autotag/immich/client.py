@@ -12,7 +12,6 @@ except `POST /albums`, which `create_album` never sends blindly twice.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -30,7 +29,6 @@ from .models import (
     ApiMode,
     Asset,
     BulkIdResult,
-    DuplicateGroup,
     ServerInfo,
     ServerVersion,
     Tag,
@@ -41,8 +39,7 @@ from .transport import RequestStats, Transport, normalize_url
 
 __all__ = ["CHUNK_SIZE", "ImmichClient", "RequestStats"]
 
-ID_LOOKUP_LIMIT = 200  # above this many ids, iter_assets walks everything and filters
-ID_OR_CHUNK = 100  # v3.2: ids per `or` lookup request
+_WITH_EXIF = {"withExif": True}
 
 
 def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
@@ -50,13 +47,6 @@ def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
     seq = list(ids)
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
-
-
-def iso(value: datetime) -> str:
-    """An aware ISO-8601 string with offset (naive values are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="milliseconds")
 
 
 class ImmichClient:
@@ -148,10 +138,6 @@ class ImmichClient:
         """`GET /server/version`."""
         return parsing.parse_server_version(await self._http.request("GET", "/server/version"))
 
-    async def get_about_version(self) -> str:
-        """`GET /server/about` -> version string."""
-        return parsing.parse_about_version(await self._http.request("GET", "/server/about"))
-
     async def get_my_api_key(self) -> ApiKeyInfo:
         """`GET /api-keys/me`."""
         return parsing.parse_api_key(await self._http.request("GET", "/api-keys/me"))
@@ -165,57 +151,20 @@ class ImmichClient:
         return parsing.parse_users(await self._http.request("GET", "/users"))
 
     # --- assets -------------------------------------------------------------------------
-    async def iter_assets(
-        self,
-        *,
-        with_exif: bool = True,
-        updated_after: datetime | None = None,
-        asset_ids: Sequence[str] | None = None,
-    ) -> AsyncIterator[list[Asset]]:
+    async def iter_assets(self) -> AsyncIterator[list[Asset]]:
         """Every non-trashed timeline/archive asset visible to the key, one page per item.
 
         v2 walks `timeline` then `archive`; v3.0 one walk (hidden dropped client-side);
         v3.2 the filter path with `trashedAt eq null`. Partner assets are included (the
-        engine filters on owner). `asset_ids` restricts to those ids (id filter per id, or
-        the v3.2 `or` of `id eq` filters); large id sets walk everything and filter.
+        engine filters on owner).
         """
         mode = await self._mode()
-        flat: dict[str, Any] = {}
-        fil: dict[str, Any] = {}
-        if updated_after is not None:
-            flat["updatedAfter"] = iso(updated_after)
-            fil["updatedAt"] = {"gt": iso(updated_after)}
-        extra = {"withExif": True} if with_exif else {}
-        wanted = None if asset_ids is None else set(asset_ids)
-        if wanted is not None and not wanted:
-            return
-        lookups: list[tuple[dict[str, Any], dict[str, Any]]] = [(flat, fil)]
-        if wanted is not None and len(wanted) <= ID_LOOKUP_LIMIT:
-            ordered = sorted(wanted)
-            if mode is ApiMode.V3_2:
-                lookups = [
-                    (flat, {**fil, "or": [{"id": {"eq": i}} for i in part]})
-                    for part in chunks(ordered, ID_OR_CHUNK)
-                ]
-            else:
-                lookups = [({**flat, "id": i}, fil) for i in ordered]
-        seen: set[str] = set()
-        for flat_q, fil_q in lookups:
-            async for items in search.visible_items(
-                self._http, mode, flat_q, fil_q, extra=extra, seen=seen
-            ):
-                assets = [parsing.parse_asset(item) for item in items]
-                if wanted is not None:
-                    assets = [a for a in assets if a.id in wanted]
-                if assets:
-                    yield assets
+        async for items in search.visible_items(self._http, mode, {}, {}, extra=_WITH_EXIF):
+            if items:
+                yield [parsing.parse_asset(item) for item in items]
 
     async def search_asset_ids(
-        self,
-        *,
-        tag_id: str | None = None,
-        album_id: str | None = None,
-        not_in_album: bool = False,
+        self, *, tag_id: str | None = None, album_id: str | None = None
     ) -> list[str]:
         """All asset ids matching one tag (closure) or one album, paged (1000), ids only.
 
@@ -229,9 +178,6 @@ class ImmichClient:
         if album_id is not None:
             flat["albumIds"] = [album_id]
             fil["albumIds"] = {"any": [album_id]}
-        if not_in_album:
-            flat["isNotInAlbum"] = True
-            fil["hasAlbums"] = {"eq": False}
         ids: list[str] = []
         mode = await self._mode()
         async for items in search.visible_items(self._http, mode, flat, fil):
@@ -380,22 +326,6 @@ class ImmichClient:
         """`PUT /albums/{id}/assets {ids}` in chunks."""
         return await self._bulk_ids("PUT", "/albums/{id}/assets", album_id, asset_ids)
 
-    async def add_assets_to_albums(
-        self, album_ids: Sequence[str], asset_ids: Sequence[str]
-    ) -> bool:
-        """`PUT /albums/assets` (every asset to every album) in chunks; False on error.
-
-        "Nothing new" (`error: duplicate`) is not an error.
-        """
-        if not album_ids:
-            return True
-        ok = True
-        for part in chunks(asset_ids):
-            body = {"albumIds": list(album_ids), "assetIds": part}
-            data = await self._http.request("PUT", "/albums/assets", body=body)
-            ok = parsing.parse_albums_add(data) and ok
-        return ok
-
     async def remove_assets_from_album(
         self, album_id: str, asset_ids: Sequence[str]
     ) -> list[BulkIdResult]:
@@ -428,8 +358,3 @@ class ImmichClient:
         """`DELETE /albums/{id}/user/{userId}`."""
         path = {"id": album_id, "userId": user_id}
         await self._http.request("DELETE", "/albums/{id}/user/{userId}", path=path)
-
-    # --- duplicates ---------------------------------------------------------------------
-    async def list_duplicates(self) -> list[DuplicateGroup]:
-        """`GET /duplicates`."""
-        return parsing.parse_duplicates(await self._http.request("GET", "/duplicates"))

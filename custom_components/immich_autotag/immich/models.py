@@ -74,7 +74,6 @@ class Asset:
     original_file_name: str
     original_path: str
     file_created_at: datetime  # aware, UTC
-    local_date_time: datetime  # naive wall-clock time (Immich serialises it with a fake Z)
     date_time_original: datetime | None  # exifInfo.dateTimeOriginal, aware; None if no exif
     time_zone: str | None  # exifInfo.timeZone, e.g. "Europe/Madrid" or "UTC+2"
     duplicate_id: str | None
@@ -94,7 +93,6 @@ class Tag:
     id: str
     name: str
     value: str
-    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +115,7 @@ class Album:
     updated_at: str  # opaque, compared for the membership cache
     created_at: str
     users: tuple[AlbumUser, ...] = ()
-    start_date: datetime | None = None
-    end_date: datetime | None = None
     asset_ids: tuple[str, ...] | None = field(default=None, compare=False)  # v2 inline only
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateGroup:
-    """`DuplicateResponseDto`: a group id and its members."""
-
-    duplicate_id: str
-    asset_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from .models import (
     ApiKeyInfo,
     Asset,
     BulkIdResult,
-    DuplicateGroup,
     ServerVersion,
     Tag,
     User,
@@ -108,11 +107,6 @@ def parse_server_version(data: Any) -> ServerVersion:
     return ServerVersion(req_int(body, "major"), req_int(body, "minor"), req_int(body, "patch"))
 
 
-def parse_about_version(data: Any) -> str:
-    """`ServerAboutResponseDto.version`."""
-    return req_str(obj(data, "server about"), "version")
-
-
 def parse_user(data: Any) -> User:
     """`UserResponseDto` / `UserAdminResponseDto`."""
     body = obj(data, "user")
@@ -148,14 +142,12 @@ def parse_asset(data: Any) -> Asset:
     body = obj(data, "asset")
     exif_raw = body.get("exifInfo")
     exif = obj(exif_raw, "exifInfo") if exif_raw is not None else {}
-    local = to_datetime(req_str(body, "localDateTime"), "localDateTime").replace(tzinfo=None)
     return Asset(
         id=req_str(body, "id"),
         owner_id=req_str(body, "ownerId"),
         original_file_name=req_str(body, "originalFileName"),
         original_path=req_str(body, "originalPath"),
         file_created_at=aware(to_datetime(req_str(body, "fileCreatedAt"), "fileCreatedAt")),
-        local_date_time=local,
         date_time_original=_opt_date(exif, "dateTimeOriginal"),
         time_zone=opt_str(exif, "timeZone"),
         duplicate_id=opt_str(body, "duplicateId"),
@@ -217,7 +209,6 @@ def parse_tag(data: Any) -> Tag:
         id=req_str(body, "id"),
         name=req_str(body, "name"),
         value=req_str(body, "value"),
-        parent_id=opt_str(body, "parentId"),
     )
 
 
@@ -265,8 +256,6 @@ def parse_album(data: Any) -> Album:
         updated_at=req_str(body, "updatedAt"),
         created_at=req_str(body, "createdAt"),
         users=users,
-        start_date=_opt_date(body, "startDate"),
-        end_date=_opt_date(body, "endDate"),
         asset_ids=asset_ids,
     )
 
@@ -291,22 +280,3 @@ def parse_bulk_ids(data: Any) -> list[BulkIdResult]:
 def parse_count(data: Any) -> int:
     """`{count}` of `PUT /tags/assets`."""
     return req_int(obj(data, "count response"), "count")
-
-
-def parse_albums_add(data: Any) -> bool:
-    """`AlbumsAddAssetsResponseDto`: True on success or when nothing was new (duplicate)."""
-    body = obj(data, "albums add response")
-    success = body.get("success")
-    if not isinstance(success, bool):
-        raise _bad("albums add response without a boolean success")
-    return success or opt_str(body, "error") == "duplicate"
-
-
-def parse_duplicates(data: Any) -> list[DuplicateGroup]:
-    """`DuplicateResponseDto[]` -> group id and member ids."""
-    out: list[DuplicateGroup] = []
-    for raw in arr(data, "duplicates"):
-        body = obj(raw, "duplicate group")
-        ids = tuple(item_id(item) for item in arr(body.get("assets"), "duplicate assets"))
-        out.append(DuplicateGroup(req_str(body, "duplicateId"), ids))
-    return out

@@ -67,10 +67,9 @@ async def visible_items(
     fil: dict[str, Any],
     *,
     extra: dict[str, Any] | None = None,
-    seen: set[str] | None = None,
 ) -> AsyncIterator[list[Any]]:
-    """Deduplicated (against `seen`), visible (timeline/archive, not trashed) raw items."""
-    seen = set() if seen is None else seen
+    """Deduplicated, visible (timeline/archive, not trashed) raw items."""
+    seen: set[str] = set()
     for query in visible_queries(mode, flat, fil):
         async for items in walk(http, mode, {**query, **(extra or {})}):
             page: list[Any] = []
