@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeAlias
 
@@ -12,6 +13,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 KeyPath: TypeAlias = Sequence[object]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PYTHON_TAG = "tag:yaml.org,2002:python/"
+# The predecessor (0.81.0) dumps its conversion mode enum as
+# `!!python/object/apply:immich_autotag.config.models.ConversionMode [move]`.
+_CONVERSION_MODE_TAG = re.compile(r"object/apply:(?:[A-Za-z_]\w*\.)*ConversionMode")
 
 
 def format_path(path: KeyPath) -> str:
@@ -60,6 +65,34 @@ class _RulesLoader(yaml.SafeLoader):
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _python_tag(loader: _RulesLoader, suffix: str, node: Node) -> str:
+    """The predecessor's `ConversionMode` tag, read as its plain value (`move`/`copy`).
+
+    Any other Python tag is an error. No Python object is ever built: the value is a string.
+    """
+    value: Node | None = None
+    if _CONVERSION_MODE_TAG.fullmatch(suffix):
+        if isinstance(node, SequenceNode) and len(node.value) == 1:
+            value = node.value[0]
+        elif isinstance(node, MappingNode):  # the long form: {args: [move]}
+            entries = {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
+            args = entries.get("args")
+            if len(node.value) == 1 and isinstance(args, SequenceNode) and len(args.value) == 1:
+                value = args.value[0]
+    if isinstance(value, ScalarNode) and value.tag == "tag:yaml.org,2002:str":
+        return str(loader.construct_scalar(value))
+    raise ConstructorError(
+        None,
+        None,
+        f"unsupported YAML tag !!python/{suffix}: Python objects are not read (only the "
+        "predecessor's `!!python/object/apply:…ConversionMode [move|copy]` is accepted)",
+        node.start_mark,
+    )
+
+
+_RulesLoader.add_multi_constructor(_PYTHON_TAG, _python_tag)
 
 
 def _yaml_error(err: yaml.YAMLError, text: str) -> RulesError:
