@@ -1,4 +1,8 @@
-"""`immich/` and `engine/` never import Home Assistant (and `engine/` never aiohttp)."""
+"""`immich/`, `engine/` and `cli/` never import Home Assistant (and `engine/` never aiohttp).
+
+They are what `pip install .` ships as `immich_autotag` (pyproject.toml): their relative imports
+must stay among them, since the integration's own modules are not in the wheel.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,10 @@ def sources(sub: str) -> list[Path]:
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
-@pytest.mark.parametrize("sub", ["immich", "engine"])
+SHIPPED = ("immich", "engine", "cli")
+
+
+@pytest.mark.parametrize("sub", SHIPPED)
 def test_no_homeassistant_import(sub: str) -> None:
     files = sources(sub)
     assert files, f"no sources under {sub}/"
@@ -52,3 +59,37 @@ def test_scanner_detects_imports(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import homeassistant.core\nfrom homeassistant.helpers import x\n")
     assert {"homeassistant.core", "homeassistant.helpers"} <= imported_modules(bad)
+
+
+def relative_targets(path: Path) -> set[str]:
+    """Package-relative modules a file imports with `from .x import y` (as dotted paths)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = path.relative_to(PACKAGE).with_suffix("").parts
+    package = here if path.name == "__init__.py" else here[:-1]
+    targets: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            module = (*base, *(node.module.split(".") if node.module else ()))
+            targets.update(".".join((*module, alias.name)) for alias in node.names)
+    return targets
+
+
+@pytest.mark.parametrize("sub", SHIPPED)
+def test_relative_imports_stay_in_the_shipped_packages(sub: str) -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE)}: {target}"
+        for path in sources(sub)
+        for target in relative_targets(path)
+        if target.split(".")[0] not in SHIPPED
+    ]
+    assert offenders == []
+
+
+def test_relative_import_scanner(tmp_path: Path) -> None:
+    inside = PACKAGE / "cli" / "main.py"
+    assert "engine.runner.run" in relative_targets(inside)
+    assert all(t.split(".")[0] in SHIPPED for t in relative_targets(inside))
+    assert "const.DOMAIN" in {
+        t for t in relative_targets(PACKAGE / "coordinator.py") if t.startswith("const")
+    }
