@@ -123,8 +123,8 @@ async def test_installed_command_organises_the_simulator_through_localhost(
     rules.write_text(RULES)
     lib, key, ids = build()
     sim = Simulator(lib)
-    async with sim.serve() as served:
-        url = served.replace("127.0.0.1", "localhost")
+    async with sim.serve() as url:
+        assert url.startswith("http://localhost:")
         base = ("--url", url, "--api-key", key, "--rules", str(rules), "--json")
 
         dry = await asyncio.to_thread(command, venv, *base, "--dry-run", home=tmp_path)
