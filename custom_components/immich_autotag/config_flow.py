@@ -49,8 +49,9 @@ from .immich.errors import (
     ImmichServerError,
     ImmichUnsupportedVersionError,
 )
-from .immich.limiter import BackoffPolicy, Limiter
+from .immich.limiter import Limiter
 from .immich.models import ServerInfo
+from .immich.retry import RetryPolicy
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ MAX_RPS = 1000
 
 # A person is waiting for the form: one quick retry, not the run's patient backoff.
 FLOW_CONCURRENCY = 2
-FLOW_BACKOFF = BackoffPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
+FLOW_RETRY = RetryPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
 
 # Errors of the client that mean "the server cannot be used right now".
 CONNECT_ERRORS = (
@@ -108,8 +109,9 @@ async def async_validate_server(
         async_get_clientsession(hass, verify_ssl),
         url,
         api_key,
-        limiter=Limiter(FLOW_CONCURRENCY, backoff=FLOW_BACKOFF),
+        limiter=Limiter(FLOW_CONCURRENCY),
         verify_ssl=verify_ssl,
+        retry=FLOW_RETRY,
     )
     info = await client.connect()
     missing = info.api_key.missing(REQUIRED_PERMISSIONS)

@@ -14,6 +14,7 @@ from custom_components.immich_autotag.engine.rules import Rules
 from custom_components.immich_autotag.engine.runner import run
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.retry import RetryPolicy
 from tests.sim.server import Simulator
 
 
@@ -32,6 +33,7 @@ async def run_once(
     max_concurrency: int = 4,
     limiter: Limiter | None = None,
     client_timeout: float = 60.0,
+    retry: RetryPolicy | None = None,
 ) -> tuple[RunReport, int, int]:
     """One run; returns the report and the simulator's (requests, writes) during it."""
     before_total, before_writes = sim.stats.total, sim.stats.writes
@@ -42,6 +44,7 @@ async def run_once(
             key,
             limiter=limiter or Limiter(max_concurrency),
             timeout=client_timeout,
+            retry=retry,
         )
         report = await run(
             client,

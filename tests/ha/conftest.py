@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.immich_autotag.const import DOMAIN
-from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.retry import Timing
 from tests.ha.fake_runner import RUN, FakeRunner
 from tests.sim import SimLibrary, Simulator, SimUser
 
@@ -35,12 +35,9 @@ async def _no_sleep(_delay: float) -> None:
 
 @pytest.fixture(autouse=True)
 def fast_retries() -> Generator[None]:
-    """Limiters retry at once, so connection failures fail fast."""
-    fast = functools.partial(Limiter, sleep=_no_sleep)
-    with (
-        patch("custom_components.immich_autotag.coordinator.Limiter", fast),
-        patch("custom_components.immich_autotag.config_flow.Limiter", fast),
-    ):
+    """Clients retry at once, so connection failures fail fast."""
+    fast = functools.partial(Timing, sleep=_no_sleep)
+    with patch("custom_components.immich_autotag.immich.transport.Timing", fast):
         yield
 
 

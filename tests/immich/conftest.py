@@ -12,6 +12,7 @@ from aioresponses import aioresponses
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.models import ServerVersion
+from custom_components.immich_autotag.immich.retry import Timing
 
 BASE = "http://immich.local:2283/api"
 KEY = "secret-key-123"
@@ -44,10 +45,15 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 def limiter(fake_time: FakeTime) -> Limiter:
-    return Limiter(
-        4,
-        clock=fake_time.clock,
-        wall_clock=fake_time.wall_clock,
+    return Limiter(4, clock=fake_time.clock, sleep=fake_time.sleep)
+
+
+@pytest.fixture
+def timing(fake_time: FakeTime) -> Timing:
+    """Retries on the fake clock."""
+    return Timing(
+        monotonic=fake_time.clock,
+        wall=fake_time.wall_clock,
         sleep=fake_time.sleep,
         rng=random.Random(7),
     )
@@ -66,14 +72,17 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def make_client(
-    session: aiohttp.ClientSession, limiter: Limiter, version: tuple[int, int, int] | None
+    session: aiohttp.ClientSession,
+    limiter: Limiter,
+    version: tuple[int, int, int] | None,
+    timing: Timing | None = None,
 ) -> ImmichClient:
-    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    client = ImmichClient(session, BASE, KEY, limiter=limiter, timing=timing)
     if version is not None:
         client.set_version(ServerVersion(*version))
     return client
 
 
 @pytest.fixture
-def client(session: aiohttp.ClientSession, limiter: Limiter) -> ImmichClient:
-    return make_client(session, limiter, (3, 0, 3))
+def client(session: aiohttp.ClientSession, limiter: Limiter, timing: Timing) -> ImmichClient:
+    return make_client(session, limiter, (3, 0, 3), timing)

@@ -22,6 +22,7 @@ from custom_components.immich_autotag.immich.errors import (
     ImmichServerError,
 )
 from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.retry import Timing
 
 from . import payloads as p
 from .conftest import BASE, KEY, FakeTime
@@ -122,7 +123,7 @@ async def test_retried_then_raised(
     mock.get(URL, status=status, body=b"<html>gateway</html>", repeat=True)
     with pytest.raises(error):
         await client.get_my_user()
-    policy = client.limiter.policy
+    policy = client.retry_policy
     assert client.stats.retries == policy.max_attempts - 1
     assert len(fake_time.sleeps) == policy.max_attempts - 1
     # exponential growth with jitter within [raw*(1-jitter), raw]
@@ -140,7 +141,7 @@ async def test_server_error_500_retried_fewer_times(
     with pytest.raises(ImmichServerError) as info:
         await client.get_my_user()
     assert info.value.status == 500
-    assert len(fake_time.sleeps) == client.limiter.policy.max_attempts_500 - 1
+    assert len(fake_time.sleeps) == client.retry_policy.max_attempts_500 - 1
 
 
 async def test_transient_then_success(
@@ -162,7 +163,7 @@ async def test_retry_after_seconds(
     mock.get(URL, payload=p.admin_user())
     await client.get_my_user()
     assert fake_time.sleeps == [7.0]
-    assert client.limiter.stats.throttled_seconds == 7.0
+    assert client.stats.throttled_seconds == 7.0
 
 
 async def test_retry_after_http_date(
@@ -184,9 +185,9 @@ async def test_retry_after_clamped_and_past(
     mock.get(URL, status=429, headers={"Retry-After": "soon"})  # unparsable -> backoff
     mock.get(URL, payload=p.admin_user())
     await client.get_my_user()
-    assert fake_time.sleeps[0] == client.limiter.policy.max_retry_after
+    assert fake_time.sleeps[0] == client.retry_policy.max_retry_after
     assert fake_time.sleeps[1] == 0.0
-    assert 0 < fake_time.sleeps[2] <= client.limiter.policy.base * 4
+    assert 0 < fake_time.sleeps[2] <= client.retry_policy.base * 4
 
 
 @pytest.mark.parametrize(
@@ -199,7 +200,7 @@ async def test_connection_errors(
     mock.get(URL, exception=exc, repeat=True)
     with pytest.raises(ImmichConnectionError):
         await client.get_my_user()
-    assert len(fake_time.sleeps) == client.limiter.policy.max_attempts - 1
+    assert len(fake_time.sleeps) == client.retry_policy.max_attempts - 1
 
 
 async def test_connection_error_then_success(client: ImmichClient, mock: aioresponses) -> None:
@@ -224,15 +225,14 @@ async def test_empty_body_where_json_expected(client: ImmichClient, mock: aiores
 
 
 async def test_shared_limiter(
-    session: aiohttp.ClientSession, mock: aioresponses, limiter: Limiter
+    session: aiohttp.ClientSession, mock: aioresponses, limiter: Limiter, timing: Timing
 ) -> None:
-    a = ImmichClient(session, BASE, KEY, limiter=limiter)
-    b = ImmichClient(session, BASE, "other-key", limiter=limiter)
+    a = ImmichClient(session, BASE, KEY, limiter=limiter, timing=timing)
+    b = ImmichClient(session, BASE, "other-key", limiter=limiter, timing=timing)
     mock.get(URL, status=429)
     mock.get(URL, payload=p.admin_user(), repeat=True)
     await a.get_my_user()
     await b.get_my_user()
-    assert limiter.stats.retries == 1
     assert a.stats.retries == 1
     assert b.stats.retries == 0
     assert limiter.concurrency == 2  # halved once by the 429

@@ -11,24 +11,15 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 
 from custom_components.immich_autotag.immich.client import ImmichClient
-from custom_components.immich_autotag.immich.limiter import (
-    BackoffPolicy,
-    Limiter,
-    parse_retry_after,
-)
+from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.retry import RetryPolicy, parse_retry_after
 
 from . import payloads as p
 from .conftest import BASE, KEY, FakeTime
 
 
 def fake_limiter(fake_time: FakeTime, **kwargs: Any) -> Limiter:
-    return Limiter(
-        clock=fake_time.clock,
-        wall_clock=fake_time.wall_clock,
-        sleep=fake_time.sleep,
-        rng=random.Random(1),
-        **kwargs,
-    )
+    return Limiter(clock=fake_time.clock, sleep=fake_time.sleep, **kwargs)
 
 
 async def test_cap_never_exceeded_through_client(
@@ -196,15 +187,15 @@ async def test_cancel_during_request_releases(
 
 
 async def test_cancel_during_backoff(session: aiohttp.ClientSession, mock: aioresponses) -> None:
-    limiter = Limiter(1, backoff=BackoffPolicy(base=30))
-    client = ImmichClient(session, BASE, KEY, limiter=limiter)
+    limiter = Limiter(1)
+    client = ImmichClient(session, BASE, KEY, limiter=limiter, retry=RetryPolicy(base=30))
     mock.get(f"{BASE}/users/me", status=503)
     task = asyncio.create_task(client.get_my_user())
     for _ in range(50):
         await asyncio.sleep(0)
-        if limiter.stats.retries:
+        if client.stats.retries:
             break
-    assert limiter.stats.retries == 1
+    assert client.stats.retries == 1
     assert limiter.in_flight == 0  # slot released before sleeping
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -223,6 +214,6 @@ def test_parse_retry_after() -> None:
 
 
 def test_backoff_policy_delays() -> None:
-    policy = BackoffPolicy(base=1, factor=2, max_delay=5, jitter=0)
+    policy = RetryPolicy(base=1, factor=2, max_delay=5, jitter=0)
     rng = random.Random(0)
     assert [policy.delay(n, rng) for n in range(5)] == [1, 2, 4, 5, 5]

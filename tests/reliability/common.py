@@ -25,14 +25,15 @@ from custom_components.immich_autotag.engine.report import RunReport, RunStatus
 from custom_components.immich_autotag.engine.rules import Rule, Rules, is_temp_album
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from custom_components.immich_autotag.immich.client import ImmichClient
-from custom_components.immich_autotag.immich.limiter import BackoffPolicy, Limiter
+from custom_components.immich_autotag.immich.limiter import Limiter
+from custom_components.immich_autotag.immich.retry import RetryPolicy
 from tests.e2e.harness import run_once
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
 from tests.sim.server import Handler, Simulator
 
 # Retries in milliseconds, not seconds; Retry-After clamped so 429 storms stay fast.
-FAST_BACKOFF = BackoffPolicy(
+FAST_RETRY = RetryPolicy(
     max_attempts=10, max_attempts_500=6, base=0.005, factor=2.0, max_delay=0.08, max_retry_after=0.1
 )
 
@@ -150,8 +151,9 @@ def make_client(
         session,
         url,
         key,
-        limiter=limiter or Limiter(max_concurrency, backoff=FAST_BACKOFF),
+        limiter=limiter or Limiter(max_concurrency),
         timeout=timeout,
+        retry=FAST_RETRY,
     )
 
 
@@ -182,8 +184,9 @@ async def run_sim(
         cancel=cancel,
         progress=progress,
         journal=journal,
-        limiter=limiter or Limiter(4, backoff=FAST_BACKOFF),
+        limiter=limiter or Limiter(4),
         client_timeout=client_timeout,
+        retry=FAST_RETRY,
     )
     return report, writes
 

@@ -34,6 +34,7 @@ from .models import (
     Tag,
     User,
 )
+from .retry import RetryPolicy, Timing
 from .search import CHUNK_SIZE
 from .transport import RequestStats, Transport, normalize_url
 
@@ -61,8 +62,13 @@ class ImmichClient:
         limiter: Limiter | None = None,
         verify_ssl: bool = True,
         timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        timing: Timing | None = None,
     ) -> None:
-        """`url` may be given with or without the trailing `/api`."""
+        """`url` may be given with or without the trailing `/api`.
+
+        `retry` defaults to a run's patient policy, `timing` to the real clocks.
+        """
         self._web_url, self._api_url = normalize_url(url)
         self._limiter = limiter or Limiter()
         self._http = Transport(
@@ -72,6 +78,8 @@ class ImmichClient:
             self._limiter,
             verify_ssl=verify_ssl,
             timeout=timeout,
+            retry=retry,
+            timing=timing,
         )
         self._version: ServerVersion | None = None
         self._me: str | None = None  # the key user's id, once known
@@ -94,6 +102,11 @@ class ImmichClient:
     def limiter(self) -> Limiter:
         """The (possibly shared) limiter."""
         return self._limiter
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How requests are retried."""
+        return self._http.policy
 
     @property
     def version(self) -> ServerVersion | None:

@@ -1,72 +1,29 @@
 """Request limiter: in-flight cap, optional requests per second, adaptive concurrency.
 
 One limiter per config entry; it may be shared by several clients that talk to the same
-server. The transport takes a slot per attempt (`async with limiter.slot():`), reports the
-outcome (`on_success` / `on_throttled`) and, between attempts, calls `backoff()` *after*
-releasing the slot, so a sleeping retry never blocks other requests.
+server. The transport takes a slot per attempt (`async with limiter.slot():`) and reports the
+outcome (`on_success` / `on_throttled`); it waits between attempts (`retry.py`) without
+holding a slot, so a sleeping retry never blocks other requests.
 
-Everything time-related is injectable (`clock`, `wall_clock`, `sleep`, `rng`) so tests can
-drive the limiter deterministically.
+The clock and sleep of the rate bucket are injectable so tests can drive it deterministically.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 
 @dataclass
 class LimiterStats:
     """Counters for reports and diagnostics."""
 
-    retries: int = 0
-    throttled_seconds: float = 0.0
     max_in_flight_seen: int = 0
     concurrency: int = 0  # current adaptive cap
-
-
-@dataclass(frozen=True)
-class BackoffPolicy:
-    """Retry schedule: exponential backoff with jitter, `Retry-After` clamped."""
-
-    max_attempts: int = 5  # attempts in total for throttling / gateway / connection errors
-    max_attempts_500: int = 3  # a plain 500 is retried fewer times
-    base: float = 0.5  # first delay, seconds
-    factor: float = 2.0
-    max_delay: float = 30.0
-    max_retry_after: float = 60.0  # clamp for the server's Retry-After
-    jitter: float = 0.5  # delay * (1 - jitter .. 1)
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Delay before retry number `attempt` (0-based)."""
-        raw = min(self.max_delay, self.base * self.factor**attempt)
-        return raw * (1.0 - self.jitter * rng.random())
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """`Retry-After` in seconds (delta-seconds or HTTP-date relative to `now`), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN  # noqa: PLR0124
-        return None
-    return max(0.0, seconds)
 
 
 class Limiter:
@@ -79,11 +36,8 @@ class Limiter:
         *,
         min_concurrency: int = 1,
         increase_after: int = 20,
-        backoff: BackoffPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        rng: random.Random | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
@@ -91,11 +45,8 @@ class Limiter:
         self.min_concurrency = max(1, min(min_concurrency, max_concurrency))
         self.max_rps = max_rps if max_rps and max_rps > 0 else None
         self.increase_after = max(1, increase_after)
-        self.policy = backoff or BackoffPolicy()
         self.clock = clock
-        self.wall_clock = wall_clock
         self._sleep = sleep
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
         self._cap = max_concurrency
         self._in_flight = 0
         self._streak = 0
@@ -195,19 +146,3 @@ class Limiter:
         self._streak = 0
         self._cap = max(self.min_concurrency, self._cap // 2)
         self._stats.concurrency = self._cap
-
-    # --- retries ------------------------------------------------------------------------
-    def retry_delay(self, attempt: int, retry_after: str | None = None) -> float:
-        """Seconds to wait before retry `attempt`: the clamped `Retry-After`, else backoff."""
-        server = parse_retry_after(retry_after, self.wall_clock())
-        if server is not None:
-            return min(server, self.policy.max_retry_after)
-        return self.policy.delay(attempt, self._rng)
-
-    async def backoff(self, attempt: int, retry_after: str | None = None) -> float:
-        """Sleep before a retry (call it without holding a slot); returns the delay."""
-        delay = self.retry_delay(attempt, retry_after)
-        self._stats.retries += 1
-        self._stats.throttled_seconds += delay
-        await self._sleep(delay)
-        return delay

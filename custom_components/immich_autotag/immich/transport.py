@@ -31,6 +31,7 @@ from .errors import (
     ImmichServerError,
 )
 from .limiter import Limiter
+from .retry import RetryPolicy, Timing, retry_delay
 
 try:
     import orjson
@@ -142,11 +143,15 @@ class Transport:
         *,
         verify_ssl: bool,
         timeout: float,
+        retry: RetryPolicy | None = None,
+        timing: Timing | None = None,
     ) -> None:
         self._session = session
         self._api_url = api_url
         self._headers = {"x-api-key": api_key, "Accept": "application/json"}
         self._limiter = limiter
+        self.policy = retry or RetryPolicy()
+        self.timing = timing or Timing()
         self._ssl = verify_ssl
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.stats = RequestStats()
@@ -180,7 +185,7 @@ class Transport:
         if body is not None:
             data = _dumps(body)
             headers["Content-Type"] = "application/json"
-        policy = self._limiter.policy
+        policy = self.policy
         attempt = 0
         while True:
             status, raw, retry_after, error = await self._attempt(
@@ -200,9 +205,10 @@ class Transport:
                         f"{endpoint}: cannot reach the server ({type(error).__name__}: {error})"
                     ) from error
                 raise map_error(status, raw, endpoint)
-            delay = await self._limiter.backoff(attempt, retry_after)
+            delay = retry_delay(policy, self.timing, attempt, retry_after)
             self.stats.retries += 1
             self.stats.throttled_seconds += delay
+            await self.timing.sleep(delay)  # without a limiter slot
             _LOGGER.debug(
                 "%s: retry %d after %.2fs (status %s)", endpoint, attempt + 1, delay, status
             )
@@ -214,7 +220,7 @@ class Transport:
         if error is not None or status in THROTTLE_STATUSES or status in GATEWAY_STATUSES:
             return True, max_attempts
         if status == 500:  # noqa: PLR2004
-            return True, self._limiter.policy.max_attempts_500
+            return True, self.policy.max_attempts_500
         return False, 1
 
     async def _attempt(
