@@ -41,14 +41,7 @@ from .const import (
 from .engine.default_rules import default_rules_yaml
 from .engine.rules_loader import validate_rules_text
 from .immich.client import ImmichClient
-from .immich.errors import (
-    ImmichAuthError,
-    ImmichConnectionError,
-    ImmichInvalidResponseError,
-    ImmichRateLimitedError,
-    ImmichServerError,
-    ImmichUnsupportedVersionError,
-)
+from .immich.errors import CONNECT_ERRORS, ImmichAuthError, ImmichUnsupportedVersionError
 from .immich.limiter import Limiter
 from .immich.models import ServerInfo
 from .immich.retry import RetryPolicy
@@ -63,14 +56,6 @@ MAX_RPS = 1000
 # A person is waiting for the form: one quick retry, not the run's patient backoff.
 FLOW_CONCURRENCY = 2
 FLOW_RETRY = RetryPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
-
-# Errors of the client that mean "the server cannot be used right now".
-CONNECT_ERRORS = (
-    ImmichConnectionError,
-    ImmichServerError,
-    ImmichRateLimitedError,
-    ImmichInvalidResponseError,
-)
 
 
 class InvalidUrlError(ValueError):

@@ -9,58 +9,36 @@ the start of every run: changing them needs no reload.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
-import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
-from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
-from .connection import LIMITERS, Limits, build_client, entry_limits
-from .const import (
-    CONF_RULES,
-    CONF_RUN_INTERVAL,
-    DEFAULT_RUN_INTERVAL,
-    DOMAIN,
-    EVENT_RUN_FINISHED,
-)
+from .connection import EntryConnection
+from .const import CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL, DOMAIN, EVENT_RUN_FINISHED
 from .engine.album_cache import AlbumCache
-from .engine.default_rules import default_rules_yaml
 from .engine.journal import Journal
 from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
-from .engine.rules_loader import validate_rules_text
 from .engine.runner import run
-from .immich.client import ImmichClient
-from .immich.limiter import Limiter
-from .immich.models import ServerInfo
+from .issues import async_check_rules
+from .storage import MAX_STORED_REPORTS, EntryStorage
 
 _LOGGER = logging.getLogger(__name__)
 
-STORAGE_VERSION = 1
-MAX_STORED_REPORTS = 20
 PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (SPEC §3: at most once per second)
 SCHEDULE_TICK = timedelta(minutes=1)
-
-ISSUE_INVALID_RULES = "invalid_rules"
-ISSUE_MISSING_PERMISSIONS = "missing_permissions"
-ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
 
 
 class RunState(StrEnum):
@@ -89,45 +67,10 @@ class AutoTagData:
 class ImmichAutoTagRuntimeData:
     """What a loaded entry holds."""
 
-    server: ServerInfo
     coordinator: AutoTagCoordinator
 
 
 type ImmichAutoTagConfigEntry = ConfigEntry[ImmichAutoTagRuntimeData]
-
-
-def issue_id(kind: str, entry_id: str) -> str:
-    """Repair issue id of one entry."""
-    return f"{kind}_{entry_id}"
-
-
-def rules_text(hass: HomeAssistant, entry: ConfigEntry) -> str:
-    """The rules YAML of an entry (the default rules, in HA's time zone, when none saved)."""
-    return str(entry.options.get(CONF_RULES) or default_rules_yaml(hass.config.time_zone))
-
-
-def _stores(
-    hass: HomeAssistant, entry_id: str
-) -> tuple[Store[dict[str, Any]], Store[dict[str, Any]]]:
-    """(reports store, album cache store) of an entry."""
-    return (
-        Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.reports"),
-        Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.album_cache"),
-    )
-
-
-def journal_path(hass: HomeAssistant, entry_id: str) -> Path:
-    """Where an entry's journal of applied changes is appended (JSON lines)."""
-    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.journal.jsonl"))
-
-
-async def async_remove_stored_data(hass: HomeAssistant, entry_id: str) -> None:
-    """Forget the stored reports, album cache and journal of a removed entry."""
-    for store in _stores(hass, entry_id):
-        await store.async_remove()
-    await hass.async_add_executor_job(
-        functools.partial(journal_path(hass, entry_id).unlink, missing_ok=True)
-    )
 
 
 class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
@@ -139,8 +82,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self,
         hass: HomeAssistant,
         entry: ImmichAutoTagConfigEntry,
-        client: ImmichClient,
-        server: ServerInfo,
+        connection: EntryConnection,
     ) -> None:
         super().__init__(
             hass,
@@ -149,11 +91,8 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             name=f"{DOMAIN} {entry.title}",
             update_interval=None,
         )
-        self.client = client
-        self.server = server
-        self.limiter: Limiter | None = None
-        self._limits: Limits = entry_limits(entry)
-        self._reports_store, self._cache_store = _stores(hass, entry.entry_id)
+        self.connection = connection
+        self._storage = EntryStorage(hass, entry.entry_id)
         self.reports: list[RunReport] = []
         self.album_cache = AlbumCache()
         self._task: asyncio.Task[RunReport] | None = None
@@ -170,14 +109,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
     # --- lifecycle ----------------------------------------------------------------------
     async def _async_setup(self) -> None:
         """Load stored reports and the album membership cache."""
-        stored = await self._reports_store.async_load() or {}
-        for item in stored.get("reports", []):
-            try:
-                self.reports.append(RunReport.from_dict(item))
-            except (KeyError, TypeError, ValueError):
-                _LOGGER.debug("Skipping an unreadable stored report")
-        self.reports = self.reports[-MAX_STORED_REPORTS:]
-        self.album_cache = AlbumCache.from_dict(await self._cache_store.async_load())
+        self.reports, self.album_cache = await self._storage.async_load()
         if self.reports:
             self._last_run_started = self.reports[-1].started_at
             if self.reports[-1].status is RunStatus.FAILED:
@@ -256,15 +188,9 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._pending_push = None
         self._async_push()
 
-    def _on_progress(self, progress: Progress) -> None:
-        """Progress callback of the runner; may be called from a worker thread."""
-        if threading.get_ident() != self.hass.loop_thread_id:
-            self.hass.loop.call_soon_threadsafe(self._async_on_progress, progress)
-            return
-        self._async_on_progress(progress)
-
     @callback
     def _async_on_progress(self, progress: Progress) -> None:
+        """Progress callback of the runner (called in the event loop)."""
         if not self.running:
             return
         self._state = RunState(progress.phase.value)
@@ -276,47 +202,6 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             self._pending_push = async_call_later(
                 self.hass, wait, HassJob(self._async_flush_push, cancel_on_shutdown=True)
             )
-
-    # --- rules and limits ---------------------------------------------------------------
-    @callback
-    def async_check_rules(self) -> tuple[Rules | None, str]:
-        """Parse the rules; keep the `invalid_rules` repair issue in step."""
-        rules, error = validate_rules_text(rules_text(self.hass, self.config_entry))
-        iid = issue_id(ISSUE_INVALID_RULES, self.config_entry.entry_id)
-        if error is not None or rules is None:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                iid,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_INVALID_RULES,
-                translation_placeholders={
-                    "title": self.config_entry.title,
-                    "error": str(error),
-                },
-            )
-            return None, str(error)
-        ir.async_delete_issue(self.hass, DOMAIN, iid)
-        return rules, ""
-
-    @callback
-    def _async_client_for_run(self) -> ImmichClient:
-        """The client to use; rebuilt when the limits in the options changed."""
-        url = self.config_entry.data[CONF_URL]
-        limiters = self.hass.data.setdefault(LIMITERS, {})
-        limits = entry_limits(self.config_entry)
-        shared = limiters.get(url)
-        if limits != self._limits or shared is None:
-            # This entry's options changed: its limits now apply to the whole server.
-            shared = limiters[url] = Limiter(limits[0], limits[1])
-            self._limits = limits
-        if shared is not self.limiter:
-            self.limiter = shared
-            client = build_client(self.hass, self.config_entry, shared)
-            client.set_version(self.server.version)
-            self.client = client
-        return self.client
 
     # --- runs ---------------------------------------------------------------------------
     @callback
@@ -331,7 +216,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 translation_key="already_running",
                 translation_placeholders={"title": title},
             )
-        rules, error = self.async_check_rules()
+        rules, error = async_check_rules(self.hass, self.config_entry)
         if rules is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -373,13 +258,12 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         started = dt_util.utcnow()
         journal = Journal()
         try:
-            client = self._async_client_for_run()
             report = await run(
-                client,
+                self.connection.async_client(),
                 rules,
                 dry_run=dry_run,
                 asset_ids=asset_ids,
-                progress=self._on_progress,
+                progress=self._async_on_progress,
                 cancel=cancel,
                 album_cache=self.album_cache,
                 journal=journal,
@@ -401,15 +285,8 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 error_kind=ErrorKind.UNKNOWN,
                 error_message=str(err) or type(err).__name__,
             )
-        if journal.entries:  # every applied change, for audit and revert (SPEC §6)
-            try:
-                await self.hass.async_add_executor_job(
-                    journal.write_jsonl,
-                    journal_path(self.hass, self.config_entry.entry_id),
-                    {"id": report.id, "started_at": report.started_at.isoformat()},
-                )
-            except OSError as err:
-                _LOGGER.warning("Could not write the journal of run %s: %s", report.id, err)
+        # Every applied change, for audit and revert (SPEC §6).
+        await self._storage.async_append_journal(journal, report)
         await self._async_finish(report)
         return report
 
@@ -431,8 +308,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         )
         if report.error_kind is ErrorKind.AUTH:
             self.config_entry.async_start_reauth(self.hass)
-        await self._reports_store.async_save({"reports": [r.to_dict() for r in self.reports]})
-        await self._cache_store.async_save(self.album_cache.to_dict())
+        await self._storage.async_save(self.reports, self.album_cache)
 
     @callback
     def _async_schedule_tick(self, now: datetime) -> None:

@@ -17,8 +17,9 @@ from .const import (
     CONF_RUN_INTERVAL,
     DEFAULT_RUN_INTERVAL,
 )
-from .coordinator import ImmichAutoTagConfigEntry, rules_text
+from .coordinator import ImmichAutoTagConfigEntry
 from .engine.rules_loader import validate_rules_text
+from .issues import rules_text
 
 # Secrets and personal data: the key, where the server is, who the user is, what is in the
 # library (names, ids and links in reports).
@@ -71,15 +72,17 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Diagnostics of one entry; the API key, URL and library contents never appear."""
     coordinator = entry.runtime_data.coordinator
-    server = entry.runtime_data.server
-    client = coordinator.client
-    stats = client.stats
-    limiter = coordinator.limiter
+    connection = coordinator.connection
+    server = connection.server
+    stats = connection.client.stats
+    limiter = connection.limiter
     last = coordinator.last_report
     limits = entry_limits(entry)
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
-        "server": {
+        "server": None
+        if server is None
+        else {
             "version": str(server.version),
             "api_mode": str(server.version.mode),
             "key_permissions": sorted(server.api_key.permissions),
@@ -98,9 +101,7 @@ async def async_get_config_entry_diagnostics(
             "album_cache_size": len(coordinator.album_cache),
         },
         "last_report": async_redact_data(last.to_dict(), TO_REDACT) if last else None,
-        "limiter": None
-        if limiter is None
-        else {
+        "limiter": {
             "max_concurrency": limiter.max_concurrency,
             "max_rps": limiter.max_rps,
             **asdict(limiter.stats),

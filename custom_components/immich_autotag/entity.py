@@ -19,6 +19,7 @@ class AutoTagEntity(CoordinatorEntity[AutoTagCoordinator]):
     def __init__(self, coordinator: AutoTagCoordinator, description: EntityDescription) -> None:
         super().__init__(coordinator)
         entry = coordinator.config_entry
+        server = coordinator.connection.server
         self.entity_description = description
         self._attr_unique_id = f"{entry.unique_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
@@ -27,6 +28,6 @@ class AutoTagEntity(CoordinatorEntity[AutoTagCoordinator]):
             manufacturer="Immich",
             model="AutoTag",
             name=entry.title,
-            sw_version=str(coordinator.server.version),
+            sw_version=str(server.version) if server is not None else None,
             configuration_url=entry.data[CONF_URL],
         )

@@ -13,8 +13,8 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.immich_autotag.const import DOMAIN, EVENT_RUN_FINISHED
-from custom_components.immich_autotag.coordinator import journal_path
 from custom_components.immich_autotag.engine.progress import Progress, RunPhase
+from custom_components.immich_autotag.storage import journal_path
 from tests.sim.server import assert_no_violations
 
 from .conftest import ENTRY_ID, SimServer, call_run, setup_integration, state_of
@@ -71,20 +71,20 @@ async def test_cancelled_run_leaves_a_state_the_next_run_completes(
     await setup_integration(hass, mock_config_entry)
     coordinator = mock_config_entry.runtime_data.coordinator
     events = async_capture_events(hass, EVENT_RUN_FINISHED)
-    on_progress = coordinator._on_progress
+    on_progress = coordinator._async_on_progress
 
     def cancel_when_applying(progress: Progress) -> None:
         on_progress(progress)
         if progress.phase is RunPhase.APPLYING:
             coordinator.async_cancel_run()
 
-    coordinator._on_progress = cancel_when_applying
+    coordinator._async_on_progress = cancel_when_applying
     cancelled = await _run(hass)
     assert cancelled["status"] == "cancelled"
     assert events[-1].data["status"] == "cancelled"
     assert hass.states.get("sensor.alice_status").state == "idle"  # type: ignore[union-attr]
 
-    coordinator._on_progress = on_progress
+    coordinator._async_on_progress = on_progress
     done = await _run(hass)
     assert done["status"] == "success"
     assert _unknown_tagged(sim_server) == set(sim_server.lib.assets)

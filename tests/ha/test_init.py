@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from homeassistant.components.repairs.issue_handler import async_process_repairs_platforms
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.connection import LIMITERS
-from custom_components.immich_autotag.const import CONF_MAX_CONCURRENCY, CONF_RULES, DOMAIN
-from custom_components.immich_autotag.coordinator import journal_path
+from custom_components.immich_autotag.const import CONF_RULES, DOMAIN
+from custom_components.immich_autotag.storage import journal_path
 
 from .conftest import ENTRY_ID, SimServer, setup_integration
 
@@ -157,32 +158,6 @@ async def test_invalid_rules_issue(
     assert "bogus_key" in issue.translation_placeholders["error"]
 
 
-async def test_entries_on_one_server_share_a_limiter(
-    hass: HomeAssistant, sim_server: SimServer, mock_config_entry: MockConfigEntry
-) -> None:
-    """Two Immich users on one server respect one concurrency ceiling."""
-    bob = sim_server.lib.add_user("bob@example.com", "Bob")
-    bob_entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Bob",
-        unique_id=bob.id,
-        data={
-            CONF_URL: sim_server.url,
-            CONF_API_KEY: sim_server.lib.add_api_key(bob),
-            CONF_VERIFY_SSL: True,
-        },
-        options={CONF_MAX_CONCURRENCY: 2},
-    )
-    await setup_integration(hass, mock_config_entry)
-    await setup_integration(hass, bob_entry)
-    alice_limiter = mock_config_entry.runtime_data.coordinator.limiter
-    bob_limiter = bob_entry.runtime_data.coordinator.limiter
-    assert alice_limiter is bob_limiter
-    assert hass.data[LIMITERS] == {sim_server.url: alice_limiter}
-    assert alice_limiter is not None
-    assert alice_limiter.max_concurrency == 4  # the first entry's options apply
-
-
 async def test_remove_entry_forgets_storage(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, object]
 ) -> None:
@@ -195,3 +170,12 @@ async def test_remove_entry_forgets_storage(
     await hass.async_block_till_done()
     assert f"{DOMAIN}.{ENTRY_ID}.reports" not in hass_storage
     assert not journal.exists()
+
+
+async def test_repairs_platform_scan_accepts_the_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """HA's repairs integration loads every `repairs` module it finds; ours has none to load."""
+    await setup_integration(hass, mock_config_entry)
+    assert await async_setup_component(hass, "repairs", {})
+    await async_process_repairs_platforms(hass)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import timedelta
-from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -122,25 +120,6 @@ async def test_progress_throttled(
     unsub()
     assert changes[-1] == "100.0"
     assert len(changes) <= 3
-
-
-async def test_progress_from_worker_thread(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, fake_runner: FakeRunner
-) -> None:
-    """The runner may report progress from an executor thread (planning)."""
-    fake_runner.hold = asyncio.Event()
-    coordinator = loaded_entry.runtime_data.coordinator
-    coordinator.async_start_run()
-    await fake_runner.started.wait()
-    progress = Progress(RunPhase.PLANNING, 1, 2)
-    with patch("custom_components.immich_autotag.coordinator.PROGRESS_INTERVAL", 0):
-        thread = threading.Thread(target=coordinator._on_progress, args=(progress,))
-        thread.start()
-        await hass.async_add_executor_job(thread.join)
-        await hass.async_block_till_done()
-        assert state_of(hass, "sensor.alice_status") == "planning"
-    fake_runner.hold.set()
-    await wait_idle(hass, loaded_entry)
 
 
 async def test_second_run_refused_and_cancel(
@@ -320,7 +299,7 @@ async def test_throttled_progress_is_delivered_later(
     coordinator = loaded_entry.runtime_data.coordinator
     coordinator.async_start_run()
     await fake_runner.started.wait()
-    coordinator._on_progress(Progress(RunPhase.PLANNING, 0, 1))
+    coordinator._async_on_progress(Progress(RunPhase.PLANNING, 0, 1))
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.alice_status") == "loading"
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -21,6 +23,7 @@ from custom_components.immich_autotag.const import (
     CONF_RUN_INTERVAL,
     DOMAIN,
 )
+from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
 
 from .conftest import ENTRY_ID, call_run, setup_integration, state_of, wait_idle
@@ -78,16 +81,15 @@ async def test_options_change_rebuilds_limiter(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, fake_runner: FakeRunner
 ) -> None:
     """New request limits apply at the next run, without a reload."""
-    coordinator = loaded_entry.runtime_data.coordinator
-    first_client = coordinator.client
+    connection = loaded_entry.runtime_data.coordinator.connection
+    first_client = connection.client
     await call_run(hass)
     assert fake_runner.calls[0]["client"] is first_client
     hass.config_entries.async_update_entry(loaded_entry, options={CONF_MAX_CONCURRENCY: 2})
     await call_run(hass)
     second_client = fake_runner.calls[1]["client"]
     assert second_client is not first_client
-    assert coordinator.limiter is not None
-    assert coordinator.limiter.max_concurrency == 2
+    assert connection.limiter.max_concurrency == 2
     await call_run(hass)
     assert fake_runner.calls[2]["client"] is second_client
     assert loaded_entry.state is ConfigEntryState.LOADED
@@ -127,3 +129,33 @@ async def test_unreadable_stored_reports_are_skipped(
     reports = mock_config_entry.runtime_data.coordinator.reports
     assert [r.id for r in reports] == ["r1"]
     assert state_of(hass, "sensor.alice_last_run") == "2026-11-28T10:00:00+00:00"
+
+
+async def test_album_cache_is_rebuilt_off_the_event_loop(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    fake_runner: FakeRunner,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Rebuilding a large stored cache (a million ids) would hold the loop: an executor does it."""
+    members = [f"asset-{n}" for n in range(1000)]
+    scope = {"albums": {"album-1": ["2026-01-01T00:00:00.000Z", len(members), members]}}
+    key = f"{DOMAIN}.{ENTRY_ID}.album_cache"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {"version": 2, "scopes": {"http://immich|user|v3.0": scope}},
+    }
+    threads: list[int] = []
+    real = AlbumCache.from_dict
+
+    def spy(data: Any) -> AlbumCache:
+        threads.append(threading.get_ident())
+        return real(data)
+
+    with patch.object(AlbumCache, "from_dict", new=spy):  # a function: mocks run inline
+        await setup_integration(hass, mock_config_entry)
+    assert threads
+    assert hass.loop_thread_id not in threads
+    assert len(mock_config_entry.runtime_data.coordinator.album_cache) == 1
+    assert fake_runner.calls == []

@@ -82,6 +82,7 @@ class ImmichClient:
             timing=timing,
         )
         self._version: ServerVersion | None = None
+        self._server: ServerInfo | None = None  # what the latest connect() learned
         self._me: str | None = None  # the key user's id, once known
 
     def __repr__(self) -> str:
@@ -114,6 +115,11 @@ class ImmichClient:
         return self._version
 
     @property
+    def server(self) -> ServerInfo | None:
+        """Version, user and key as the latest `connect()` found them."""
+        return self._server
+
+    @property
     def mode(self) -> ApiMode:
         """Call family; valid after `connect()` (or `set_version()`)."""
         if self._version is None:
@@ -139,7 +145,8 @@ class ImmichClient:
         user = await self.get_my_user()
         self._me = user.id
         key = await self.get_my_api_key()
-        return ServerInfo(version=self._version, user=user, api_key=key)
+        self._server = ServerInfo(version=self._version, user=user, api_key=key)
+        return self._server
 
     async def _mode(self) -> ApiMode:
         if self._version is None:

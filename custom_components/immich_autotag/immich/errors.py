@@ -51,3 +51,12 @@ class ImmichUnsupportedVersionError(ImmichError):
     def __init__(self, version: str) -> None:
         super().__init__(f"Immich {version} is not supported (supported: v2.0 - v3.2)")
         self.version = version
+
+
+# The errors that mean "the server cannot be used right now" (try again later).
+CONNECT_ERRORS: tuple[type[ImmichError], ...] = (
+    ImmichConnectionError,
+    ImmichServerError,
+    ImmichRateLimitedError,
+    ImmichInvalidResponseError,
+)

@@ -1,0 +1,99 @@
+"""The entry's rules and the repair issues that tell the user what to fix.
+
+Not named `repairs.py`: Home Assistant loads that module as a repairs platform, which must
+provide fix flows; these issues have none (the user fixes the rules in the options, the key
+in Immich or the server).
+
+Each issue is per entry (`<kind>_<entry_id>`), raised when the problem is seen and deleted as
+soon as it is gone: invalid rules, missing permissions, an unsupported Immich version.
+"""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_RULES, DOMAIN, REQUIRED_PERMISSIONS
+from .engine.default_rules import default_rules_yaml
+from .engine.rules import Rules
+from .engine.rules_loader import validate_rules_text
+from .immich.models import ApiKeyInfo
+
+ISSUE_INVALID_RULES = "invalid_rules"
+ISSUE_MISSING_PERMISSIONS = "missing_permissions"
+ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
+ISSUES = (ISSUE_INVALID_RULES, ISSUE_MISSING_PERMISSIONS, ISSUE_UNSUPPORTED_VERSION)
+
+
+def issue_id(kind: str, entry_id: str) -> str:
+    """Repair issue id of one entry."""
+    return f"{kind}_{entry_id}"
+
+
+def rules_text(hass: HomeAssistant, entry: ConfigEntry) -> str:
+    """The rules YAML of an entry (the default rules, in HA's time zone, when none saved)."""
+    return str(entry.options.get(CONF_RULES) or default_rules_yaml(hass.config.time_zone))
+
+
+@callback
+def _async_set_issue(
+    hass: HomeAssistant,
+    kind: str,
+    entry: ConfigEntry,
+    severity: ir.IssueSeverity | None,
+    placeholders: dict[str, str] | None = None,
+) -> None:
+    """Raise the issue `kind` of `entry` (severity given) or delete it (None)."""
+    iid = issue_id(kind, entry.entry_id)
+    if severity is None:
+        ir.async_delete_issue(hass, DOMAIN, iid)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        iid,
+        is_fixable=False,
+        severity=severity,
+        translation_key=kind,
+        translation_placeholders={"title": entry.title, **(placeholders or {})},
+    )
+
+
+@callback
+def async_check_rules(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Rules | None, str]:
+    """Parse the entry's rules; keep the `invalid_rules` issue in step."""
+    rules, error = validate_rules_text(rules_text(hass, entry))
+    if error is not None or rules is None:
+        _async_set_issue(
+            hass, ISSUE_INVALID_RULES, entry, ir.IssueSeverity.ERROR, {"error": str(error)}
+        )
+        return None, str(error)
+    _async_set_issue(hass, ISSUE_INVALID_RULES, entry, None)
+    return rules, ""
+
+
+@callback
+def async_check_permissions(hass: HomeAssistant, entry: ConfigEntry, key: ApiKeyInfo) -> None:
+    """Keep the `missing_permissions` issue in step with the key's permissions."""
+    missing = key.missing(REQUIRED_PERMISSIONS)
+    severity = ir.IssueSeverity.WARNING if missing else None
+    placeholders = {"permissions": ", ".join(sorted(missing))}
+    _async_set_issue(hass, ISSUE_MISSING_PERMISSIONS, entry, severity, placeholders)
+
+
+@callback
+def async_set_unsupported_version(
+    hass: HomeAssistant, entry: ConfigEntry, version: str | None
+) -> None:
+    """Raise the `unsupported_version` issue for `version`, or delete it (None)."""
+    severity = ir.IssueSeverity.ERROR if version is not None else None
+    placeholders = {"version": version or ""}
+    _async_set_issue(hass, ISSUE_UNSUPPORTED_VERSION, entry, severity, placeholders)
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete every issue of a removed entry."""
+    for kind in ISSUES:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry_id))

@@ -1,0 +1,83 @@
+"""What one entry keeps in Home Assistant's storage: run reports, album cache, journal.
+
+Reports (the last `MAX_STORED_REPORTS`) and the album membership cache are `Store`s in
+`.storage/`; the journal of applied changes is a JSON-lines file beside them that only grows
+(SPEC §6). Everything is removed with the entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import STORAGE_DIR, Store
+
+from .const import DOMAIN
+from .engine.album_cache import AlbumCache
+from .engine.journal import Journal
+from .engine.report import RunReport
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION = 1
+MAX_STORED_REPORTS = 20
+
+
+def journal_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's journal of applied changes is appended (JSON lines)."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.journal.jsonl"))
+
+
+class EntryStorage:
+    """The stored reports, album cache and journal of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._hass = hass
+        self._journal_path = journal_path(hass, entry_id)
+        self._reports: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.reports"
+        )
+        self._cache: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.album_cache"
+        )
+
+    async def async_load(self) -> tuple[list[RunReport], AlbumCache]:
+        """The stored reports (unreadable ones skipped) and the album cache."""
+        stored = await self._reports.async_load() or {}
+        reports: list[RunReport] = []
+        for item in stored.get("reports", []):
+            try:
+                reports.append(RunReport.from_dict(item))
+            except (KeyError, TypeError, ValueError):
+                _LOGGER.debug("Skipping an unreadable stored report")
+        raw_cache = await self._cache.async_load()
+        # A large cache (a million member ids) takes a noticeable time to rebuild.
+        cache = await self._hass.async_add_executor_job(AlbumCache.from_dict, raw_cache)
+        return reports[-MAX_STORED_REPORTS:], cache
+
+    async def async_save(self, reports: Sequence[RunReport], album_cache: AlbumCache) -> None:
+        """Store the reports and the album cache (JSON is written in an executor by `Store`)."""
+        await self._reports.async_save({"reports": [r.to_dict() for r in reports]})
+        await self._cache.async_save(album_cache.to_dict())
+
+    async def async_append_journal(self, journal: Journal, report: RunReport) -> None:
+        """Append a run's applied changes to the journal; a write error is only logged."""
+        if not journal.entries:
+            return
+        header = {"id": report.id, "started_at": report.started_at.isoformat()}
+        try:
+            await self._hass.async_add_executor_job(journal.write_jsonl, self._journal_path, header)
+        except OSError as err:
+            _LOGGER.warning("Could not write the journal of run %s: %s", report.id, err)
+
+    async def async_remove(self) -> None:
+        """Forget the reports, the album cache and the journal."""
+        await self._reports.async_remove()
+        await self._cache.async_remove()
+        await self._hass.async_add_executor_job(
+            functools.partial(self._journal_path.unlink, missing_ok=True)
+        )
