@@ -90,7 +90,9 @@ async def drive_everything(client: ImmichClient) -> None:
         pass
     await client.search_asset_ids(tag_id=p.TAG)
     await client.search_asset_ids(album_id=p.ALBUM)
-    await client.album_has_trashed_assets(p.ALBUM)
+    await client.has_trashed_assets(album_id=p.ALBUM)
+    await client.has_trashed_assets(tag_id=p.TAG)
+    await client.get_album(p.ALBUM)
     await client.update_assets_date(IDS, "2019-05-12T00:00:00.000+02:00")
     await client.list_tags()
     await client.upsert_tags(["Places/France/Paris", "Auto"])
@@ -129,7 +131,7 @@ async def test_requests_validate(
     ]
     assert problems == []
     endpoints = set(client.stats.by_endpoint)
-    assert len(endpoints) == (20 if version < (3, 0, 0) else 19)
+    assert len(endpoints) == 20  # GET /albums/{id} is used on every version
     assert client.stats.total == len(recorder.requests)
     searches = [  # the paged walks (the trashed-asset probe asks for one item)
         b for m, path, _, b in recorder.requests if path == "/search/metadata" and b["size"] > 1
@@ -173,17 +175,23 @@ async def test_trash_check_validates(
     client = make_client(session, limiter, version)
     recorder = Recorder(v32=version >= (3, 2, 0))
     install(mock, recorder)
-    assert await client.album_has_trashed_assets(p.ALBUM) is True  # the fake answers a page
+    assert await client.has_trashed_assets(album_id=p.ALBUM) is True  # the fake answers a page
+    assert await client.has_trashed_assets(tag_id=p.TAG) is True
     validator = validator_for(spec)
     problems = [
         err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
     ]
     assert problems == []
-    (body,) = [b for _, path, _, b in recorder.requests if path == "/search/metadata"][:1]
+    album_body, tag_body = [b for _, path, _, b in recorder.requests if path == "/search/metadata"]
     if version >= (3, 2, 0):
-        assert body["filter"]["trashedAt"] == {"ne": None}
+        assert album_body["filter"]["trashedAt"] == {"ne": None}
+        assert album_body["filter"]["albumIds"] == {"any": [p.ALBUM]}
+        assert tag_body["filter"] == {"trashedAt": {"ne": None}, "tagIds": {"any": [p.TAG]}}
     else:
-        assert body["trashedAfter"].startswith("1970-01-01")
+        assert album_body["trashedAfter"].startswith("1970-01-01")
+        assert album_body["albumIds"] == [p.ALBUM]
+        assert tag_body["tagIds"] == [p.TAG]
+        assert tag_body["trashedAfter"] == album_body["trashedAfter"]
 
 
 @pytest.mark.parametrize(

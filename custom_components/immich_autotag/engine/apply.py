@@ -2,8 +2,9 @@
 
 Order: create tags and albums -> adds (tags, albums, dates) -> removals -> deletions ->
 album members. A removal is skipped for an asset whose addition failed in this run, so a move
-never loses an asset's classification. Per-request failures are recorded and the run goes on;
-authentication and connection failures stop it (the caller reports them).
+never loses an asset's classification. An album or tag is re-read right before its deletion
+and kept when assets arrived in it during the run. Per-request failures are recorded and the
+run goes on; authentication and connection failures stop it (the caller reports them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..immich.errors import (
     ImmichNotFoundError,
 )
 from ..immich.models import Album, BulkIdResult
+from .deletions import kept_album_warning, kept_tag_warning
 from .journal import Journal
 from .library import Library
 from .plan import AlbumUserChange, Plan
@@ -67,8 +69,8 @@ def estimate_requests(plan: Plan) -> int:
         + chunked(plan.date_sets)
         + chunked(plan.tag_removes)
         + chunked(plan.album_removes)
-        + 2 * len(plan.album_deletes)  # a trash check, then the deletion
-        + len(plan.tag_deletes)
+        + 2 * len(plan.album_deletes)  # a re-read right before, then the deletion
+        + 2 * len(plan.tag_deletes)
         + len(_album_user_jobs(plan))
     )
 
@@ -405,23 +407,15 @@ class Applier:
             if album_id in self._failed_albums:
                 self._fail("album_delete", 1, f"{name}: not empty", album_id=album_id)
                 return
-            trashed = await self._send(
-                "album_delete",
-                1,
-                name,
-                lambda: self.client.album_has_trashed_assets(album_id),
-                album_id=album_id,
+            # Re-read right before deleting: an asset added during the run keeps the album.
+            now = await self._send(
+                "album_delete", 1, name, lambda: self.client.get_album(album_id), album_id=album_id
             )
-            if trashed is True:  # restoring them from the trash must find their album
-                self.report.warnings.append(
-                    {
-                        "kind": "temp_album_kept",
-                        "message": f"{name} kept: it holds trashed assets",
-                        "asset_id": None,
-                        "album_id": album_id,
-                    }
-                )
-            if trashed is not False:
+            if isinstance(now, _Failed):
+                return
+            if now.asset_count or now.asset_ids:
+                why = f"{now.asset_count or len(now.asset_ids or ())} assets arrived during the run"
+                self.report.warnings.append(kept_album_warning(name, album_id, why))
                 return
             sent = await self._send(
                 "album_delete",
@@ -439,6 +433,16 @@ class Applier:
     def _job_tag_delete(self, path: str) -> Job:
         async def job() -> None:
             tag_id = self._tag_ids[path]
+            # Re-read right before deleting: an asset tagged during the run keeps the tag.
+            carriers = await self._send(
+                "tag_delete", 1, path, lambda: self.client.search_asset_ids(tag_id=tag_id)
+            )
+            if isinstance(carriers, _Failed):
+                return
+            if carriers:
+                why = f"{len(carriers)} assets were tagged during the run"
+                self.report.warnings.append(kept_tag_warning(path, why))
+                return
             sent = await self._send(
                 "tag_delete", 1, path, lambda: _unless_gone(self.client.delete_tag(tag_id))
             )

@@ -31,6 +31,7 @@ from ..immich.errors import (
 from ..immich.models import ServerInfo
 from .album_cache import AlbumCache
 from .apply import Applier
+from .deletions import confirm_deletions
 from .journal import Journal
 from .library import Library
 from .permissions import Capabilities
@@ -149,6 +150,8 @@ class _Run:
             plan = replace(plan, album_deletes=())
         if not caps.delete_tags:
             plan = replace(plan, tag_deletes=())
+        plan, kept = await confirm_deletions(client, lib, plan)  # dry runs too: same plan
+        report.warnings.extend(kept)
         report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
         self.emit(Progress(RunPhase.PLANNING, 1, 1))
         self.cancel.check()

@@ -204,17 +204,28 @@ class ImmichClient:
             ids.extend(parsing.item_id(item) for item in items)
         return ids
 
-    async def album_has_trashed_assets(self, album_id: str) -> bool:
-        """True when the album holds trashed assets (its count and searches leave them out)."""
+    async def has_trashed_assets(
+        self, *, album_id: str | None = None, tag_id: str | None = None
+    ) -> bool:
+        """True when trashed assets are in the album / carry the tag (closure).
+
+        Album counts and every other search leave trashed assets out, so a deletion that must
+        not change them asks this first. One request (v2: one per timeline and archive).
+        """
         mode = await self._mode()
+        flat: dict[str, Any] = {"trashedAfter": "1970-01-01T00:00:00.000Z"}
+        fil: dict[str, Any] = {"trashedAt": {"ne": None}}
+        if album_id is not None:
+            flat["albumIds"] = [album_id]
+            fil["albumIds"] = {"any": [album_id]}
+        if tag_id is not None:
+            flat["tagIds"] = [tag_id]
+            fil["tagIds"] = {"any": [tag_id]}
         if mode is ApiMode.V3_2:
-            queries: list[dict[str, Any]] = [
-                {"filter": {"albumIds": {"any": [album_id]}, "trashedAt": {"ne": None}}}
-            ]
+            queries: list[dict[str, Any]] = [{"filter": fil}]
         else:
-            trashed = {"albumIds": [album_id], "trashedAfter": "1970-01-01T00:00:00.000Z"}
             visibilities = ("timeline", "archive") if mode is ApiMode.V2 else (None,)
-            queries = [{**trashed, "visibility": v} if v else dict(trashed) for v in visibilities]
+            queries = [{**flat, "visibility": v} if v else dict(flat) for v in visibilities]
         for query in queries:
             body = {"size": 1, **query}
             page = parsing.parse_search_page(
@@ -284,6 +295,12 @@ class ImmichClient:
             for album in parsing.parse_albums(data):
                 merged.setdefault(album.id, album)
         return list(merged.values())
+
+    async def get_album(self, album_id: str) -> Album:
+        """`GET /albums/{id}`: the album as it is now (`assetCount`; v2 also its assets)."""
+        return parsing.parse_album(
+            await self._http.request("GET", "/albums/{id}", path={"id": album_id})
+        )
 
     async def get_album_asset_ids(self, album: Album) -> list[str]:
         """Members of one album: v2 `GET /albums/{id}`; v3 paged search by album id."""
