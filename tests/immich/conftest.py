@@ -1,20 +1,21 @@
-"""Fixtures for the Immich client tests: mocked HTTP, a fake clock and fake sleep."""
+"""Fixtures for the Immich client tests: a scripted server over HTTP, a fake clock and sleep."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.models import ServerVersion
 from custom_components.immich_autotag.immich.retry import Timing
+from tests.loopback import allow_loopback
 
-BASE = "http://immich.local:2283/api"
+from .fake_server import BASE, FakeImmich
+
 KEY = "secret-key-123"
 
 
@@ -59,15 +60,26 @@ def timing(fake_time: FakeTime) -> Timing:
     )
 
 
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
+@pytest.fixture(autouse=True)
+def loopback_sockets() -> None:
+    """The HA test plugin blocks sockets; the scripted server listens on 127.0.0.1."""
+    allow_loopback()
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
+async def mock() -> AsyncIterator[FakeImmich]:
+    """The scripted server (`fake_server.py`); fails the test if a request found no answer."""
+    fake = FakeImmich()
+    async with fake.serve():
+        yield fake
+    assert not fake.unmatched, f"requests without a scripted answer: {fake.unmatched}"
+
+
+@pytest.fixture
+async def session(mock: FakeImmich) -> AsyncIterator[aiohttp.ClientSession]:
+    """A client session whose resolver leads `BASE` (immich.local) to the scripted server."""
+    connector = aiohttp.TCPConnector(resolver=mock.resolver)
+    async with aiohttp.ClientSession(connector=connector) as s:
         yield s
 
 

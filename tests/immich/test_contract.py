@@ -6,18 +6,15 @@ import re
 from typing import Any
 
 import aiohttp
-import orjson
 import pytest
-from aioresponses import CallbackResult, aioresponses
-from yarl import URL
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from tests.sim.openapi import validator_for
 
 from . import payloads as p
-from .capture import json_result
 from .conftest import make_client
+from .fake_server import FakeImmich, Reply, Sent, json_reply
 
 ALL = re.compile(r"^http://immich\.local:2283/api/.*$")
 IDS = [p.aid(n) for n in range(1, 1203)]
@@ -30,33 +27,25 @@ class Recorder:
         self.v32 = v32
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
 
-    def __call__(self, url: URL, **kwargs: Any) -> CallbackResult:
-        method = kwargs.get("method") or self.method
-        path = url.path.removeprefix("/api")
-        query = {k: str(v) for k, v in (kwargs.get("params") or {}).items()}
-        query.update(dict(url.query))
-        data = kwargs.get("data")
-        body = orjson.loads(data) if data else None
-        self.requests.append((method, path, query, body))
-        return self.respond(method, path, body)
+    def __call__(self, req: Sent) -> Reply:
+        self.requests.append((req.method, req.path, req.query, req.body))
+        return self.respond(req.method, req.path, req.body)
 
-    method = "GET"
-
-    def respond(self, method: str, path: str, body: Any) -> CallbackResult:  # noqa: PLR0911
+    def respond(self, method: str, path: str, body: Any) -> Reply:  # noqa: PLR0911
         if path == "/search/metadata":
-            return CallbackResult(payload=p.search([p.asset(1), p.asset(2)], v32=self.v32))
+            return Reply(payload=p.search([p.asset(1), p.asset(2)], v32=self.v32))
         if method == "GET" and path == "/albums":
-            return json_result([p.album_v2() if not self.v32 else p.album_v3()])
+            return json_reply([p.album_v2() if not self.v32 else p.album_v3()])
         if method == "GET" and path.startswith("/albums/"):
-            return CallbackResult(payload=p.album_v2(assets=[p.asset(1)]))
+            return Reply(payload=p.album_v2(assets=[p.asset(1)]))
         if path == "/albums" and method == "POST":
-            return CallbackResult(status=201, payload=p.album_v3())
+            return Reply(status=201, payload=p.album_v3())
         if (
             path.endswith("/assets")
             and path.startswith(("/albums/", "/tags/"))
             and path not in {"/tags/assets", "/albums/assets"}
         ):
-            return json_result(p.bulk(body["ids"]))
+            return json_reply(p.bulk(body["ids"]))
         fixed: dict[tuple[str, str], Any] = {
             ("GET", "/server/version"): p.version(3, 0, 3),
             ("GET", "/users/me"): p.admin_user(),
@@ -68,17 +57,13 @@ class Recorder:
             ("PUT", f"/albums/{p.ALBUM}/users"): p.album_v3(),
         }
         if (method, path) in fixed:
-            return json_result(fixed[(method, path)])
-        return CallbackResult(status=204)
+            return json_reply(fixed[(method, path)])
+        return Reply(status=204)
 
 
-def install(mock: aioresponses, recorder: Recorder) -> None:
+def install(mock: FakeImmich, recorder: Recorder) -> None:
     for method in ("GET", "POST", "PUT", "DELETE"):
-
-        def callback(url: URL, _m: str = method, **kwargs: Any) -> CallbackResult:
-            return recorder(url, method=_m, **kwargs)
-
-        mock.add(ALL, method, callback=callback, repeat=True)
+        mock.add(ALL, method, callback=recorder, repeat=True)
 
 
 async def drive_everything(client: ImmichClient) -> None:
@@ -117,7 +102,7 @@ async def drive_everything(client: ImmichClient) -> None:
 async def test_requests_validate(
     session: aiohttp.ClientSession,
     limiter: Limiter,
-    mock: aioresponses,
+    mock: FakeImmich,
     spec: str,
     version: tuple[int, int, int],
 ) -> None:
@@ -168,7 +153,7 @@ async def test_invalid_request_is_detected() -> None:
 async def test_trash_check_validates(
     session: aiohttp.ClientSession,
     limiter: Limiter,
-    mock: aioresponses,
+    mock: FakeImmich,
     spec: str,
     version: tuple[int, int, int],
 ) -> None:
@@ -201,7 +186,7 @@ async def test_trash_check_validates(
 async def test_album_members_are_added_in_one_request(
     session: aiohttp.ClientSession,
     limiter: Limiter,
-    mock: aioresponses,
+    mock: FakeImmich,
     spec: str,
     version: tuple[int, int, int],
 ) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from unittest.mock import patch
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.errors import (
@@ -25,7 +26,8 @@ from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.retry import Timing
 
 from . import payloads as p
-from .conftest import BASE, KEY, FakeTime
+from .conftest import KEY, FakeTime
+from .fake_server import BASE, FakeImmich, FakeResolver
 
 URL = f"{BASE}/users/me"
 
@@ -73,7 +75,7 @@ URL = f"{BASE}/users/me"
 )
 async def test_status_mapping(  # noqa: PLR0917
     client: ImmichClient,
-    mock: aioresponses,
+    mock: FakeImmich,
     fake_time: FakeTime,
     status: int,
     payload: object,
@@ -86,7 +88,7 @@ async def test_status_mapping(  # noqa: PLR0917
     assert fake_time.sleeps == []
 
 
-async def test_permission_parsed(client: ImmichClient, mock: aioresponses) -> None:
+async def test_permission_parsed(client: ImmichClient, mock: FakeImmich) -> None:
     mock.get(URL, status=403, payload={"message": "Missing required permission: user.read"})
     with pytest.raises(ImmichPermissionError) as info:
         await client.get_my_user()
@@ -97,7 +99,7 @@ async def test_permission_parsed(client: ImmichClient, mock: aioresponses) -> No
     assert info2.value.permission is None
 
 
-async def test_api_key_never_in_error(client: ImmichClient, mock: aioresponses) -> None:
+async def test_api_key_never_in_error(client: ImmichClient, mock: FakeImmich) -> None:
     mock.get(URL, status=401, payload={"message": "Invalid API key"})
     with pytest.raises(ImmichAuthError) as info:
         await client.get_my_user()
@@ -115,7 +117,7 @@ async def test_api_key_never_in_error(client: ImmichClient, mock: aioresponses) 
 )
 async def test_retried_then_raised(
     client: ImmichClient,
-    mock: aioresponses,
+    mock: FakeImmich,
     fake_time: FakeTime,
     status: int,
     error: type[ImmichError],
@@ -135,7 +137,7 @@ async def test_retried_then_raised(
 
 
 async def test_server_error_500_retried_fewer_times(
-    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
     mock.get(URL, status=500, payload={"message": "Internal server error"}, repeat=True)
     with pytest.raises(ImmichServerError) as info:
@@ -145,7 +147,7 @@ async def test_server_error_500_retried_fewer_times(
 
 
 async def test_transient_then_success(
-    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
     mock.get(URL, status=502)
     mock.get(URL, status=500, payload={"message": "Internal server error"})
@@ -157,7 +159,7 @@ async def test_transient_then_success(
 
 
 async def test_retry_after_seconds(
-    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
     mock.get(URL, status=429, headers={"Retry-After": "7"})
     mock.get(URL, payload=p.admin_user())
@@ -167,7 +169,7 @@ async def test_retry_after_seconds(
 
 
 async def test_retry_after_http_date(
-    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
     when = datetime.fromtimestamp(fake_time.wall + 12, tz=UTC)
     mock.get(URL, status=503, headers={"Retry-After": format_datetime(when, usegmt=True)})
@@ -177,7 +179,7 @@ async def test_retry_after_http_date(
 
 
 async def test_retry_after_clamped_and_past(
-    client: ImmichClient, mock: aioresponses, fake_time: FakeTime
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
     mock.get(URL, status=429, headers={"Retry-After": "3600"})
     past = datetime.fromtimestamp(fake_time.wall - 100, tz=UTC)
@@ -190,42 +192,62 @@ async def test_retry_after_clamped_and_past(
     assert 0 < fake_time.sleeps[2] <= client.retry_policy.base * 4
 
 
-@pytest.mark.parametrize(
-    "exc",
-    [aiohttp.ClientConnectionError("refused"), TimeoutError(), aiohttp.ServerDisconnectedError()],
-)
+def _closed_port() -> int:
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("fault", ["disconnect", "stall", "refused"])
 async def test_connection_errors(
-    client: ImmichClient, mock: aioresponses, fake_time: FakeTime, exc: Exception
+    mock: FakeImmich, limiter: Limiter, timing: Timing, fake_time: FakeTime, fault: str
 ) -> None:
-    mock.get(URL, exception=exc, repeat=True)
-    with pytest.raises(ImmichConnectionError):
-        await client.get_my_user()
-    assert len(fake_time.sleeps) == client.retry_policy.max_attempts - 1
+    """A dropped connection, no answer within the timeout, a refused connection: retried."""
+    if fault == "refused":
+        resolver = FakeResolver("127.0.0.1", _closed_port())
+    else:
+        mock.get(URL, drop=fault == "disconnect", stall=30 if fault == "stall" else 0, repeat=True)
+        assert mock.resolver is not None
+        resolver = mock.resolver
+    connector = aiohttp.TCPConnector(resolver=resolver)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = ImmichClient(session, BASE, KEY, limiter=limiter, timing=timing, timeout=0.2)
+        with pytest.raises(ImmichConnectionError):
+            await client.get_my_user()
+    attempts = client.retry_policy.max_attempts
+    assert len(fake_time.sleeps) == attempts - 1
+    if fault == "refused":
+        assert mock.requests == []
+    else:  # aiohttp itself resends an idempotent request once when a connection drops
+        assert len(mock.requests) >= attempts
 
 
-async def test_connection_error_then_success(client: ImmichClient, mock: aioresponses) -> None:
-    mock.get(URL, exception=aiohttp.ClientConnectionError("reset"))
+async def test_connection_error_then_success(client: ImmichClient, mock: FakeImmich) -> None:
+    mock.get(URL, drop=True)  # twice: aiohttp itself resends once after a dropped connection
+    mock.get(URL, drop=True)
     mock.get(URL, payload=p.admin_user())
     assert (await client.get_my_user()).email == "me@example.com"
+    assert client.stats.retries >= 1
 
 
-async def test_timeout_and_ssl_passed(session: aiohttp.ClientSession, mock: aioresponses) -> None:
+async def test_timeout_and_ssl_passed(session: aiohttp.ClientSession, mock: FakeImmich) -> None:
     client = ImmichClient(session, BASE, KEY, verify_ssl=False, timeout=5)
     mock.get(URL, payload=p.admin_user())
-    await client.get_my_user()
-    call = next(iter(mock.requests.values()))[0]
+    with patch.object(session, "request", wraps=session.request) as spy:
+        await client.get_my_user()
+    call = spy.call_args
     assert call.kwargs["ssl"] is False
     assert call.kwargs["timeout"].total == 5
 
 
-async def test_empty_body_where_json_expected(client: ImmichClient, mock: aioresponses) -> None:
+async def test_empty_body_where_json_expected(client: ImmichClient, mock: FakeImmich) -> None:
     mock.get(URL, body=b"")
     with pytest.raises(ImmichInvalidResponseError):
         await client.get_my_user()
 
 
 async def test_shared_limiter(
-    session: aiohttp.ClientSession, mock: aioresponses, limiter: Limiter, timing: Timing
+    session: aiohttp.ClientSession, mock: FakeImmich, limiter: Limiter, timing: Timing
 ) -> None:
     a = ImmichClient(session, BASE, KEY, limiter=limiter, timing=timing)
     b = ImmichClient(session, BASE, "other-key", limiter=limiter, timing=timing)

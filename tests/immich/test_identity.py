@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.errors import (
@@ -15,7 +14,8 @@ from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.models import ApiMode, ServerVersion
 
 from . import payloads as p
-from .conftest import BASE, KEY
+from .conftest import KEY
+from .fake_server import BASE, FakeImmich
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ async def test_key_not_in_repr(session: aiohttp.ClientSession) -> None:
 
 
 async def test_connect(
-    client: ImmichClient, mock: aioresponses, session: aiohttp.ClientSession, limiter: Limiter
+    client: ImmichClient, mock: FakeImmich, session: aiohttp.ClientSession, limiter: Limiter
 ) -> None:
     fresh = ImmichClient(session, BASE, KEY, limiter=limiter)
     with pytest.raises(RuntimeError):
@@ -95,8 +95,8 @@ async def test_connect(
     assert info.api_key.permissions == frozenset({"user.read", "asset.read"})
     assert "tag.read" in info.api_key.missing(frozenset({"tag.read", "user.read"}))
     # sent with the api key header
-    call = mock.requests[("GET", __import__("yarl").URL(f"{BASE}/users/me"))][0]
-    assert call.kwargs["headers"]["x-api-key"] == KEY
+    call = next(r for r in mock.requests if r.path == "/users/me")
+    assert call.headers["x-api-key"] == KEY
     # version is asked once
     mock.get(f"{BASE}/users/me", payload=p.admin_user())
     mock.get(f"{BASE}/api-keys/me", payload=p.api_key())
@@ -117,7 +117,7 @@ async def test_connect(
     ],
 )
 async def test_version_modes(
-    session: aiohttp.ClientSession, mock: aioresponses, ver: tuple[int, int, int], mode: ApiMode
+    session: aiohttp.ClientSession, mock: FakeImmich, ver: tuple[int, int, int], mode: ApiMode
 ) -> None:
     client = ImmichClient(session, BASE, KEY)
     mock.get(f"{BASE}/server/version", payload=p.version(*ver))
@@ -129,7 +129,7 @@ async def test_version_modes(
 
 @pytest.mark.parametrize("ver", [(1, 132, 0), (1, 999, 0), (3, 3, 0), (4, 0, 0)])
 async def test_unsupported_version(
-    session: aiohttp.ClientSession, mock: aioresponses, ver: tuple[int, int, int]
+    session: aiohttp.ClientSession, mock: FakeImmich, ver: tuple[int, int, int]
 ) -> None:
     client = ImmichClient(session, BASE, KEY)
     mock.get(f"{BASE}/server/version", payload=p.version(*ver))
@@ -140,7 +140,7 @@ async def test_unsupported_version(
         client.set_version(ServerVersion(*ver))
 
 
-async def test_list_users(client: ImmichClient, mock: aioresponses) -> None:
+async def test_list_users(client: ImmichClient, mock: FakeImmich) -> None:
     mock.get(f"{BASE}/users", payload=[p.user(), p.user(p.FRIEND, "friend@example.com", "Friend")])
     users = await client.list_users()
     assert [u.email for u in users] == ["me@example.com", "friend@example.com"]
@@ -160,7 +160,7 @@ async def test_list_users(client: ImmichClient, mock: aioresponses) -> None:
     ],
 )
 async def test_malformed_identity(
-    client: ImmichClient, mock: aioresponses, path: str, body: bytes
+    client: ImmichClient, mock: FakeImmich, path: str, body: bytes
 ) -> None:
     mock.get(f"{BASE}{path}", body=body, content_type="application/json")
     call = {

@@ -8,14 +8,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import CallbackResult, aioresponses
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.retry import RetryPolicy, parse_retry_after
 
 from . import payloads as p
-from .conftest import BASE, KEY, FakeTime
+from .conftest import KEY, FakeTime
+from .fake_server import BASE, FakeImmich, Reply, Sent
 
 
 def fake_limiter(fake_time: FakeTime, **kwargs: Any) -> Limiter:
@@ -23,18 +23,18 @@ def fake_limiter(fake_time: FakeTime, **kwargs: Any) -> Limiter:
 
 
 async def test_cap_never_exceeded_through_client(
-    session: aiohttp.ClientSession, mock: aioresponses
+    session: aiohttp.ClientSession, mock: FakeImmich
 ) -> None:
     limiter = Limiter(3)
     client = ImmichClient(session, BASE, KEY, limiter=limiter)
     state = {"now": 0, "max": 0}
 
-    async def server(url: Any, **kwargs: Any) -> CallbackResult:
+    async def server(_req: Sent) -> Reply:
         state["now"] += 1
         state["max"] = max(state["max"], state["now"])
         await asyncio.sleep(0.001)
         state["now"] -= 1
-        return CallbackResult(payload=p.admin_user())
+        return Reply(payload=p.admin_user())
 
     mock.get(f"{BASE}/users/me", callback=server, repeat=True)
     users = await asyncio.gather(*(client.get_my_user() for _ in range(30)))
@@ -77,21 +77,21 @@ async def test_adaptive_decrease_and_increase(fake_time: FakeTime) -> None:
 
 
 async def test_reduced_cap_is_enforced_and_grows_back(
-    session: aiohttp.ClientSession, mock: aioresponses, fake_time: FakeTime
+    session: aiohttp.ClientSession, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
     limiter = fake_limiter(fake_time, max_concurrency=4, increase_after=5)
     client = ImmichClient(session, BASE, KEY, limiter=limiter)
     state = {"now": 0, "max_after": 0, "calls": 0}
 
-    async def server(url: Any, **kwargs: Any) -> CallbackResult:
+    async def server(_req: Sent) -> Reply:
         state["calls"] += 1
         if state["calls"] == 1:
-            return CallbackResult(status=429)
+            return Reply(status=429)
         state["now"] += 1
         state["max_after"] = max(state["max_after"], state["now"])
         await asyncio.sleep(0.001)
         state["now"] -= 1
-        return CallbackResult(payload=p.admin_user())
+        return Reply(payload=p.admin_user())
 
     mock.get(f"{BASE}/users/me", callback=server, repeat=True)
     await client.get_my_user()  # 429 then OK: cap 4 -> 2
@@ -164,17 +164,17 @@ async def test_cancel_after_grant_passes_slot_on(fake_time: FakeTime) -> None:
 
 
 async def test_cancel_during_request_releases(
-    session: aiohttp.ClientSession, mock: aioresponses
+    session: aiohttp.ClientSession, mock: FakeImmich
 ) -> None:
     limiter = Limiter(1)
     client = ImmichClient(session, BASE, KEY, limiter=limiter)
     started = asyncio.Event()
 
-    async def slow(url: Any, **kwargs: Any) -> CallbackResult:
+    async def slow(_req: Sent) -> Reply:
         if not started.is_set():
             started.set()
             await asyncio.sleep(10)
-        return CallbackResult(payload=p.admin_user())
+        return Reply(payload=p.admin_user())
 
     mock.get(f"{BASE}/users/me", callback=slow, repeat=True)
     task = asyncio.create_task(client.get_my_user())
@@ -186,7 +186,7 @@ async def test_cancel_during_request_releases(
     assert (await asyncio.wait_for(client.get_my_user(), 1)).id == p.OWNER
 
 
-async def test_cancel_during_backoff(session: aiohttp.ClientSession, mock: aioresponses) -> None:
+async def test_cancel_during_backoff(session: aiohttp.ClientSession, mock: FakeImmich) -> None:
     limiter = Limiter(1)
     client = ImmichClient(session, BASE, KEY, limiter=limiter, retry=RetryPolicy(base=30))
     mock.get(f"{BASE}/users/me", status=503)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.errors import ImmichInvalidResponseError
@@ -14,7 +13,8 @@ from custom_components.immich_autotag.immich.limiter import Limiter
 
 from . import payloads as p
 from .capture import bodies_for
-from .conftest import BASE, make_client
+from .conftest import make_client
+from .fake_server import BASE, FakeImmich
 
 SEARCH = f"{BASE}/search/metadata"
 
@@ -23,7 +23,7 @@ async def collect(client: ImmichClient) -> list[list[str]]:
     return [[a.id for a in page] async for page in client.iter_assets()]
 
 
-async def test_v30_walk_pages_dedupe_hidden(client: ImmichClient, mock: aioresponses) -> None:
+async def test_v30_walk_pages_dedupe_hidden(client: ImmichClient, mock: FakeImmich) -> None:
     mock.post(
         SEARCH,
         payload=p.search([p.asset(1), p.asset(2), p.asset(3, visibility="hidden")], next_page="2"),
@@ -45,7 +45,7 @@ async def test_v30_walk_pages_dedupe_hidden(client: ImmichClient, mock: aiorespo
     assert client.stats.writes == 0
 
 
-async def test_asset_fields(client: ImmichClient, mock: aioresponses) -> None:
+async def test_asset_fields(client: ImmichClient, mock: FakeImmich) -> None:
     item = p.asset(1)
     item["duplicateId"] = "d0000000-0000-4000-8000-000000000001"
     item["exifInfo"]["dateTimeOriginal"] = "2019-05-12T08:30:00+00:00"
@@ -68,7 +68,7 @@ async def test_asset_fields(client: ImmichClient, mock: aioresponses) -> None:
 
 
 async def test_v2_walks_timeline_and_archive(
-    session: aiohttp.ClientSession, limiter: Limiter, mock: aioresponses
+    session: aiohttp.ClientSession, limiter: Limiter, mock: FakeImmich
 ) -> None:
     client = make_client(session, limiter, (2, 7, 5))
     mock.post(SEARCH, payload=p.search([p.asset(1)], next_page="2"))
@@ -83,7 +83,7 @@ async def test_v2_walks_timeline_and_archive(
 
 
 async def test_v32_filter_cursor(
-    session: aiohttp.ClientSession, limiter: Limiter, mock: aioresponses
+    session: aiohttp.ClientSession, limiter: Limiter, mock: FakeImmich
 ) -> None:
     client = make_client(session, limiter, (3, 2, 2))
     mock.post(SEARCH, payload=p.search([p.asset(1)], cursor="eyJvZmZzZXQiOjEwMDB9", v32=True))
@@ -115,7 +115,7 @@ async def test_v32_filter_cursor(
 async def test_search_asset_ids(  # noqa: PLR0917
     session: aiohttp.ClientSession,
     limiter: Limiter,
-    mock: aioresponses,
+    mock: FakeImmich,
     version: tuple[int, int, int],
     kwargs: dict[str, object],
     flat: dict[str, object] | None,
@@ -145,7 +145,7 @@ async def test_search_asset_ids(  # noqa: PLR0917
 
 
 async def test_search_ids_v2_two_walks(
-    session: aiohttp.ClientSession, limiter: Limiter, mock: aioresponses
+    session: aiohttp.ClientSession, limiter: Limiter, mock: FakeImmich
 ) -> None:
     client = make_client(session, limiter, (2, 0, 0))
     mock.post(SEARCH, payload=p.search([p.asset(1)]))
@@ -169,9 +169,7 @@ async def test_search_ids_v2_two_walks(
         b"null",
     ],
 )
-async def test_malformed_search_ids(
-    client: ImmichClient, mock: aioresponses, payload: bytes
-) -> None:
+async def test_malformed_search_ids(client: ImmichClient, mock: FakeImmich, payload: bytes) -> None:
     mock.post(SEARCH, body=payload, content_type="application/json")
     with pytest.raises(ImmichInvalidResponseError):
         await client.search_asset_ids(tag_id=p.TAG)
@@ -189,7 +187,7 @@ async def test_malformed_search_ids(
     ],
 )
 async def test_malformed_asset(
-    client: ImmichClient, mock: aioresponses, field: str, value: object
+    client: ImmichClient, mock: FakeImmich, field: str, value: object
 ) -> None:
     item = p.asset(1)
     if value is None:
@@ -205,7 +203,7 @@ async def test_malformed_asset(
 async def test_paging_must_advance(
     session: aiohttp.ClientSession,
     limiter: Limiter,
-    mock: aioresponses,
+    mock: FakeImmich,
     version: tuple[int, int, int],
 ) -> None:
     client = make_client(session, limiter, version)

@@ -7,7 +7,6 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from aioresponses import CallbackResult, aioresponses
 
 from custom_components.immich_autotag.immich.client import CHUNK_SIZE, ImmichClient
 from custom_components.immich_autotag.immich.errors import ImmichInvalidResponseError
@@ -15,18 +14,18 @@ from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.models import AlbumUser, BulkIdResult
 
 from . import payloads as p
-from .capture import bodies_for, json_result, sent
-from .conftest import BASE, make_client
+from .capture import bodies_for, sent
+from .conftest import make_client
+from .fake_server import BASE, FakeImmich, Reply, Sent, json_reply
 
 IDS = [p.aid(n) for n in range(2500)]
 
 
-def echo_bulk(url: Any, **kwargs: Any) -> CallbackResult:
-    ids = orjson.loads(kwargs["data"])["ids"]
-    return json_result(p.bulk(ids))
+def echo_bulk(req: Sent) -> Reply:
+    return json_reply(p.bulk(req.body["ids"]))
 
 
-async def test_update_assets_date_chunks(client: ImmichClient, mock: aioresponses) -> None:
+async def test_update_assets_date_chunks(client: ImmichClient, mock: FakeImmich) -> None:
     mock.put(f"{BASE}/assets", status=204, repeat=True)
     await client.update_assets_date(IDS, "2019-05-12T00:00:00.000+02:00")
     bodies = bodies_for(mock, "PUT", "/assets")
@@ -39,7 +38,7 @@ async def test_update_assets_date_chunks(client: ImmichClient, mock: aioresponse
     assert client.stats.total == 3
 
 
-async def test_tags(client: ImmichClient, mock: aioresponses) -> None:
+async def test_tags(client: ImmichClient, mock: FakeImmich) -> None:
     child = "7a900000-0000-4000-8000-00000000000c"
     mock.get(f"{BASE}/tags", payload=[p.tag(), p.tag(child, "Places/France/Paris", p.TAG)])
     tags = await client.list_tags()
@@ -54,7 +53,7 @@ async def test_tags(client: ImmichClient, mock: aioresponses) -> None:
     assert await client.upsert_tags([]) == []
 
 
-async def test_tag_assets_sums_counts(client: ImmichClient, mock: aioresponses) -> None:
+async def test_tag_assets_sums_counts(client: ImmichClient, mock: FakeImmich) -> None:
     mock.put(f"{BASE}/tags/assets", payload={"count": 900})
     mock.put(f"{BASE}/tags/assets", payload={"count": 1000})
     mock.put(f"{BASE}/tags/assets", payload={"count": 7})
@@ -66,7 +65,7 @@ async def test_tag_assets_sums_counts(client: ImmichClient, mock: aioresponses) 
     assert client.stats.by_endpoint["PUT /tags/assets"] == 3
 
 
-async def test_untag_and_delete_tag(client: ImmichClient, mock: aioresponses) -> None:
+async def test_untag_and_delete_tag(client: ImmichClient, mock: FakeImmich) -> None:
     mock.delete(f"{BASE}/tags/{p.TAG}/assets", callback=echo_bulk, repeat=True)
     results = await client.untag_assets(p.TAG, IDS)
     assert len(results) == 2500
@@ -77,7 +76,7 @@ async def test_untag_and_delete_tag(client: ImmichClient, mock: aioresponses) ->
     assert client.stats.by_endpoint["DELETE /tags/{id}"] == 1
 
 
-async def test_list_albums_v3(client: ImmichClient, mock: aioresponses) -> None:
+async def test_list_albums_v3(client: ImmichClient, mock: FakeImmich) -> None:
     mock.get(
         f"{BASE}/albums",
         payload=[
@@ -97,7 +96,7 @@ async def test_list_albums_v3(client: ImmichClient, mock: aioresponses) -> None:
 
 
 async def test_list_albums_v2_merged(
-    session: aiohttp.ClientSession, limiter: Limiter, mock: aioresponses
+    session: aiohttp.ClientSession, limiter: Limiter, mock: FakeImmich
 ) -> None:
     client = make_client(session, limiter, (2, 7, 5))
     other = "a1b00000-0000-4000-8000-00000000000b"
@@ -122,7 +121,7 @@ async def test_list_albums_v2_merged(
 
 
 async def test_album_members_v2_inline(
-    session: aiohttp.ClientSession, limiter: Limiter, mock: aioresponses
+    session: aiohttp.ClientSession, limiter: Limiter, mock: FakeImmich
 ) -> None:
     client = make_client(session, limiter, (2, 7, 5))
     inline = [
@@ -136,7 +135,7 @@ async def test_album_members_v2_inline(
     assert await client.get_album_asset_ids(album) == [p.aid(1), p.aid(2)]
 
 
-async def _one_album(client: ImmichClient, mock: aioresponses, *, v2: bool = False) -> Any:
+async def _one_album(client: ImmichClient, mock: FakeImmich, *, v2: bool = False) -> Any:
     if v2:
         mock.get(f"{BASE}/albums?shared=false", payload=[p.album_v2()])
         mock.get(f"{BASE}/albums?shared=true", payload=[])
@@ -145,14 +144,14 @@ async def _one_album(client: ImmichClient, mock: aioresponses, *, v2: bool = Fal
     return (await client.list_albums())[0]
 
 
-async def test_album_members_v3_search(client: ImmichClient, mock: aioresponses) -> None:
+async def test_album_members_v3_search(client: ImmichClient, mock: FakeImmich) -> None:
     album = await _one_album(client, mock)
     mock.post(f"{BASE}/search/metadata", payload=p.search([p.asset(1), p.asset(5)]))
     assert await client.get_album_asset_ids(album) == [p.aid(1), p.aid(5)]
     assert bodies_for(mock, "POST", "/search/metadata")[0]["albumIds"] == [p.ALBUM]
 
 
-async def test_create_album_chunks(client: ImmichClient, mock: aioresponses) -> None:
+async def test_create_album_chunks(client: ImmichClient, mock: FakeImmich) -> None:
     mock.post(f"{BASE}/albums", status=201, payload=p.album_v3(name="New"))
     mock.put(f"{BASE}/albums/{p.ALBUM}/assets", callback=echo_bulk, repeat=True)
     album = await client.create_album("New", IDS, [(p.FRIEND, "viewer")])
@@ -167,13 +166,13 @@ async def test_create_album_chunks(client: ImmichClient, mock: aioresponses) -> 
     assert client.stats.writes == 3
 
 
-async def test_create_album_minimal(client: ImmichClient, mock: aioresponses) -> None:
+async def test_create_album_minimal(client: ImmichClient, mock: FakeImmich) -> None:
     mock.post(f"{BASE}/albums", status=201, payload=p.album_v3(name="Empty", members=False))
     await client.create_album("Empty")
     assert bodies_for(mock, "POST", "/albums") == [{"albumName": "Empty"}]
 
 
-async def test_album_asset_results(client: ImmichClient, mock: aioresponses) -> None:
+async def test_album_asset_results(client: ImmichClient, mock: FakeImmich) -> None:
     ids = IDS[:3]
     mock.put(
         f"{BASE}/albums/{p.ALBUM}/assets",
@@ -188,7 +187,7 @@ async def test_album_asset_results(client: ImmichClient, mock: aioresponses) -> 
     assert client.stats.total == 2
 
 
-async def test_album_users_and_delete(client: ImmichClient, mock: aioresponses) -> None:
+async def test_album_users_and_delete(client: ImmichClient, mock: FakeImmich) -> None:
     mock.put(f"{BASE}/albums/{p.ALBUM}/users", payload=p.album_v3())
     await client.add_album_users(p.ALBUM, [(p.FRIEND, "viewer")])
     assert bodies_for(mock, "PUT", f"/albums/{p.ALBUM}/users") == [
@@ -255,14 +254,14 @@ async def test_album_users_and_delete(client: ImmichClient, mock: aioresponses) 
     ],
 )
 async def test_malformed_payloads(  # noqa: PLR0917
-    client: ImmichClient, mock: aioresponses, method: str, path: str, payload: object, call: Any
+    client: ImmichClient, mock: FakeImmich, method: str, path: str, payload: object, call: Any
 ) -> None:
     mock.add(f"{BASE}{path}", method, body=orjson.dumps(payload), content_type="application/json")
     with pytest.raises(ImmichInvalidResponseError):
         await call(client)
 
 
-async def test_truncated_json(client: ImmichClient, mock: aioresponses) -> None:
+async def test_truncated_json(client: ImmichClient, mock: FakeImmich) -> None:
     mock.get(
         f"{BASE}/tags", body=b'[{"id": "x", "name": "a", "val', content_type="application/json"
     )

@@ -16,9 +16,9 @@ def loopback_sockets() -> None:
 
 
 @pytest.fixture(autouse=True)
-def enable_event_loop_debug(event_loop: asyncio.AbstractEventLoop) -> None:
+async def enable_event_loop_debug() -> None:
     """Override the HA plugin's debug loop: it makes these HTTP-heavy tests ~10x slower."""
-    event_loop.set_debug(False)
+    asyncio.get_running_loop().set_debug(False)
 
 
 @pytest.fixture(autouse=True)
