@@ -54,6 +54,7 @@ class Recorder:
             ("GET", "/tags"): [p.tag()],
             ("PUT", "/tags"): [p.tag()],
             ("PUT", "/tags/assets"): {"count": 1},
+            ("POST", "/search/statistics"): {"total": 2},
             ("PUT", f"/albums/{p.ALBUM}/users"): p.album_v3(),
         }
         if (method, path) in fixed:

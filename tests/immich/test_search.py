@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,34 +16,35 @@ from custom_components.immich_autotag.immich.limiter import Limiter
 from . import payloads as p
 from .capture import bodies_for
 from .conftest import make_client
-from .fake_server import BASE, FakeImmich
+from .fake_server import BASE, FakeImmich, Reply, Sent
 
 SEARCH = f"{BASE}/search/metadata"
+STATS = f"{BASE}/search/statistics"
 
 
 async def collect(client: ImmichClient) -> list[list[str]]:
     return [[a.id for a in page] async for page in client.iter_assets()]
 
 
+def by_page(pages: dict[tuple[str | None, int], dict[str, Any]]) -> Callable[[Sent], Reply]:
+    """Answers each (visibility, page) search with its payload, whatever the arrival order."""
+    return lambda req: Reply(payload=pages[req.body.get("visibility"), req.body["page"]])
+
+
 async def test_v30_walk_pages_dedupe_hidden(client: ImmichClient, mock: FakeImmich) -> None:
-    mock.post(
-        SEARCH,
-        payload=p.search([p.asset(1), p.asset(2), p.asset(3, visibility="hidden")], next_page="2"),
-    )
-    mock.post(
-        SEARCH,
-        payload=p.search(
-            [p.asset(2), p.asset(4, visibility="archive"), p.asset(5, trashed=True)], next_page=None
-        ),
-    )
-    pages = await collect(client)
-    assert pages == [[p.aid(1), p.aid(2)], [p.aid(4)]]
-    bodies = bodies_for(mock, "POST", "/search/metadata")
+    mock.post(STATS, payload={"total": 1500})  # two pages of 1000, fetched together
+    first = [p.asset(1), p.asset(2), p.asset(3, visibility="hidden")]
+    second = [p.asset(2), p.asset(4, visibility="archive"), p.asset(5, trashed=True)]
+    pages = {(None, 1): p.search(first, next_page="2"), (None, 2): p.search(second)}
+    mock.post(SEARCH, callback=by_page(pages), repeat=True)
+    assert await collect(client) == [[p.aid(1), p.aid(2)], [p.aid(4)]]
+    bodies = sorted(bodies_for(mock, "POST", "/search/metadata"), key=lambda b: b["page"])
     assert bodies == [
         {"size": 1000, "withExif": True, "order": "asc", "page": 1},
         {"size": 1000, "withExif": True, "order": "asc", "page": 2},
     ]
-    assert client.stats.by_endpoint == {"POST /search/metadata": 2}
+    assert client.stats.by_endpoint == {"POST /search/metadata": 2, "POST /search/statistics": 1}
+    assert bodies_for(mock, "POST", "/search/statistics") == [{}]
     assert client.stats.writes == 0
 
 
@@ -49,6 +52,7 @@ async def test_asset_fields(client: ImmichClient, mock: FakeImmich) -> None:
     item = p.asset(1)
     item["duplicateId"] = "d0000000-0000-4000-8000-000000000001"
     item["exifInfo"]["dateTimeOriginal"] = "2019-05-12T08:30:00+00:00"
+    mock.post(STATS, payload={"total": 2})
     mock.post(SEARCH, payload=p.search([item, p.asset(2, exif=False, visibility="archive")]))
     assets = [a async for page in client.iter_assets() for a in page]
     first, second = assets
@@ -71,15 +75,21 @@ async def test_v2_walks_timeline_and_archive(
     session: aiohttp.ClientSession, limiter: Limiter, mock: FakeImmich
 ) -> None:
     client = make_client(session, limiter, (2, 7, 5))
-    mock.post(SEARCH, payload=p.search([p.asset(1)], next_page="2"))
-    mock.post(SEARCH, payload=p.search([p.asset(2)]))
-    mock.post(SEARCH, payload=p.search([p.asset(3, visibility="archive"), p.asset(1)]))
-    pages = await collect(client)
-    assert pages == [[p.aid(1)], [p.aid(2)], [p.aid(3)]]
+    mock.post(STATS, payload={"total": 1001})  # timeline: two pages
+    mock.post(STATS, payload={"total": 2})  # archive: one
+    pages = {
+        ("timeline", 1): p.search([p.asset(1)], next_page="2"),
+        ("timeline", 2): p.search([p.asset(2)]),
+        ("archive", 1): p.search([p.asset(3, visibility="archive"), p.asset(1)]),
+    }
+    mock.post(SEARCH, callback=by_page(pages), repeat=True)
+    assert await collect(client) == [[p.aid(1)], [p.aid(2)], [p.aid(3)]]
     bodies = bodies_for(mock, "POST", "/search/metadata")
-    assert [b["visibility"] for b in bodies] == ["timeline", "timeline", "archive"]
-    assert [b["page"] for b in bodies] == [1, 2, 1]
+    assert sorted((b["visibility"], b["page"]) for b in bodies) == sorted(pages)
     assert all(b["withExif"] is True for b in bodies)
+    counts = bodies_for(mock, "POST", "/search/statistics")
+    assert [b["visibility"] for b in counts] == ["timeline", "archive"]
+    assert all("withExif" not in b for b in counts)
 
 
 async def test_v32_filter_cursor(
@@ -130,8 +140,14 @@ async def test_search_asset_ids(  # noqa: PLR0917
         ),
     )
     mock.post(SEARCH, payload=p.search([p.asset(3), p.asset(1)], v32=v32))
+    mock.post(STATS, payload={"total": 1500})  # asked only after a first page with more
     ids = await client.search_asset_ids(**kwargs)  # type: ignore[arg-type]
     assert ids == [p.aid(1), p.aid(3)]
+    counts = bodies_for(mock, "POST", "/search/statistics")
+    if flat is not None:
+        assert counts == [flat]
+    else:
+        assert counts == []  # v3.2 tag and album walks follow the cursor
     body = bodies_for(mock, "POST", "/search/metadata")[0]
     if flat is not None:
         assert {k: body[k] for k in flat} == flat
@@ -194,6 +210,7 @@ async def test_malformed_asset(
         del item[field]
     else:
         item[field] = value
+    mock.post(STATS, payload={"total": 1})
     mock.post(SEARCH, payload=p.search([item]))
     with pytest.raises(ImmichInvalidResponseError):
         await collect(client)
@@ -212,6 +229,7 @@ async def test_paging_must_advance(
     mock.post(
         SEARCH, payload=p.search([p.asset(2)], next_page="2", cursor="c", v32=v32), repeat=True
     )
+    mock.post(STATS, payload={"total": 2500})
     with pytest.raises(ImmichInvalidResponseError):
         await client.search_asset_ids(tag_id=p.TAG)
-    assert client.stats.total == 2
+    assert client.stats.by_endpoint["POST /search/metadata"] >= 2

@@ -35,6 +35,7 @@ class Handlers(AlbumRoutes):
             "GET /users": self.users,
             "GET /api-keys/me": self.api_key_me,
             "POST /search/metadata": self.search_metadata,
+            "POST /search/statistics": self.search_statistics,
             "GET /tags": self.get_tags,
             "PUT /tags": self.upsert_tags,
             "POST /tags": self.create_tag,
@@ -173,6 +174,9 @@ class Handlers(AlbumRoutes):
         return json_response(
             {"albums": {"total": 0, "count": 0, "items": [], "facets": []}, "assets": assets}
         )
+
+    async def search_statistics(self, r: web.Request, p: dict[str, Any]) -> web.Response:
+        return json_response({"total": self.sim.search.count(r["me"], p["body"] or {})})
 
     async def get_asset(self, r: web.Request, p: dict[str, Any]) -> web.Response:
         asset = self.lib.assets.get(p["id"])

@@ -102,6 +102,24 @@ class SearchEngine:
         self, me: str, body: dict[str, Any]
     ) -> tuple[list[SimAsset], str | None, str | None]:
         """Return (page items, nextPage, nextCursor)."""
+        use_filter, ordered = self._ordered(me, body)
+        size = int(body.get("size", 250))
+        if use_filter:
+            start = decode_cursor(body["cursor"]) if body.get("cursor") else 0
+        else:
+            start = (int(body.get("page", 1)) - 1) * size
+        items = ordered[start : start + size]
+        more = start + size < len(ordered)
+        next_page = str(start // size + 2) if more else None
+        next_cursor = encode_cursor(start + size) if more and use_filter else None
+        return items, next_page, next_cursor
+
+    def count(self, me: str, body: dict[str, Any]) -> int:
+        """`POST /search/statistics`: how many assets the same search finds."""
+        return len(self._ordered(me, body)[1])
+
+    def _ordered(self, me: str, body: dict[str, Any]) -> tuple[bool, list[SimAsset]]:
+        """(filter path?, every matching asset in the search's order), cached per revision."""
         if self._cache_revision != self.lib.revision:
             self._cache.clear()
             self._cache_revision = self.lib.revision
@@ -130,16 +148,7 @@ class SearchEngine:
             attr = "local_ms" if field == "localDateTime" else "file_created_ms"
             ordered.sort(key=lambda a: (getattr(a, attr), a.id), reverse=desc)
             self._cache[key] = ordered
-        size = int(body.get("size", 250))
-        if use_filter:
-            start = decode_cursor(body["cursor"]) if body.get("cursor") else 0
-        else:
-            start = (int(body.get("page", 1)) - 1) * size
-        items = ordered[start : start + size]
-        more = start + size < len(ordered)
-        next_page = str(start // size + 2) if more else None
-        next_cursor = encode_cursor(start + size) if more and use_filter else None
-        return items, next_page, next_cursor
+        return use_filter, ordered
 
     def _flat_predicate(self, me: str, body: dict[str, Any]) -> Callable[[SimAsset], bool]:
         if "visibility" in body:

@@ -1,23 +1,28 @@
-"""Album memberships cached between runs (SPEC §7), one partition per server, user and API family.
+"""What a run remembers of the server between runs (SPEC §7), per server, user and API family.
 
-An album whose `(updatedAt, assetCount)` pair is unchanged since the last listing is not
-listed again: Immich bumps `updatedAt` when assets are added and `assetCount` drops when they
-are removed or trashed. HA keeps the cache in its storage; the headless runner in a file.
+- Album memberships: an album whose `(updatedAt, assetCount)` pair is unchanged since the last
+  listing is not listed again (Immich bumps `updatedAt` when assets are added; `assetCount`
+  drops when they are removed or trashed).
+- The v3.2 asset walk's marks (`immich.search.Marks`), so the next walk can be split into
+  concurrent ranges of one page each.
 
-A listing is what one user sees (Immich v3.0 lists only the caller's own assets of a shared
-album), so entries are kept per *scope* — server URL, user id and API family — and a run reads
-and writes only the scope it is bound to (`bind`, called by the snapshot once the user is
-known). An unbound cache answers every lookup with a miss.
+HA keeps it in its storage; the headless runner in a file. A listing is what one user sees
+(Immich v3.0 lists only the caller's own assets of a shared album), so everything is kept per
+*scope* — server URL, user id and API family — and a run reads and writes only the scope it is
+bound to (`bind`, called by the snapshot once the user is known). An unbound cache answers
+every lookup with a miss.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from ..immich.models import Album, ApiMode
+from ..immich.search import Mark, Marks
 
 CACHE_VERSION = 2  # 1 had no scopes: its entries may be another user's view, so it is dropped
 MAX_SCOPES = 8  # the most recently used scopes a file or store keeps
@@ -30,18 +35,50 @@ def cache_scope(api_url: str, user_id: str, mode: ApiMode) -> str:
     return f"{api_url}|{user_id}|{mode.value}"
 
 
-class AlbumCache:
-    """album id -> (updatedAt, assetCount, member ids), per scope."""
+@dataclass
+class _Scope:
+    albums: dict[str, Entry] = field(default_factory=dict)
+    marks: list[Mark] = field(default_factory=list)
+    walked: int = 0  # assets in the walk the marks come from
 
-    def __init__(self, scopes: dict[str, dict[str, Entry]] | None = None) -> None:
-        self._scopes: dict[str, dict[str, Entry]] = dict(scopes or {})
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"albums": {k: [u, c, m] for k, (u, c, m) in self.albums.items()}}
+        if self.marks:
+            data["marks"] = [list(mark) for mark in self.marks]
+            data["walked"] = self.walked
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> _Scope:
+        marks = data.get("marks")
+        walked = data.get("walked")
+        good = (
+            isinstance(marks, list)
+            and isinstance(walked, int)
+            and all(
+                isinstance(m, list) and len(m) == 2 and isinstance(m[0], str) and type(m[1]) is int  # noqa: PLR2004
+                for m in marks
+            )
+        )
+        return cls(
+            albums=_entries(data.get("albums")),
+            marks=[(m[0], m[1]) for m in marks] if good and isinstance(marks, list) else [],
+            walked=walked if good and isinstance(walked, int) else 0,
+        )
+
+
+class AlbumCache:
+    """album id -> (updatedAt, assetCount, member ids), and the walk marks, per scope."""
+
+    def __init__(self, scopes: dict[str, _Scope] | None = None) -> None:
+        self._scopes: dict[str, _Scope] = dict(scopes or {})
         self._scope: str | None = None
-        self._entries: dict[str, Entry] = {}  # the bound scope's (a throwaway until bound)
+        self._bound = _Scope()  # the bound scope's record (a throwaway until bound)
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
-        return sum(len(entries) for entries in self._scopes.values())
+        return sum(len(part.albums) for part in self._scopes.values())
 
     @property
     def scope(self) -> str | None:
@@ -49,16 +86,16 @@ class AlbumCache:
         return self._scope
 
     def bind(self, scope: str) -> None:
-        """Use (and from now on write) the entries of `scope` only."""
-        entries = self._scopes.pop(scope, {})
-        self._scopes[scope] = entries  # most recently used last
+        """Use (and from now on write) the records of `scope` only."""
+        part = self._scopes.pop(scope, None) or _Scope()
+        self._scopes[scope] = part  # most recently used last
         while len(self._scopes) > MAX_SCOPES:
             del self._scopes[next(iter(self._scopes))]
-        self._scope, self._entries = scope, entries
+        self._scope, self._bound = scope, part
 
     def get(self, album: Album) -> list[str] | None:
         """Cached members if the album is unchanged, else None."""
-        entry = self._entries.get(album.id) if self._scope is not None else None
+        entry = self._bound.albums.get(album.id) if self._scope is not None else None
         if entry is not None and entry[0] == album.updated_at and entry[1] == album.asset_count:
             self.hits += 1
             return entry[2]
@@ -67,25 +104,33 @@ class AlbumCache:
 
     def put(self, album: Album, members: list[str]) -> None:
         """Remember an album's members as listed now (by the bound scope's user)."""
-        self._entries[album.id] = (album.updated_at, album.asset_count, members)
+        self._bound.albums[album.id] = (album.updated_at, album.asset_count, members)
 
     def invalidate(self, album_id: str) -> None:
         """Forget an album (after this run changed its members)."""
-        self._entries.pop(album_id, None)
+        self._bound.albums.pop(album_id, None)
 
     def retain(self, album_ids: set[str]) -> None:
         """Drop albums that no longer exist."""
-        for stale in set(self._entries) - album_ids:
-            del self._entries[stale]
+        albums = self._bound.albums
+        for stale in set(albums) - album_ids:
+            del albums[stale]
+
+    def marks(self) -> Marks:
+        """The marks of the bound scope's last full asset walk (a new walk records its own)."""
+        part = self._bound if self._scope is not None else _Scope()
+        return Marks(part.marks, part.walked)
+
+    def keep_marks(self, marks: Marks) -> None:
+        """Remember the marks a complete walk recorded."""
+        self._bound.marks = list(marks.recorded)
+        self._bound.walked = marks.recorded_total
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "version": CACHE_VERSION,
-            "scopes": {
-                scope: {"albums": {k: [u, c, m] for k, (u, c, m) in entries.items()}}
-                for scope, entries in self._scopes.items()
-            },
+            "scopes": {scope: part.to_dict() for scope, part in self._scopes.items()},
         }
 
     @classmethod
@@ -98,7 +143,7 @@ class AlbumCache:
             return cls()
         return cls(
             {
-                str(scope): _entries(part.get("albums"))
+                str(scope): _Scope.from_dict(part)
                 for scope, part in scopes.items()
                 if isinstance(part, dict)
             }

@@ -12,6 +12,7 @@ import asyncio
 import re
 import sys
 from collections.abc import Coroutine, Iterable
+from contextlib import aclosing
 from typing import Any
 
 from ..immich.client import ImmichClient
@@ -129,12 +130,15 @@ class _Loader:
         return lib
 
     async def _walk_assets(self) -> None:
-        async for page in self.client.iter_assets():
-            self.cancel.check()
-            for asset in page:
-                self.lib.add_asset(AssetRecord.from_asset(asset, self.me.id))
-            self.pages += 1
-            self._tick()
+        marks = self.cache.marks()
+        async with aclosing(self.client.iter_assets(marks=marks)) as pages:
+            async for page in pages:
+                self.cancel.check()
+                for asset in page:
+                    self.lib.add_asset(AssetRecord.from_asset(asset, self.me.id))
+                self.pages += 1
+                self._tick()
+        self.cache.keep_marks(marks)
 
     async def _tag(self, path: str, tag_id: str) -> None:
         self.cancel.check()

@@ -11,7 +11,7 @@ except `POST /albums`, which `create_album` never sends blindly twice.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
 from typing import Any
 
 import aiohttp
@@ -81,6 +81,7 @@ class ImmichClient:
             retry=retry,
             timing=timing,
         )
+        self._pager = search.Pager(self._http)
         self._version: ServerVersion | None = None
         self._server: ServerInfo | None = None  # what the latest connect() learned
         self._me: str | None = None  # the key user's id, once known
@@ -171,24 +172,30 @@ class ImmichClient:
         return parsing.parse_users(await self._http.request("GET", "/users"))
 
     # --- assets -------------------------------------------------------------------------
-    async def iter_assets(self) -> AsyncIterator[list[Asset]]:
+    async def iter_assets(
+        self, *, marks: search.Marks | None = None
+    ) -> AsyncGenerator[list[Asset], None]:
         """Every non-trashed timeline/archive asset visible to the key, one page per item.
 
         v2 walks `timeline` then `archive`; v3.0 one walk (hidden dropped client-side);
         v3.2 the filter path with `trashedAt eq null`. Partner assets are included (the
-        engine filters on owner).
+        engine filters on owner). Pages are fetched concurrently (v3.2: split at `marks`,
+        which record this walk's own for the next).
         """
         mode = await self._mode()
-        async for items in search.visible_items(self._http, mode, {}, {}, extra=_WITH_EXIF):
+        async for items in self._pager.visible_items(
+            mode, {}, {}, extra=_WITH_EXIF, split=True, count_first=True, marks=marks
+        ):
             if items:
                 yield [parsing.parse_asset(item) for item in items]
 
     async def search_asset_ids(
-        self, *, tag_id: str | None = None, album_id: str | None = None
+        self, *, tag_id: str | None = None, album_id: str | None = None, size: int | None = None
     ) -> list[str]:
         """All asset ids matching one tag (closure) or one album, paged (1000), ids only.
 
-        Includes archive (and on v2 walks timeline and archive); excludes trashed.
+        Includes archive (and on v2 walks timeline and archive); excludes trashed. Pages are
+        fetched concurrently; `size` (the expected count, e.g. an album's) saves counting.
         """
         flat: dict[str, Any] = {}
         fil: dict[str, Any] = {}
@@ -200,7 +207,7 @@ class ImmichClient:
             fil["albumIds"] = {"any": [album_id]}
         ids: list[str] = []
         mode = await self._mode()
-        async for items in search.visible_items(self._http, mode, flat, fil):
+        async for items in self._pager.visible_items(mode, flat, fil, split=True, size=size):
             ids.extend(parsing.item_id(item) for item in items)
         return ids
 
@@ -307,7 +314,7 @@ class ImmichClient:
         if await self._mode() is ApiMode.V2:
             data = await self._http.request("GET", "/albums/{id}", path={"id": album.id})
             return list(parsing.parse_album(data).asset_ids or ())
-        return await self.search_asset_ids(album_id=album.id)
+        return await self.search_asset_ids(album_id=album.id, size=album.asset_count)
 
     async def create_album(
         self,

@@ -58,7 +58,9 @@ GATEWAY_STATUSES: Final = frozenset({502, 504, 520, 521, 522, 523, 524})
 WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PERMISSION_RE: Final = re.compile(r"Missing required permission:\s*([A-Za-z0-9_.\-]+)")
 _NOT_FOUND_RE: Final = re.compile(r"not found|no access|no .*access|not have access", re.IGNORECASE)
-_READS_OVER_POST: Final = frozenset({"POST /search/metadata"})  # POSTs that do not write
+_READS_OVER_POST: Final = frozenset(  # POSTs that do not write
+    {"POST /search/metadata", "POST /search/statistics"}
+)
 
 
 @dataclass

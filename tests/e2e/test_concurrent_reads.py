@@ -1,0 +1,119 @@
+"""Reads run concurrently and cost no more requests than the API's floor, on every family."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from custom_components.immich_autotag.engine.album_cache import AlbumCache
+from custom_components.immich_autotag.engine.report import RunStatus
+from custom_components.immich_autotag.engine.rules_loader import load_rules
+from custom_components.immich_autotag.engine.snapshot import tracked_tag_paths
+from custom_components.immich_autotag.immich.models import ApiMode, ServerVersion
+from custom_components.immich_autotag.immich.search import CHUNK_SIZE, visible_queries
+from tests.sim.generator import generate_library, generator_key
+from tests.sim.server import Simulator, assert_no_violations
+
+from .harness import run_once
+from .test_engine_core import RULES
+
+VERSIONS = ["2.7.3", "3.0.3", "3.1.0", "3.2.2"]
+
+
+def pages(n: int) -> int:
+    return max(1, -(-n // CHUNK_SIZE))
+
+
+def floor_of_a_steady_run(sim: Simulator, me: str, mode: ApiMode) -> dict[str, int]:
+    """The fewest requests that read this library when every album listing is cached.
+
+    Each search is `ceil(n / 1000)` pages (at least one); page-numbered families add one
+    `statistics` request per asset walk (to fetch its pages at once) and per tag search of
+    more than one page; v3.2 splits its asset walk at the last walk's marks instead.
+    """
+    lib = sim.lib
+    rules = load_rules(RULES)
+    existing = {t.value: t.id for t in lib.tags.values() if t.owner_id == me}
+    searches = 0
+    counts = 0
+    for query in visible_queries(mode, {}, {}):
+        searches += pages(sim.search.count(me, query))
+        counts += mode is not ApiMode.V3_2
+    for path in tracked_tag_paths(rules, existing):
+        if path not in existing:
+            continue
+        flat = {"tagIds": [existing[path]]}
+        fil = {"tagIds": {"any": [existing[path]]}}
+        for query in visible_queries(mode, flat, fil):
+            n = sim.search.count(me, query)
+            searches += pages(n)
+            counts += mode is not ApiMode.V3_2 and n > CHUNK_SIZE
+    fixed = {
+        "GET /server/version": 1,
+        "GET /users/me": 1,
+        "GET /api-keys/me": 1,
+        "GET /users": 1,
+        "GET /tags": 1,
+        "GET /albums": 2 if mode is ApiMode.V2 else 1,
+        "POST /search/metadata": searches,
+    }
+    if counts:
+        fixed["POST /search/statistics"] = counts
+    return fixed
+
+
+class AssetPagesInFlight:
+    """Wraps the simulator's search route: how many asset-walk pages are served at once."""
+
+    def __init__(self, sim: Simulator) -> None:
+        dispatch = next(
+            r.handler for r in sim.app.router.routes() if r.resource and "{tail" in str(r.resource)
+        )
+        routes = dispatch.__self__.routes  # type: ignore[attr-defined]
+        self._search = routes["POST /search/metadata"]
+        routes["POST /search/metadata"] = self
+        self.now = 0
+        self.most = 0
+
+    async def __call__(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+        walk = bool((params["body"] or {}).get("withExif"))
+        self.now += walk
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0.03)
+            response: web.StreamResponse = await self._search(request, params)
+            return response
+        finally:
+            self.now -= walk
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_steady_run_reads_at_the_floor_with_requests_in_flight_together(
+    version: str,
+) -> None:
+    lib = generate_library(4500, seed=11)
+    big = next(t for t in lib.tags.values() if t.value == "meme")  # a tag of 3 pages
+    big.assets.update(a.id for a in list(lib.assets.values())[:2500] if a.owner_id == big.owner_id)
+    key = generator_key(lib)
+    me = lib.user_by_email("me@example.com").id
+    sim = Simulator(lib, version=version)
+    walk = AssetPagesInFlight(sim)
+    rules = load_rules(RULES)
+    cache = AlbumCache()
+    mode = ServerVersion(*(int(x) for x in version.split("."))).mode
+    async with sim.serve() as url:
+        first, _, _ = await run_once(sim, url, key, rules, cache=cache, max_concurrency=8)
+        assert first.status is RunStatus.SUCCESS, first.errors[:3]
+        for _ in range(2):  # the second run records the marks of an unchanged walk
+            walk.most = 0
+            steady, _, writes = await run_once(sim, url, key, rules, cache=cache, max_concurrency=8)
+            assert steady.status is RunStatus.SUCCESS
+            assert writes == 0
+        assert steady.api.by_endpoint == floor_of_a_steady_run(sim, me, mode)
+        # Asset pages were served together (one after the other would be 1 at a time), in the
+        # 8 slots the tag searches share.
+        assert walk.most >= 3
+    assert_no_violations(sim)
