@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ async def collect(client: ImmichClient) -> list[list[str]]:
     return [[a.id for a in page] async for page in client.iter_assets()]
 
 
-def by_page(pages: dict[tuple[str | None, int], dict[str, Any]]) -> Callable[[Sent], Reply]:
+def by_page(pages: Mapping[Any, dict[str, Any]]) -> Callable[[Sent], Reply]:
     """Answers each (visibility, page) search with its payload, whatever the arrival order."""
     return lambda req: Reply(payload=pages[req.body.get("visibility"), req.body["page"]])
 
