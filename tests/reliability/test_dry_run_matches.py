@@ -65,18 +65,23 @@ def journaled(journal: Journal) -> Counter[Change]:
 
 
 async def dry_then_real(
-    lib: SimLibrary, key: str, the_rules: Rules, *, version: str = "3.0.3"
+    lib: SimLibrary,
+    key: str,
+    the_rules: Rules,
+    *,
+    version: str = "3.0.3",
+    asset_ids: list[str] | None = None,
 ) -> tuple[RunReport, RunReport, Journal, SimLibrary]:
     """A dry run on a copy and the real run on the original, from the same state."""
     twin = copy.deepcopy(lib)
     dry_sim = Simulator(twin, version=version)
     async with dry_sim.serve() as url:
-        dry, writes = await run_sim(dry_sim, url, key, the_rules, dry_run=True)
+        dry, writes = await run_sim(dry_sim, url, key, the_rules, dry_run=True, asset_ids=asset_ids)
     assert writes == 0
     journal = Journal()
     sim = Simulator(lib, version=version)
     async with sim.serve() as url:
-        real, _ = await run_sim(sim, url, key, the_rules, journal=journal)
+        real, _ = await run_sim(sim, url, key, the_rules, journal=journal, asset_ids=asset_ids)
     assert_no_violations(sim)
     return dry, real, journal, twin
 
@@ -180,15 +185,21 @@ def decorate(lib: SimLibrary, picks: list[int]) -> None:
     variant=st.integers(0, len(RULES_VARIANTS) - 1),
     picks=st.lists(st.integers(0, 1_000), max_size=6),
     version=st.sampled_from(["2.7.0", "3.0.3", "3.2.2"]),
+    scoped=st.none() | st.integers(0, 5),
 )
-async def test_dry_run_plan_equals_what_the_real_run_applies(
-    n: int, seed: int, variant: int, picks: list[int], version: str
+async def test_dry_run_plan_equals_what_the_real_run_applies(  # noqa: PLR0917
+    n: int, seed: int, variant: int, picks: list[int], version: str, scoped: int | None
 ) -> None:
     lib = generate_library(n, seed=seed)
     decorate(lib, picks)
     before = canonical(lib)
+    asset_ids = None if scoped is None else sorted(lib.assets)[: scoped * 3 : 3]
     dry, real, journal, twin = await dry_then_real(
-        lib, generator_key(lib), rules(RULES_VARIANTS[variant]), version=version
+        lib,
+        generator_key(lib),
+        rules(RULES_VARIANTS[variant]),
+        version=version,
+        asset_ids=asset_ids,
     )
     assert canonical(twin) == before  # the dry run wrote nothing
     assert_same(dry, real, journal)

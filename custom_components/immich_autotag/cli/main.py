@@ -24,6 +24,7 @@ from ..engine.report import ErrorKind, RunStatus
 from ..engine.rules import Rules
 from ..engine.rules_loader import RulesError, load_rules, load_rules_file
 from ..engine.runner import run
+from ..engine.scope import InvalidAssetIdError, parse_asset_ids
 from ..immich.client import ImmichClient
 from ..immich.limiter import Limiter
 from ..immich.session import new_session
@@ -36,6 +37,7 @@ _EXIT_BY_KIND = {
     ErrorKind.AUTH: EXIT_AUTH,
     ErrorKind.PERMISSION: EXIT_AUTH,
     ErrorKind.CONNECTION: EXIT_CONNECT,
+    ErrorKind.INVALID_INPUT: EXIT_INVALID,
 }
 
 
@@ -61,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.max_concurrency < 1 or args.max_rps < 0:
         parser.error("--max-concurrency must be >= 1 and --max-rps >= 0")
+    if args.asset_ids is not None:
+        try:
+            args.asset_ids = parse_asset_ids(args.asset_ids)
+        except InvalidAssetIdError as err:
+            parser.error(str(err))
     return args
 
 

@@ -201,9 +201,14 @@ def make_plan(
     rules: Rules,
     scope: frozenset[int],
     timings: dict[str, float] | None = None,
+    *,
+    focused: bool = False,
 ) -> tuple[State, Plan]:
-    """Run every phase on a fresh State; return it and the resulting Plan."""
-    state = State(library, scope)
+    """Run every phase on a fresh State; return it and the resulting Plan.
+
+    `focused`: the scope is the assets a run was asked for (see `State`).
+    """
+    state = State(library, scope, focused=focused)
     for name, phase in PHASES:
         started = time.perf_counter()
         phase(state, rules)

@@ -30,6 +30,7 @@ class ErrorKind(StrEnum):
     UNSUPPORTED_VERSION = "unsupported_version"
     INVALID_RESPONSE = "invalid_response"
     SERVER = "server"
+    INVALID_INPUT = "invalid_input"  # e.g. a malformed asset id: nothing was sent
     UNKNOWN = "unknown"
 
 

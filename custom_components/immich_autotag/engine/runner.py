@@ -39,7 +39,7 @@ from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus, quick_links
 from .rules import Rules
-from .scope import compute_scope, unknown_asset_ids
+from .scope import InvalidAssetIdError, compute_scope, parse_asset_ids, unknown_asset_ids
 from .snapshot import album_is_relevant, load_library
 from .state import State
 
@@ -51,6 +51,7 @@ _ERROR_KINDS: tuple[tuple[type[Exception], ErrorKind], ...] = (
     (ImmichConnectionError, ErrorKind.CONNECTION),
     (ImmichUnsupportedVersionError, ErrorKind.UNSUPPORTED_VERSION),
     (ImmichInvalidResponseError, ErrorKind.INVALID_RESPONSE),
+    (InvalidAssetIdError, ErrorKind.INVALID_INPUT),
     (ImmichBadRequestError, ErrorKind.SERVER),
     (ImmichError, ErrorKind.SERVER),
 )
@@ -126,6 +127,8 @@ class _Run:
         server: ServerInfo | None,
     ) -> None:
         report, rules, client = self.report, self.rules, self.client
+        if asset_ids is not None:  # a malformed id is an error before any request
+            asset_ids = parse_asset_ids(asset_ids)
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
         info = server or await client.connect()
@@ -182,7 +185,8 @@ class _Run:
 def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report: RunReport) -> Plan:
     """Scope, phases and the report's counts (pure; runs in a worker thread)."""
     scope = compute_scope(lib, rules, asset_ids)
-    state, plan = make_plan(lib, rules, scope, report.phase_seconds)
+    focused = asset_ids is not None
+    state, plan = make_plan(lib, rules, scope, report.phase_seconds, focused=focused)
     _fill_from_state(report, state, rules)
     return plan
 

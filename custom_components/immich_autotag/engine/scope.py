@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import uuid
+from collections.abc import Collection, Iterable
 
 from .library import Library
 from .matching import classifying_albums, matches_any
 from .rules import Rules
 from .state import State
+
+
+class InvalidAssetIdError(ValueError):
+    """An asset id that is not a UUID (the message names it)."""
+
+
+def parse_asset_ids(values: Iterable[str]) -> list[str]:
+    """Asset ids asked for, checked and normalised (lower-case UUIDs, duplicates dropped)."""
+    ids: list[str] = []
+    for value in values:
+        text = value.strip() if isinstance(value, str) else ""
+        try:
+            parsed = uuid.UUID(text)
+        except ValueError:
+            raise InvalidAssetIdError(f"invalid asset id {value!r}: not a UUID") from None
+        if str(parsed) != text.lower():  # uuid.UUID also accepts braces, urn: and no dashes
+            raise InvalidAssetIdError(f"invalid asset id {value!r}: not a UUID")
+        ids.append(str(parsed))
+    return list(dict.fromkeys(ids))
 
 
 def _normalise(asset_ids: Collection[str]) -> set[str]:

@@ -2,6 +2,8 @@
 
 Phases read and change a State; they never touch the Library. `plan.Plan.from_state` turns
 the overlay into the net diff to apply. Asset changes are allowed only for in-scope assets.
+A *focused* State (a run for given asset ids) also limits album-level changes — deleting a
+temporary album or a per-group tag, album sharing — to albums and tags of those assets.
 """
 
 from __future__ import annotations
@@ -64,9 +66,10 @@ def parse_zone(name: str | None) -> ZoneInfo | timezone | None:
 class State:
     """Overlay of tag, album, date and sharing changes over a Library."""
 
-    def __init__(self, library: Library, scope: Iterable[int]) -> None:
+    def __init__(self, library: Library, scope: Iterable[int], *, focused: bool = False) -> None:
         self.lib = library
         self.scope: frozenset[int] = frozenset(scope)
+        self.focused = focused  # scope = the assets asked for: album-level changes follow it
         self._base_albums = library.asset_albums()
         # tags
         self._carry_add: dict[str, set[int]] = {}  # path (and ancestors) now carried
@@ -157,9 +160,19 @@ class State:
                 self._removed.setdefault(p, set()).add(a)
 
     def delete_tag(self, path: str) -> None:
-        """Delete a tool-owned tag that no asset carries any more."""
-        if path in self.lib.tags:
-            self.tag_deletes.add(path)
+        """Delete a tool-owned tag no asset carries any more (focused: if one of them did)."""
+        if path not in self.lib.tags:
+            return
+        if self.focused and not (self.lib.tag_members.get(path, frozenset()) & self.scope):
+            return
+        self.tag_deletes.add(path)
+
+    def concerns_album(self, key: str) -> bool:
+        """True unless focused on assets that were never and are not in the album."""
+        if not self.focused or key in self.new_albums:
+            return True
+        held = self.lib.album_members.get(key, frozenset()) | self.members(key)
+        return bool(held & self.scope)
 
     # --- albums -------------------------------------------------------------------------
     def album_name(self, key: str) -> str:
@@ -247,12 +260,17 @@ class State:
             raise ScopeError(f"refusing to delete album {album.name!r}: members unknown")
         if not is_temp_album(album.name) or album.owner_id != self.lib.me.id:
             raise ScopeError(f"refusing to delete album {album.name!r}: not a temporary album")
-        if self.members(key) or self.lib.album_foreign.get(key, 0):
+        if self.members(key) or self.lib.album_foreign.get(key, 0) or not self.concerns_album(key):
             return
         self.album_deletes.add(key)
 
     def set_album_user(self, album_id: str, user_id: str, role: str | None) -> None:
-        """Plan a member's role on an owned or planned album (None removes the member)."""
+        """Plan a member's role on an owned or planned album (None removes the member).
+
+        Focused: only on albums of the assets asked for (`concerns_album`).
+        """
+        if not self.concerns_album(album_id):
+            return
         if album_id in self.new_albums:  # created with its members (nobody to remove)
             if role is not None:
                 self.album_users.setdefault(album_id, {})[user_id] = role
