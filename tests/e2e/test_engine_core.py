@@ -111,7 +111,11 @@ async def test_asset_ids_limit_the_run() -> None:
     sim = Simulator(lib)
     async with sim.serve() as url:
         report, _, _ = await run_once(
-            sim, url, key, load_rules(RULES), asset_ids=[ids["loose"], "not-a-known-id"]
+            sim,
+            url,
+            key,
+            load_rules(RULES),
+            asset_ids=[ids["loose"], "00000000-0000-4000-8000-00000000dead"],
         )
     assert report.assets_in_scope == 1
     assert lib.asset_tags(ids["loose"]) == {"autotag_output_unknown"}
