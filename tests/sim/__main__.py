@@ -5,10 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .faults import Faults
+from .capacity import CapacityCurve
+from .faults import Faults, real_server_curve
 from .generator import generate_library, generator_key
 from .server import Simulator
 from .storage import load_library, save_library
+
+
+def parse_curve(text: str) -> list[list[float]]:
+    """`real` or `1:32,2:46,...` -> capacity curve points."""
+    if text == "real":
+        return real_server_curve()
+    try:
+        points = [[float(x) for x in pair.split(":", 1)] for pair in text.split(",")]
+        CapacityCurve(points)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"bad capacity curve {text!r}: {err}") from err
+    return points
 
 
 def main() -> None:
@@ -24,7 +37,12 @@ def main() -> None:
     parser.add_argument("--version", default="3.0.3")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--jitter-ms", type=float, default=0.0)
-    parser.add_argument("--max-concurrency", type=int)
+    parser.add_argument("--max-concurrency", type=int, help="workers; the rest queue")
+    parser.add_argument(
+        "--capacity-curve",
+        type=parse_curve,
+        help='"real" (a measured 2-core server) or "N:MS,N:MS,..." (latency at N in flight)',
+    )
     parser.add_argument("--rate-limit", type=float, help="requests/s before 429")
     parser.add_argument("--error-rate", type=float, default=0.0)
     args = parser.parse_args()
@@ -39,6 +57,7 @@ def main() -> None:
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,
         max_concurrency=args.max_concurrency,
+        capacity_curve=args.capacity_curve,
         rate_limit_per_s=args.rate_limit,
         error_rate=args.error_rate,
         seed=args.seed,

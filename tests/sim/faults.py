@@ -8,17 +8,25 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .capacity import REAL_SERVER_CURVE, CapacityCurve, LoadMeter
+
 
 @dataclass(slots=True)
 class Faults:
     """Fault injection, changeable at runtime (`sim.faults.x = ...` or `POST /__sim/faults`).
 
     Routes are "METHOD /template" strings, e.g. "POST /search/metadata".
+    Capacity (see `capacity.py`): `latency_ms` (+ `jitter_ms`) is a request's solo service
+    time; `max_concurrency` is the number of workers (requests beyond it queue);
+    `capacity_curve` ([[in_flight, latency_ms], ...], e.g. `REAL_SERVER_CURVE`) makes the
+    server processor-shared with latency rising along the curve (solo time defaults to the
+    curve's latency at 1 when `latency_ms` is 0).
     """
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
-    max_concurrency: int | None = None  # requests beyond it queue
+    max_concurrency: int | None = None  # workers; requests beyond it queue
+    capacity_curve: list[list[float]] | None = None
     rate_limit_per_s: float | None = None  # token bucket; empty -> 429 + Retry-After
     rate_burst: int = 10
     retry_after_s: float = 1.0
@@ -38,11 +46,18 @@ class Faults:
         for name, value in values.items():
             if name not in names:
                 raise KeyError(name)
+            if name == "capacity_curve" and value:
+                CapacityCurve(value)  # ValueError when it is not a curve
             setattr(self, name, value)
 
     def as_dict(self) -> dict[str, Any]:
         """The knobs as JSON."""
         return asdict(self)
+
+
+def real_server_curve() -> list[list[float]]:
+    """`Faults.capacity_curve` of the measured real server (`capacity.REAL_SERVER_CURVE`)."""
+    return [[float(n), ms] for n, ms in REAL_SERVER_CURVE]
 
 
 @dataclass(slots=True)
@@ -57,6 +72,7 @@ class SimStats:
     violations: list[str] = field(default_factory=list)
     authenticated_requests: int = 0
     faults_injected: Counter[str] = field(default_factory=Counter)
+    load: LoadMeter = field(default_factory=LoadMeter)  # busy / queue time since the reset
 
     @property
     def total(self) -> int:
@@ -76,6 +92,7 @@ class SimStats:
         self.violations.clear()
         self.authenticated_requests = 0
         self.faults_injected.clear()
+        self.load.reset()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for `/__sim/stats`."""
@@ -87,6 +104,7 @@ class SimStats:
             "maxConcurrency": self.max_concurrency,
             "violations": list(self.violations),
             "faultsInjected": dict(self.faults_injected),
+            "load": self.load.as_dict(),
         }
 
 

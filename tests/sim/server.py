@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .capacity import CapacityCurve, SharedServer, server_workers
 from .faults import Faults, SimStats, TokenBucket, seeded_rng
 from .library import SimLibrary
 from .openapi import validator_for
@@ -68,7 +69,8 @@ class Simulator:
         self._rng_seed = self.faults.seed
         self._bucket = TokenBucket()
         self._gate: asyncio.Semaphore | None = None
-        self._gate_size: int | None = None
+        self._capacity: tuple[int | None, list[list[float]] | None] | None = None
+        self._shared: SharedServer | None = None
         self.app = self._build_app()
 
     # -- public helpers --------------------------------------------------------------------
@@ -139,29 +141,54 @@ class Simulator:
         response.headers["X-Correlation-ID"] = correlation
         return response
 
+    def _sync_capacity(self) -> asyncio.Semaphore | None:
+        """Follow the capacity knobs (workers, curve) when they change; the current gate."""
+        faults = self.faults
+        points = [[float(x) for x in p] for p in faults.capacity_curve or ()] or None
+        if (faults.max_concurrency, points) != self._capacity:
+            curve = CapacityCurve(points) if points else None
+            self._capacity = (faults.max_concurrency, points)
+            workers = faults.max_concurrency
+            self._gate = asyncio.Semaphore(workers) if workers else None
+            self._shared = SharedServer(curve) if curve else None
+            self.stats.load.set_workers(server_workers(workers, curve))
+        return self._gate
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/api/"):
             return await handler(request)
-        faults = self.faults
-        if faults.max_concurrency != self._gate_size:
-            self._gate_size = faults.max_concurrency
-            self._gate = (
-                asyncio.Semaphore(faults.max_concurrency) if faults.max_concurrency else None
-            )
-        gate = self._gate
+        gate = self._sync_capacity()
+        meter = self.stats.load
+        meter.arrive()
         if gate is not None:
-            await gate.acquire()
+            try:
+                await gate.acquire()
+            except asyncio.CancelledError:
+                meter.drop()
+                raise
+        meter.start()
         self.stats.in_flight += 1
         self.stats.max_concurrency = max(self.stats.max_concurrency, self.stats.in_flight)
         try:
             response = await self._handle(request, handler)
         finally:
             self.stats.in_flight -= 1
+            meter.finish()
             if gate is not None:
                 gate.release()
         self.stats.statuses[response.status] += 1
         return response
+
+    async def _serve_work(self) -> None:
+        """Spend the request's service time: alone, or shared along the capacity curve."""
+        faults, shared = self.faults, self._shared
+        solo_ms = faults.latency_ms or (shared.curve.solo_ms if shared else 0.0)
+        work_ms = solo_ms + (self._rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0.0)
+        if shared is not None:
+            await shared.serve(work_ms / 1000)
+        elif work_ms > 0:
+            await asyncio.sleep(work_ms / 1000)
 
     async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         faults = self.faults
@@ -177,11 +204,7 @@ class Simulator:
             self.stats.writes += 1
         if self._dates_due is not None and self.stats.total >= self._dates_due:
             self.run_metadata_jobs()
-        delay = faults.latency_ms + (
-            self._rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0.0
-        )
-        if delay > 0:
-            await asyncio.sleep(delay / 1000)
+        await self._serve_work()
         if faults.stall_route == route:
             self.stats.faults_injected["stall"] += 1
             await asyncio.sleep(faults.stall_s)
