@@ -14,7 +14,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -44,6 +43,11 @@ from .snapshot import album_is_relevant, load_library
 from .state import State
 
 _LOGGER = logging.getLogger(__name__)
+
+READ_ONLY_WARNING = (
+    "the API key has no write permission: this run is a dry run (nothing was changed); "
+    "the planned changes show what a key with write permissions would do"
+)
 
 _ERROR_KINDS: tuple[tuple[type[Exception], ErrorKind], ...] = (
     (ImmichAuthError, ErrorKind.AUTH),
@@ -134,8 +138,12 @@ class _Run:
         info = server or await client.connect()
         report.server_version = str(info.version)
         caps = Capabilities.from_permissions(info.api_key.permissions)
-        rules = caps.restrict(rules)
-        report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
+        if caps.read_only:  # nothing could be written: show what a run would do
+            report.dry_run = True
+            report.warnings.append(_note("read_only_key", READ_ONLY_WARNING))
+        else:
+            rules = caps.restrict(rules)
+            report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
         lib = await load_library(
             client, rules, info.user, cache=album_cache, progress=self.emit, cancel=self.cancel
         )
@@ -149,10 +157,8 @@ class _Run:
             report.warnings.append(_note("unknown_asset_id", "not found or not yours", unknown))
         # CPU-bound on big libraries: in a worker thread, so the event loop stays responsive.
         plan = await asyncio.to_thread(_plan, lib, rules, asset_ids, report)
-        if not caps.delete_albums:
-            plan = replace(plan, album_deletes=())
-        if not caps.delete_tags:
-            plan = replace(plan, tag_deletes=())
+        if not caps.read_only:
+            plan = caps.restrict_plan(plan, lib)
         plan, kept = await confirm_deletions(client, lib, plan)  # dry runs too: same plan
         report.warnings.extend(kept)
         report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
