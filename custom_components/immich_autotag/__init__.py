@@ -26,8 +26,8 @@ from .immich.errors import (
 from .issues import (
     async_check_permissions,
     async_check_rules,
+    async_check_version,
     async_delete_issues,
-    async_set_unsupported_version,
 )
 from .services import async_setup_services
 from .storage import EntryStorage
@@ -64,7 +64,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry
             translation_placeholders={"title": entry.title, "error": str(err)},
         ) from err
     except ImmichUnsupportedVersionError as err:
-        async_set_unsupported_version(hass, entry, err.version)
+        async_check_version(hass, entry, None, err.version)
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="unsupported_version",
@@ -76,7 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err) or type(err).__name__},
         ) from err
-    async_set_unsupported_version(hass, entry, None)
+    async_check_version(hass, entry, server.version, None)
     async_check_permissions(hass, entry, server.api_key)
 
     coordinator = AutoTagCoordinator(hass, entry, connection)

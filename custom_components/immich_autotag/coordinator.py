@@ -19,6 +19,7 @@ from enum import StrEnum
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -32,7 +33,7 @@ from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
 from .engine.runner import run
-from .issues import async_check_rules
+from .issues import async_check_permissions, async_check_rules, async_check_version
 from .storage import MAX_STORED_REPORTS, EntryStorage
 
 _LOGGER = logging.getLogger(__name__)
@@ -308,7 +309,25 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         )
         if report.error_kind is ErrorKind.AUTH:
             self.config_entry.async_start_reauth(self.hass)
+        self._async_follow_server(report)
         await self._storage.async_save(self.reports, self.album_cache)
+
+    @callback
+    def _async_follow_server(self, report: RunReport) -> None:
+        """What the run found about the server: version and key issues, device version."""
+        hass, entry = self.hass, self.config_entry
+        if report.error_kind is ErrorKind.UNSUPPORTED_VERSION:
+            async_check_version(hass, entry, None, report.server_version)
+            return
+        server = self.connection.server
+        if not report.server_version or server is None:
+            return  # the run did not reach the server
+        async_check_version(hass, entry, server.version, None)
+        async_check_permissions(hass, entry, server.api_key)
+        registry = dr.async_get(hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+        if device is not None and device.sw_version != str(server.version):
+            registry.async_update_device(device.id, sw_version=str(server.version))
 
     @callback
     def _async_schedule_tick(self, now: datetime) -> None:

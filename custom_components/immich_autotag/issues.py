@@ -5,7 +5,8 @@ provide fix flows; these issues have none (the user fixes the rules in the optio
 in Immich or the server).
 
 Each issue is per entry (`<kind>_<entry_id>`), raised when the problem is seen and deleted as
-soon as it is gone: invalid rules, missing permissions, an unsupported Immich version.
+soon as it is gone: invalid rules, missing permissions, an unsupported Immich version (an error)
+or one newer than tested (a warning). Versions are checked at set-up and after every run.
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ from .const import CONF_RULES, DOMAIN, REQUIRED_PERMISSIONS
 from .engine.default_rules import default_rules_yaml
 from .engine.rules import Rules
 from .engine.rules_loader import validate_rules_text
-from .immich.models import ApiKeyInfo
+from .immich.models import ApiKeyInfo, ServerVersion, VersionSupport
 
 ISSUE_INVALID_RULES = "invalid_rules"
 ISSUE_MISSING_PERMISSIONS = "missing_permissions"
 ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
-ISSUES = (ISSUE_INVALID_RULES, ISSUE_MISSING_PERMISSIONS, ISSUE_UNSUPPORTED_VERSION)
+ISSUE_NEWER_VERSION = "newer_version"
+ISSUES = (
+    ISSUE_INVALID_RULES,
+    ISSUE_MISSING_PERMISSIONS,
+    ISSUE_UNSUPPORTED_VERSION,
+    ISSUE_NEWER_VERSION,
+)
 
 
 def issue_id(kind: str, entry_id: str) -> str:
@@ -83,13 +90,23 @@ def async_check_permissions(hass: HomeAssistant, entry: ConfigEntry, key: ApiKey
 
 
 @callback
-def async_set_unsupported_version(
-    hass: HomeAssistant, entry: ConfigEntry, version: str | None
+def async_check_version(
+    hass: HomeAssistant, entry: ConfigEntry, version: ServerVersion | None, refused: str | None
 ) -> None:
-    """Raise the `unsupported_version` issue for `version`, or delete it (None)."""
-    severity = ir.IssueSeverity.ERROR if version is not None else None
-    placeholders = {"version": version or ""}
-    _async_set_issue(hass, ISSUE_UNSUPPORTED_VERSION, entry, severity, placeholders)
+    """Keep the version issues in step: `version` connected, or `refused` (its text) was not."""
+    unsupported = ir.IssueSeverity.ERROR if refused is not None else None
+    _async_set_issue(
+        hass, ISSUE_UNSUPPORTED_VERSION, entry, unsupported, {"version": refused or ""}
+    )
+    newer = version is not None and version.support is VersionSupport.NEWER
+    placeholders = {}
+    if version is not None:
+        placeholders = {
+            "version": f"v{version.major}.{version.minor}",
+            "tested": version.tested_up_to,
+        }
+    severity = ir.IssueSeverity.WARNING if newer else None
+    _async_set_issue(hass, ISSUE_NEWER_VERSION, entry, severity, placeholders)
 
 
 @callback

@@ -11,7 +11,7 @@ from custom_components.immich_autotag.immich.errors import (
     ImmichUnsupportedVersionError,
 )
 from custom_components.immich_autotag.immich.limiter import Limiter
-from custom_components.immich_autotag.immich.models import ApiMode, ServerVersion
+from custom_components.immich_autotag.immich.models import ApiMode, ServerVersion, VersionSupport
 
 from . import payloads as p
 from .conftest import KEY
@@ -97,28 +97,41 @@ async def test_connect(
     # sent with the api key header
     call = next(r for r in mock.requests if r.path == "/users/me")
     assert call.headers["x-api-key"] == KEY
-    # version is asked once
+    # the version is read at every connect: an upgraded server gets its calls
+    mock.get(f"{BASE}/server/version", payload=p.version(3, 0, 3))
     mock.get(f"{BASE}/users/me", payload=p.admin_user())
     mock.get(f"{BASE}/api-keys/me", payload=p.api_key())
-    await fresh.connect()
-    assert fresh.stats.by_endpoint["GET /server/version"] == 1
+    assert (await fresh.connect()).version == ServerVersion(3, 0, 3)
+    assert fresh.version == ServerVersion(3, 0, 3)
+    assert fresh.server is not None
+    assert fresh.server.version == ServerVersion(3, 0, 3)
+    assert fresh.stats.by_endpoint["GET /server/version"] == 2
     assert fresh.stats.by_endpoint["GET /users/me"] == 2
     assert fresh.stats.writes == 0
 
 
 @pytest.mark.parametrize(
-    ("ver", "mode"),
+    ("ver", "mode", "support"),
     [
-        ((2, 0, 0), ApiMode.V2),
-        ((2, 7, 5), ApiMode.V2),
-        ((3, 0, 3), ApiMode.V3_0),
-        ((3, 1, 0), ApiMode.V3_0),
-        ((3, 2, 2), ApiMode.V3_2),
+        ((2, 0, 0), ApiMode.V2, VersionSupport.TESTED),
+        ((2, 7, 5), ApiMode.V2, VersionSupport.TESTED),
+        ((2, 9, 0), ApiMode.V2, VersionSupport.NEWER),
+        ((3, 0, 3), ApiMode.V3_0, VersionSupport.TESTED),
+        ((3, 1, 0), ApiMode.V3_0, VersionSupport.TESTED),
+        ((3, 2, 2), ApiMode.V3_2, VersionSupport.TESTED),
+        ((3, 3, 0), ApiMode.V3_2, VersionSupport.NEWER),
+        ((3, 9, 0), ApiMode.V3_2, VersionSupport.NEWER),
     ],
 )
 async def test_version_modes(
-    session: aiohttp.ClientSession, mock: FakeImmich, ver: tuple[int, int, int], mode: ApiMode
+    session: aiohttp.ClientSession,
+    mock: FakeImmich,
+    ver: tuple[int, int, int],
+    mode: ApiMode,
+    support: VersionSupport,
 ) -> None:
+    """Known majors run; a newer minor takes its major's newest calls."""
+    assert ServerVersion(*ver).support is support
     client = ImmichClient(session, BASE, KEY)
     mock.get(f"{BASE}/server/version", payload=p.version(*ver))
     mock.get(f"{BASE}/users/me", payload=p.admin_user())
@@ -127,7 +140,7 @@ async def test_version_modes(
     assert client.mode is mode
 
 
-@pytest.mark.parametrize("ver", [(1, 132, 0), (1, 999, 0), (3, 3, 0), (4, 0, 0)])
+@pytest.mark.parametrize("ver", [(1, 132, 0), (1, 999, 0), (4, 0, 0), (5, 1, 0)])
 async def test_unsupported_version(
     session: aiohttp.ClientSession, mock: FakeImmich, ver: tuple[int, int, int]
 ) -> None:
@@ -136,6 +149,7 @@ async def test_unsupported_version(
     with pytest.raises(ImmichUnsupportedVersionError) as info:
         await client.connect()
     assert info.value.version == f"v{ver[0]}.{ver[1]}.{ver[2]}"
+    assert "supported: v2.x and v3.x" in str(info.value)
     with pytest.raises(ImmichUnsupportedVersionError):
         client.set_version(ServerVersion(*ver))
 

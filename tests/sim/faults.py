@@ -73,6 +73,7 @@ class SimStats:
     authenticated_requests: int = 0
     faults_injected: Counter[str] = field(default_factory=Counter)
     load: LoadMeter = field(default_factory=LoadMeter)  # busy / queue time since the reset
+    search_styles: Counter[str] = field(default_factory=Counter)  # "filter" (v3.2) / "flat"
 
     @property
     def total(self) -> int:
@@ -93,6 +94,7 @@ class SimStats:
         self.authenticated_requests = 0
         self.faults_injected.clear()
         self.load.reset()
+        self.search_styles.clear()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for `/__sim/stats`."""

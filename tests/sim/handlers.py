@@ -159,6 +159,7 @@ class Handlers(AlbumRoutes):
     # -- search / assets -------------------------------------------------------------------
     async def search_metadata(self, r: web.Request, p: dict[str, Any]) -> web.Response:
         body: dict[str, Any] = p["body"] or {}
+        self.sim.stats.search_styles["filter" if "filter" in body else "flat"] += 1
         items, next_page, next_cursor = self.sim.search.search(r["me"], body)
         with_exif = bool(body.get("withExif"))
         version = self.sim.version

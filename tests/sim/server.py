@@ -74,6 +74,13 @@ class Simulator:
         self.app = self._build_app()
 
     # -- public helpers --------------------------------------------------------------------
+    def set_version(self, version: str) -> None:
+        """Upgrade (or downgrade) the server in place: answers and checks follow `version`."""
+        self.version = parse_version(version)
+        self.version_str = version.lstrip("v")
+        self.validator = validator_for(self.version_str)
+        self.search.version = self.version
+
     def run_metadata_jobs(self) -> int:
         """Apply pending date re-extractions now."""
         self._dates_due = None

@@ -27,7 +27,7 @@ from ..immich.errors import (
     ImmichPermissionError,
     ImmichUnsupportedVersionError,
 )
-from ..immich.models import ServerInfo
+from ..immich.models import VersionSupport
 from .album_cache import AlbumCache
 from .apply import Applier
 from .deletions import confirm_deletions
@@ -71,19 +71,20 @@ async def run(
     cancel: CancelToken | None = None,
     album_cache: AlbumCache | None = None,
     journal: Journal | None = None,
-    server: ServerInfo | None = None,
 ) -> RunReport:
-    """Run the rules once against the server behind `client`."""
+    """Run the rules once against the server behind `client` (its version read first)."""
     report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
     stats = client.stats
     before = (Counter(stats.by_endpoint), stats.retries, stats.throttled_seconds, stats.writes)
     job = _Run(client, rules, report, progress, cancel or CancelToken())
     try:
-        await job.execute(asset_ids, album_cache, journal, server)
+        await job.execute(asset_ids, album_cache, journal)
     except RunCancelledError:
         report.status = RunStatus.CANCELLED
     except Exception as err:
         report.status = RunStatus.FAILED
+        if isinstance(err, ImmichUnsupportedVersionError):
+            report.server_version = err.version
         report.error_kind = next(
             (kind for cls, kind in _ERROR_KINDS if isinstance(err, cls)), ErrorKind.UNKNOWN
         )
@@ -128,15 +129,18 @@ class _Run:
         asset_ids: Collection[str] | None,
         album_cache: AlbumCache | None,
         journal: Journal | None,
-        server: ServerInfo | None,
     ) -> None:
         report, rules, client = self.report, self.rules, self.client
         if asset_ids is not None:  # a malformed id is an error before any request
             asset_ids = parse_asset_ids(asset_ids)
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
-        info = server or await client.connect()
+        info = await client.connect()
         report.server_version = str(info.version)
+        if info.version.support is VersionSupport.NEWER:
+            tested = info.version.tested_up_to
+            message = f"Immich {info.version} is newer than tested ({tested}); using its calls"
+            report.warnings.append(_note("untested_version", message))
         caps = Capabilities.from_permissions(info.api_key.permissions)
         if caps.read_only:  # nothing could be written: show what a run would do
             report.dry_run = True

@@ -33,6 +33,7 @@ from .models import (
     ServerVersion,
     Tag,
     User,
+    VersionSupport,
 )
 from .retry import RetryPolicy, Timing
 from .search import CHUNK_SIZE
@@ -133,20 +134,26 @@ class ImmichClient:
         return self._http.stats
 
     def set_version(self, version: ServerVersion) -> None:
-        """Fix the server version without asking (raises ImmichUnsupportedVersionError)."""
-        if not version.supported:
+        """Use the calls of `version` (raises ImmichUnsupportedVersionError).
+
+        A newer minor of a known major gets that major's newest calls.
+        """
+        if version.support is VersionSupport.UNSUPPORTED:
             raise ImmichUnsupportedVersionError(str(version))
         self._version = version
 
     async def connect(self) -> ServerInfo:
-        """Version (once), `users/me`, `api-keys/me`. Raises on unsupported versions."""
-        if self._version is None:
-            self.set_version(await self.get_server_version())
-        assert self._version is not None  # noqa: S101 - set just above
+        """`server/version`, `users/me`, `api-keys/me`; raises on unsupported versions.
+
+        The version is read at every call (a run calls it first), so a server upgraded while
+        a client lives gets the right calls from the next run on.
+        """
+        version = await self.get_server_version()
+        self.set_version(version)
         user = await self.get_my_user()
         self._me = user.id
         key = await self.get_my_api_key()
-        self._server = ServerInfo(version=self._version, user=user, api_key=key)
+        self._server = ServerInfo(version=version, user=user, api_key=key)
         return self._server
 
     async def _mode(self) -> ApiMode:

@@ -1,5 +1,9 @@
 """Errors raised by the Immich client: a small hierarchy the engine and HA map to outcomes."""
 
+from .models import NEWEST_TESTED
+
+SUPPORTED_TEXT = " and ".join(f"v{major}.x" for major in sorted(NEWEST_TESTED))
+
 
 class ImmichError(Exception):
     """Base class of every error the client raises."""
@@ -46,10 +50,10 @@ class ImmichInvalidResponseError(ImmichError):
 
 
 class ImmichUnsupportedVersionError(ImmichError):
-    """The server version is outside the supported range (v2.0 - v3.2)."""
+    """The server is older than v2.0 or of a major version the client does not know."""
 
     def __init__(self, version: str) -> None:
-        super().__init__(f"Immich {version} is not supported (supported: v2.0 - v3.2)")
+        super().__init__(f"Immich {version} is not supported (supported: {SUPPORTED_TEXT})")
         self.version = version
 
 

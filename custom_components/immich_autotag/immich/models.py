@@ -5,14 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 
 class ApiMode(StrEnum):
-    """Which family of calls a server needs (see IMMICH-API.md §10)."""
+    """Which family of calls a server needs."""
 
     V2 = "v2"  # albums inline assets, ?shared=, search defaults to timeline only
     V3_0 = "v3.0"  # v3.0 / v3.1: album members by search, flat search fields and page
     V3_2 = "v3.2"  # filter / cursor search path
+
+
+# The newest minor tested of each Immich major the client knows (v2.0 is the oldest).
+NEWEST_TESTED: Final = {2: 7, 3: 2}
+
+
+class VersionSupport(StrEnum):
+    """How the client stands to a server version."""
+
+    TESTED = "tested"  # v2.0 - v2.7, v3.0 - v3.2
+    NEWER = "newer"  # a newer minor of a known major: runs with that major's newest calls
+    UNSUPPORTED = "unsupported"  # older than v2.0, or a major the client does not know
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +40,18 @@ class ServerVersion:
         return f"v{self.major}.{self.minor}.{self.patch}"
 
     @property
-    def supported(self) -> bool:
-        """True for v2.0 - v3.2.x."""
-        return (2, 0) <= (self.major, self.minor) <= (3, 2)
+    def support(self) -> VersionSupport:
+        """Tested, a newer minor of a known major, or unsupported."""
+        newest = NEWEST_TESTED.get(self.major)
+        if newest is None:
+            return VersionSupport.UNSUPPORTED
+        return VersionSupport.TESTED if self.minor <= newest else VersionSupport.NEWER
+
+    @property
+    def tested_up_to(self) -> str:
+        """The newest tested `vX.Y` of this version's major (of the newest major if unknown)."""
+        major = self.major if self.major in NEWEST_TESTED else max(NEWEST_TESTED)
+        return f"v{major}.{NEWEST_TESTED[major]}"
 
     @property
     def mode(self) -> ApiMode:
