@@ -27,7 +27,7 @@ from ..immich.errors import (
     ImmichPermissionError,
     ImmichUnsupportedVersionError,
 )
-from ..immich.models import VersionSupport
+from ..immich.models import ServerInfo, VersionSupport
 from .album_cache import AlbumCache
 from .apply import Applier
 from .deletions import confirm_deletions
@@ -124,6 +124,23 @@ class _Run:
         if self.progress is not None:
             self.progress(tick)
 
+    async def connect(self) -> tuple[ServerInfo, Capabilities]:
+        """Version (read at every run), user and key; what the key may write."""
+        report = self.report
+        info = await self.client.connect()
+        report.server_version = str(info.version)
+        if info.version.support is VersionSupport.NEWER:
+            tested = info.version.tested_up_to
+            message = f"Immich {info.version} is newer than tested ({tested}); using its calls"
+            report.warnings.append(_note("untested_version", message))
+        caps = Capabilities.from_permissions(info.api_key.permissions)
+        if caps.read_only:  # nothing could be written: show what a run would do
+            report.dry_run = True
+            report.warnings.append(_note("read_only_key", READ_ONLY_WARNING))
+        else:
+            report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
+        return info, caps
+
     async def execute(
         self,
         asset_ids: Collection[str] | None,
@@ -135,19 +152,9 @@ class _Run:
             asset_ids = parse_asset_ids(asset_ids)
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
-        info = await client.connect()
-        report.server_version = str(info.version)
-        if info.version.support is VersionSupport.NEWER:
-            tested = info.version.tested_up_to
-            message = f"Immich {info.version} is newer than tested ({tested}); using its calls"
-            report.warnings.append(_note("untested_version", message))
-        caps = Capabilities.from_permissions(info.api_key.permissions)
-        if caps.read_only:  # nothing could be written: show what a run would do
-            report.dry_run = True
-            report.warnings.append(_note("read_only_key", READ_ONLY_WARNING))
-        else:
+        info, caps = await self.connect()
+        if not caps.read_only:
             rules = caps.restrict(rules)
-            report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
         lib = await load_library(
             client, rules, info.user, cache=album_cache, progress=self.emit, cancel=self.cancel
         )
