@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
@@ -57,3 +59,15 @@ async def run_once(
             journal=journal,
         )
     return report, sim.stats.total - before_total, sim.stats.writes - before_writes
+
+
+RouteHandler = Callable[[web.Request, dict[str, Any]], Awaitable[web.StreamResponse]]
+
+
+def wrap_route(sim: Simulator, route: str, wrapper: Callable[[RouteHandler], RouteHandler]) -> None:
+    """Replace the simulator's handler of `route` ("METHOD /template") by `wrapper(handler)`."""
+    dispatch = next(
+        r.handler for r in sim.app.router.routes() if r.resource and "{tail" in str(r.resource)
+    )
+    routes: dict[str, RouteHandler] = dispatch.__self__.routes  # type: ignore[attr-defined]
+    routes[route] = wrapper(routes[route])

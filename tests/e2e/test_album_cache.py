@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
@@ -15,9 +17,20 @@ from custom_components.immich_autotag.immich.models import Album
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
-from .harness import run_once
+from .harness import RouteHandler, run_once, wrap_route
 from .test_headless import headless
 
+MOVE_RULES = """
+conversions:
+  enabled: true
+  conversions:
+    - source: {tag_names: [meme]}
+      destination: {album_names: [autotag_input_meme]}
+      mode: move
+classification:
+  rules:
+    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
+"""
 RULES = """
 classification:
   rules:
@@ -142,3 +155,53 @@ def test_two_processes_saving_one_file_keep_both_scopes(tmp_path: Path) -> None:
     ):
         merged.bind(scope)
         assert merged.get(album) == members
+
+
+async def test_run_two_reads_like_run_three_and_a_concurrent_edit_is_not_masked() -> None:
+    """The run records the albums it changed, unless someone else changed them meanwhile."""
+    lib = SimLibrary()
+    me = lib.add_user("me@example.com", "Me")
+    key = lib.add_api_key(me)
+    meme = lib.add_asset(me, "IMG_20240715_100000.jpg", taken=datetime(2024, 7, 15, 10))
+    late = lib.add_asset(me, "IMG_20240716_100000.jpg", taken=datetime(2024, 7, 16, 10))
+    lib.tag_asset(lib.add_tag(me, "meme"), meme)
+    target = lib.add_album(me, "autotag_input_meme", [])
+    sim = Simulator(lib)
+    rules = load_rules(MOVE_RULES)
+    cache = AlbumCache()
+    listings_until_edit = [0]  # the edit lands right before that many-th next listing
+
+    def edit_before_the_final_listing(handler: RouteHandler) -> RouteHandler:
+        async def listing(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+            listings_until_edit[0] -= 1
+            if listings_until_edit[0] == 0:  # someone adds a photo in the Immich app
+                target.assets[late.id] = None
+                target.updated_ms = lib.tick()  # Immich bumps updatedAt on an addition
+            return await handler(request, params)
+
+        return listing
+
+    wrap_route(sim, "GET /albums", edit_before_the_final_listing)
+    async with sim.serve() as url:
+        first, _, _ = await run_once(sim, url, key, rules, cache=cache)
+        assert meme.id in target.assets
+        second, _, writes = await run_once(sim, url, key, rules, cache=cache)
+        third, _, _ = await run_once(sim, url, key, rules, cache=cache)
+        assert (first.status, second.status, third.status) == (RunStatus.SUCCESS,) * 3
+        assert writes == 0
+        assert second.api.by_endpoint == third.api.by_endpoint  # nothing listed again
+        assert "GET /albums" in first.api.by_endpoint
+        assert first.api.by_endpoint["GET /albums"] == 2  # the snapshot's and the final one
+        assert lib.asset_tags(late.id) == {"autotag_output_unknown"}
+
+        # A run that moves a photo, and the edit lands after its writes, before its listing.
+        moved = lib.add_asset(me, "IMG_20240717_100000.jpg", taken=datetime(2024, 7, 17, 10))
+        lib.tag_asset(next(t for t in lib.tags.values() if t.value == "meme"), moved)
+        listings_until_edit[0] = 2  # the snapshot's listing, then the final one
+        await run_once(sim, url, key, rules, cache=cache)
+        assert late.id in target.assets
+        assert lib.asset_tags(late.id) == {"autotag_output_unknown"}  # that run did not see it
+        again, _, _ = await run_once(sim, url, key, rules, cache=cache)
+        assert again.status is RunStatus.SUCCESS
+        assert lib.asset_tags(late.id) == set()  # now classified by the album it was added to
+    assert_no_violations(sim)

@@ -17,7 +17,7 @@ from custom_components.immich_autotag.immich.search import CHUNK_SIZE, visible_q
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.server import Simulator, assert_no_violations
 
-from .harness import run_once
+from .harness import RouteHandler, run_once, wrap_route
 from .test_engine_core import RULES
 
 VERSIONS = ["2.7.3", "3.0.3", "3.1.0", "3.2.2"]
@@ -69,25 +69,22 @@ class AssetPagesInFlight:
     """Wraps the simulator's search route: how many asset-walk pages are served at once."""
 
     def __init__(self, sim: Simulator) -> None:
-        dispatch = next(
-            r.handler for r in sim.app.router.routes() if r.resource and "{tail" in str(r.resource)
-        )
-        routes = dispatch.__self__.routes  # type: ignore[attr-defined]
-        self._search = routes["POST /search/metadata"]
-        routes["POST /search/metadata"] = self
         self.now = 0
         self.most = 0
+        wrap_route(sim, "POST /search/metadata", self.wrap)
 
-    async def __call__(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-        walk = bool((params["body"] or {}).get("withExif"))
-        self.now += walk
-        self.most = max(self.most, self.now)
-        try:
-            await asyncio.sleep(0.03)
-            response: web.StreamResponse = await self._search(request, params)
-            return response
-        finally:
-            self.now -= walk
+    def wrap(self, search: RouteHandler) -> RouteHandler:
+        async def counted(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
+            walk = bool((params["body"] or {}).get("withExif"))
+            self.now += walk
+            self.most = max(self.most, self.now)
+            try:
+                await asyncio.sleep(0.03)
+                return await search(request, params)
+            finally:
+                self.now -= walk
+
+        return counted
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -107,13 +104,22 @@ async def test_a_steady_run_reads_at_the_floor_with_requests_in_flight_together(
     async with sim.serve() as url:
         first, _, _ = await run_once(sim, url, key, rules, cache=cache, max_concurrency=8)
         assert first.status is RunStatus.SUCCESS, first.errors[:3]
-        for _ in range(2):  # the second run records the marks of an unchanged walk
+        for again in range(2):  # right after the first run, and again
             walk.most = 0
             steady, _, writes = await run_once(sim, url, key, rules, cache=cache, max_concurrency=8)
             assert steady.status is RunStatus.SUCCESS
             assert writes == 0
-        assert steady.api.by_endpoint == floor_of_a_steady_run(sim, me, mode)
+            floor = floor_of_a_steady_run(sim, me, mode)
+            if mode is ApiMode.V3_2 and again == 0:
+                # The marks are those of the first walk, before its date repairs moved
+                # assets between ranges: a range that grew past a page costs one more.
+                extra = steady.api.by_endpoint["POST /search/metadata"] - floor.pop(
+                    "POST /search/metadata"
+                )
+                assert 0 <= extra <= 5
+                steady.api.by_endpoint.pop("POST /search/metadata")
+            assert steady.api.by_endpoint == floor
         # Asset pages were served together (one after the other would be 1 at a time), in the
-        # 8 slots the tag searches share.
-        assert walk.most >= 3
+        # 8 slots the tag searches share (alone, all are in flight: test_split_search.py).
+        assert walk.most >= 2
     assert_no_violations(sim)

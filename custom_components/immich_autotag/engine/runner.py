@@ -30,6 +30,7 @@ from ..immich.errors import (
 from ..immich.models import ServerInfo, VersionSupport
 from .album_cache import AlbumCache
 from .apply import Applier
+from .cache_update import forget_touched, record_applied
 from .deletions import confirm_deletions
 from .journal import Journal
 from .library import Library
@@ -187,12 +188,12 @@ class _Run:
             )
             try:
                 await applier.apply()
-            finally:
+            except BaseException:
                 if album_cache is not None:
-                    for album_id in applier.touched_albums:
-                        album_cache.invalidate(album_id)
-                    for album, members in applier.created_albums:
-                        album_cache.put(album, members)
+                    forget_touched(album_cache, applier)
+                raise
+            if album_cache is not None:
+                await record_applied(client, album_cache, lib, plan, applier)
             report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
             if report.failed_changes:
                 report.status = RunStatus.PARTIAL
