@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import voluptuous as vol
@@ -45,6 +46,7 @@ from .immich.errors import CONNECT_ERRORS, ImmichAuthError, ImmichUnsupportedVer
 from .immich.limiter import Limiter
 from .immich.models import ServerInfo
 from .immich.retry import RetryPolicy
+from .issues import features_off
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,9 +88,9 @@ def normalize_url(value: str) -> str:
 async def async_validate_server(
     hass: HomeAssistant, url: str, api_key: str, *, verify_ssl: bool
 ) -> ServerInfo:
-    """Connect to the server with the key and check its permissions.
+    """Connect to the server with the key and check it may read the library.
 
-    Raises the client's errors, or MissingPermissionsError.
+    Raises the client's errors, or MissingPermissionsError (a required permission is missing).
     """
     client = ImmichClient(
         async_get_clientsession(hass, verify_ssl),
@@ -160,6 +162,10 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        self._finish: Callable[[], ConfigFlowResult] | None = None  # after `features_off`
+        self._features = ""
+
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> ImmichAutoTagOptionsFlow:  # noqa: ARG004
@@ -184,19 +190,43 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
                 url, info = checked
                 await self.async_set_unique_id(info.user.id)
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=info.user.name or info.user.email,
-                    data={
-                        CONF_URL: url,
-                        CONF_API_KEY: user_input[CONF_API_KEY],
-                        CONF_VERIFY_SSL: verify_ssl,
-                    },
+                data = {
+                    CONF_URL: url,
+                    CONF_API_KEY: user_input[CONF_API_KEY],
+                    CONF_VERIFY_SSL: verify_ssl,
+                }
+                title = info.user.name or info.user.email
+                return await self._async_finish_with(
+                    info, functools.partial(self.async_create_entry, title=title, data=data)
                 )
         return self.async_show_form(
             step_id="user",
             data_schema=_user_schema(user_input or {}),
             errors=errors,
             description_placeholders=placeholders,
+        )
+
+    async def _async_finish_with(
+        self, info: ServerInfo, finish: Callable[[], ConfigFlowResult]
+    ) -> ConfigFlowResult:
+        """Finish, first saying which features the key's missing permissions turn off."""
+        off = features_off(info.api_key)
+        if not off:
+            return finish()
+        self._finish = finish
+        self._features = "\n".join(f"- {line}" for line in off)
+        return await self.async_step_features_off()
+
+    async def async_step_features_off(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The key works without some optional permissions: list what stays off, then go on."""
+        if user_input is not None and self._finish is not None:
+            return self._finish()
+        return self.async_show_form(
+            step_id="features_off",
+            data_schema=vol.Schema({}),
+            description_placeholders={"features": self._features},
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:  # noqa: ARG002
@@ -222,8 +252,12 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
             if checked is not None:
                 await self.async_set_unique_id(checked[1].user.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_API_KEY: user_input[CONF_API_KEY]}
+                updates = {CONF_API_KEY: user_input[CONF_API_KEY]}
+                return await self._async_finish_with(
+                    checked[1],
+                    functools.partial(
+                        self.async_update_reload_and_abort, entry, data_updates=updates
+                    ),
                 )
         return self.async_show_form(
             step_id="reauth_confirm",

@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from .engine.permissions import WRITE_PERMISSIONS
+
 DOMAIN: Final = "immich_autotag"
 
 CONF_RULES: Final = "rules"
@@ -15,26 +17,9 @@ DEFAULT_MAX_RPS: Final = 0.0
 
 EVENT_RUN_FINISHED: Final = f"{DOMAIN}_run_finished"
 
-# SPEC §2: the minimal permission set of the API key.
-REQUIRED_PERMISSIONS: Final = frozenset(
-    {
-        "user.read",
-        "server.about",
-        "asset.read",
-        "asset.update",
-        "tag.read",
-        "tag.create",
-        "tag.asset",
-        "tag.delete",
-        "album.read",
-        "album.create",
-        "album.update",
-        "album.delete",
-        "albumAsset.create",
-        "albumAsset.delete",
-        "albumUser.create",
-        "albumUser.update",
-        "albumUser.delete",
-        "duplicate.read",
-    }
-)
+# The API key's permissions. Without a required one a run cannot read the library; each
+# optional one enables a feature and is only used when the key holds it (the engine leaves
+# out the writes a key may not do; `asset.statistics` lets pages be fetched concurrently).
+REQUIRED_PERMISSIONS: Final = frozenset({"user.read", "asset.read", "tag.read", "album.read"})
+SLOW_READS: Final = "asset pages are read one after another (slower on large libraries)"
+OPTIONAL_PERMISSIONS: Final = frozenset({*WRITE_PERMISSIONS, "asset.statistics"})

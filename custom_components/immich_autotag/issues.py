@@ -15,8 +15,15 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_RULES, DOMAIN, REQUIRED_PERMISSIONS
+from .const import (
+    CONF_RULES,
+    DOMAIN,
+    OPTIONAL_PERMISSIONS,
+    REQUIRED_PERMISSIONS,
+    SLOW_READS,
+)
 from .engine.default_rules import default_rules_yaml
+from .engine.permissions import Capabilities
 from .engine.rules import Rules
 from .engine.rules_loader import validate_rules_text
 from .immich.models import ApiKeyInfo, ServerVersion, VersionSupport
@@ -80,12 +87,35 @@ def async_check_rules(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Rules | 
     return rules, ""
 
 
+def features_off(key: ApiKeyInfo) -> list[str]:
+    """What the key's missing permissions turn off, one line each (nothing for a full key)."""
+    caps = Capabilities.from_permissions(key.permissions)
+    lines = [f"runs fail: the API key lacks {p}" for p in sorted(key.missing(REQUIRED_PERMISSIONS))]
+    if caps.read_only:
+        lines.append("every run is a dry run: the API key has no write permission")
+    else:
+        lines.extend(caps.disabled())
+    if key.missing(frozenset({"asset.statistics"})):
+        lines.append(f"{SLOW_READS}: the API key lacks asset.statistics")
+    return lines
+
+
 @callback
 def async_check_permissions(hass: HomeAssistant, entry: ConfigEntry, key: ApiKeyInfo) -> None:
-    """Keep the `missing_permissions` issue in step with the key's permissions."""
-    missing = key.missing(REQUIRED_PERMISSIONS)
-    severity = ir.IssueSeverity.WARNING if missing else None
-    placeholders = {"permissions": ", ".join(sorted(missing))}
+    """Keep the `missing_permissions` issue in step with the key's permissions.
+
+    An error when the key cannot read the library (runs fail), else a warning naming the
+    features that are off.
+    """
+    missing = key.missing(REQUIRED_PERMISSIONS | OPTIONAL_PERMISSIONS)
+    severity = None
+    if missing:
+        required = key.missing(REQUIRED_PERMISSIONS)
+        severity = ir.IssueSeverity.ERROR if required else ir.IssueSeverity.WARNING
+    placeholders = {
+        "permissions": ", ".join(sorted(missing)),
+        "features": "\n".join(f"- {line}" for line in features_off(key)),
+    }
     _async_set_issue(hass, ISSUE_MISSING_PERMISSIONS, entry, severity, placeholders)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from custom_components.immich_autotag.const import REQUIRED_PERMISSIONS
+from custom_components.immich_autotag.const import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from custom_components.immich_autotag.engine.report import RunStatus
 from tests.sim.library import SimUser
 from tests.sim.server import Simulator, assert_no_violations
@@ -14,7 +14,8 @@ from tests.sim.server import Simulator, assert_no_violations
 from .harness import run_once
 from .test_all_phases import RULES, UNKNOWN, World, build
 
-LIMITED = REQUIRED_PERMISSIONS - {
+EVERY_PERMISSION = REQUIRED_PERMISSIONS | OPTIONAL_PERMISSIONS
+LIMITED = EVERY_PERMISSION - {
     "asset.update",
     "album.delete",
     "albumUser.create",
@@ -59,7 +60,7 @@ WRITES: dict[str, set[str]] = {  # permission -> the endpoints that need it
     "albumUser.update": {"PUT /albums/{id}/user/{userId}"},
     "albumUser.delete": {"DELETE /albums/{id}/user/{userId}"},
 }
-READ_ONLY = REQUIRED_PERMISSIONS - set(WRITES) - {"album.update"}
+READ_ONLY = EVERY_PERMISSION - set(WRITES)
 
 
 def world_with_every_kind_of_change() -> tuple[World, SimUser]:
@@ -80,7 +81,7 @@ async def test_a_key_without_one_write_permission_plans_only_what_it_may_do(
     missing: str,
 ) -> None:
     world, me = world_with_every_kind_of_change()
-    key = world.lib.add_api_key(me, permissions=REQUIRED_PERMISSIONS - {missing}, name="k")
+    key = world.lib.add_api_key(me, permissions=EVERY_PERMISSION - {missing}, name="k")
     full, _ = world_with_every_kind_of_change()
     sim_full = Simulator(full.lib)
     async with sim_full.serve() as url:

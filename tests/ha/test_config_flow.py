@@ -147,24 +147,53 @@ async def test_user_flow_cannot_connect_then_recover(
 async def test_user_flow_missing_permissions_then_recover(
     hass: HomeAssistant, sim_server: SimServer
 ) -> None:
-    """The key lacks permissions: the form names them."""
+    """The key cannot read the library: the form names the required permissions it lacks."""
     limited = sim_server.lib.add_api_key(
-        sim_server.user, permissions={"user.read", "server.about", "asset.read"}
+        sim_server.user, permissions={"user.read", "asset.read", "tag.asset", "album.create"}
     )
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_URL: sim_server.url, CONF_API_KEY: limited, CONF_VERIFY_SSL: True}
     )
     assert result["errors"] == {"base": "missing_permissions"}
-    missing = _placeholders(result)["permissions"].split(", ")
-    assert "tag.asset" in missing
-    assert "albumAsset.create" in missing
-    assert "asset.read" not in missing
-    assert missing == sorted(missing)
+    assert _placeholders(result)["permissions"] == "album.read, tag.read"
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+READ_ONLY = {"user.read", "asset.read", "tag.read", "album.read"}
+
+
+@pytest.mark.parametrize(
+    ("permissions", "features"),
+    [
+        (READ_ONLY, ["every run is a dry run"]),
+        (
+            READ_ONLY | {"tag.create", "tag.asset", "album.create", "albumAsset.create"},
+            ["capture dates are not corrected", "albums are not shared with new members"],
+        ),
+    ],
+)
+async def test_user_flow_accepts_a_key_without_optional_permissions(
+    hass: HomeAssistant, sim_server: SimServer, permissions: set[str], features: list[str]
+) -> None:
+    """A key that can read the library is accepted; the flow says which features are off."""
+    key = sim_server.lib.add_api_key(sim_server.user, permissions=permissions)
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "features_off"
+    text = _placeholders(result)["features"]
+    for feature in features:
+        assert feature in text
+    assert "tag.read" not in text
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_KEY] == key
 
 
 @pytest.mark.parametrize(
@@ -246,6 +275,21 @@ async def test_reauth(
     assert result["reason"] == "reauth_successful"
     assert mock_config_entry.data[CONF_API_KEY] == new_key
     assert mock_config_entry.data[CONF_URL] == sim_server.url
+
+
+async def test_reauth_with_a_read_only_key_says_what_is_off(
+    hass: HomeAssistant, sim_server: SimServer, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    key = sim_server.lib.add_api_key(sim_server.user, permissions=READ_ONLY)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: key})
+    assert result["step_id"] == "features_off"
+    assert "every run is a dry run" in _placeholders(result)["features"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_config_entry.data[CONF_API_KEY] == key
 
 
 async def test_reauth_other_user(

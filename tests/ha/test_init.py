@@ -114,9 +114,9 @@ async def test_setup_unsupported_version(
 async def test_missing_permissions_issue(
     hass: HomeAssistant, sim_server: SimServer, issue_registry: ir.IssueRegistry
 ) -> None:
-    """A key without write permissions still loads; a repair issue lists what is missing."""
+    """A key without write permissions loads; a warning lists what is missing and what is off."""
     key = sim_server.lib.add_api_key(
-        sim_server.user, permissions={"user.read", "server.about", "asset.read", "tag.read"}
+        sim_server.user, permissions={"user.read", "asset.read", "tag.read", "album.read"}
     )
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -130,8 +130,10 @@ async def test_missing_permissions_issue(
     issue = issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}")
     assert issue is not None
     assert issue.translation_placeholders is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
     assert "tag.asset" in issue.translation_placeholders["permissions"]
     assert "tag.read" not in issue.translation_placeholders["permissions"]
+    assert "every run is a dry run" in issue.translation_placeholders["features"]
 
     # A better key (reauth) clears the issue at the next setup.
     await hass.config_entries.async_unload(entry.entry_id)
@@ -139,6 +141,28 @@ async def test_missing_permissions_issue(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}") is None
+
+
+async def test_a_key_that_cannot_read_the_library_is_an_error_issue(
+    hass: HomeAssistant, sim_server: SimServer, issue_registry: ir.IssueRegistry
+) -> None:
+    """Permissions taken away after set-up: the issue is an error naming the failing reads."""
+    key = sim_server.lib.add_api_key(
+        sim_server.user, permissions={"user.read", "asset.read", "tag.read", "tag.asset"}
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice",
+        unique_id=sim_server.user.id,
+        entry_id=ENTRY_ID,
+        data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+    )
+    await setup_integration(hass, entry)
+    issue = issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders is not None
+    assert "runs fail: the API key lacks album.read" in issue.translation_placeholders["features"]
 
 
 async def test_invalid_rules_issue(

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from custom_components.immich_autotag.const import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from tests.sim.openapi import validator_for
@@ -116,6 +117,13 @@ async def test_requests_validate(
         err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
     ]
     assert problems == []
+    # Every permission a request needs is one the product documents (required or optional).
+    needed = {
+        route.permission
+        for m, path, _, _ in recorder.requests
+        if (route := validator.match(m, path)) is not None and route.permission is not None
+    }
+    assert needed <= REQUIRED_PERMISSIONS | OPTIONAL_PERMISSIONS
     endpoints = set(client.stats.by_endpoint)
     # GET /albums/{id} is used on every version; POST /search/statistics up to v3.1
     assert len(endpoints) == (20 if version >= (3, 2, 0) else 21)
