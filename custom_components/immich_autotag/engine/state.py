@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -63,6 +63,17 @@ def parse_zone(name: str | None) -> ZoneInfo | timezone | None:
         return None
 
 
+def in_zone(value: datetime, zone: tzinfo) -> datetime | None:
+    """`value` seen in `zone`; None when that falls outside years 1-9999.
+
+    E.g. the last second of 9999 UTC in Tokyo: such a date is unusable, never a reason to fail.
+    """
+    try:
+        return value.astimezone(zone)
+    except OverflowError:
+        return None
+
+
 class State:
     """Overlay of tag, album, date and sharing changes over a Library."""
 
@@ -86,6 +97,7 @@ class State:
         self._album_delta: dict[int, tuple[tuple[str, bool], ...]] = {}
         # dates
         self.dates: dict[int, datetime] = {}
+        self._unusable: set[int] = set()  # assets whose unusable date was reported
         # sharing: album key (id, or planned `new:` key) -> user id -> role (None = remove)
         self.album_users: dict[str, dict[str, str | None]] = {}
         # results
@@ -295,9 +307,31 @@ class State:
         self.dates[asset] = value
 
     def local_date(self, asset: int) -> date:
-        """Local capture date: the corrected instant in the asset's zone."""
+        """Local capture date: the corrected instant in the asset's zone.
+
+        An instant that cannot be shown in its zone (outside years 1-9999 there) is reported
+        once as an unusable date and its date as stored is used.
+        """
         if asset in self.dates:
             return self.dates[asset].date()
         instant = self.lib.assets.instants[asset]
         zone = parse_zone(self.lib.assets.time_zones[asset])
-        return instant.astimezone(zone).date() if zone else instant.date()
+        if zone is None:
+            return instant.date()
+        local = in_zone(instant, zone)
+        if local is None:
+            self.unusable_date(asset, f"cannot be shown in {self.lib.assets.time_zones[asset]}")
+            return instant.date()
+        return local.date()
+
+    def unusable_date(self, asset: int, why: str) -> None:
+        """Report (once per asset) a capture date the run cannot work with."""
+        if asset in self._unusable:
+            return
+        self._unusable.add(asset)
+        rec = self.lib.assets[asset]
+        self.note(
+            "unusable_date",
+            f"{rec.path}: capture date {rec.instant.isoformat()} {why}; left unchanged",
+            asset=asset,
+        )

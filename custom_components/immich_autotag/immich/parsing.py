@@ -6,6 +6,7 @@ raises `ImmichInvalidResponseError`, never a bare KeyError/TypeError/ValueError.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,19 +81,40 @@ def opt_bool(data: Mapping[str, Any], key: str, default: bool) -> bool:  # noqa:
     return value
 
 
+FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+# Years Python has no datetime for, as JavaScript writes them (Immich keeps what EXIF says):
+# `+010000-…` after 9999, `0000-…` and `-000001-…` before year 1.
+_OUT_OF_RANGE = re.compile(r"^(?:([+-])\d{6}|0000)-\d{2}-\d{2}T")
+
+
 def to_datetime(value: str, key: str) -> datetime:
-    """ISO-8601 -> datetime (as given; `Z` accepted)."""
+    """ISO-8601 -> datetime (as given; `Z` accepted).
+
+    Years Python cannot hold (`+010000-…`, `0000-…`, `-000001-…`, which Immich sends for such
+    EXIF dates) become the first or last representable instant: they keep their order against
+    every other date, and the engine reports them as unusable instead of failing the run.
+    """
     try:
         return datetime.fromisoformat(value)
     except ValueError as err:
+        outside = _OUT_OF_RANGE.match(value)
+        if outside is not None:
+            return LAST_INSTANT if outside.group(1) == "+" else FIRST_INSTANT
         raise _bad(f"field {key!r} is not an ISO date: {value[:40]!r}") from err
 
 
 def aware(value: datetime) -> datetime:
-    """An aware UTC datetime (naive values are taken as UTC)."""
+    """An aware UTC datetime (naive values are taken as UTC).
+
+    An instant beyond the range in UTC (0001-01-01T00:00+01:00) is clamped like `to_datetime`.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return FIRST_INSTANT if value.year == 1 else LAST_INSTANT
 
 
 def _opt_date(data: Mapping[str, Any], key: str) -> datetime | None:

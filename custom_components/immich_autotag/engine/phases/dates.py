@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from ..name_dates import camera_date, has_time, localize, whatsapp_date
 from ..rules import DateCorrection, Rules
-from ..state import State, parse_zone
+from ..state import State, in_zone, parse_zone
 
 
 class CandidateKind(StrEnum):
@@ -124,24 +124,29 @@ class _Candidates:
         self._folders: dict[str, datetime | None] = {}
         self._local: dict[datetime, datetime] = {}  # naive -> localised
 
-    def _make(self, naive: datetime, kind: CandidateKind, asset_id: str) -> DateCandidate:
-        aware = self._local.get(naive)
-        if aware is None:
-            aware = self._local[naive] = localize(naive, self.zone)
-        return DateCandidate(aware, has_time(naive), kind, asset_id)
+    def _make(self, naive: datetime, kind: CandidateKind, asset_id: str) -> DateCandidate | None:
+        """A name/path candidate; None when its instant is outside years 1-9999 in UTC."""
+        try:
+            aware = self._local.get(naive)
+            if aware is None:
+                aware = self._local[naive] = localize(naive, self.zone)
+            return DateCandidate(aware, has_time(naive), kind, asset_id)
+        except OverflowError:  # e.g. 0001-01-01 00:00 in Tokyo: no candidate
+            return None
 
     def names(self, n: int) -> list[DateCandidate]:
         """Dates in the asset's file name."""
         found = self._names.get(n)
         if found is None:
             rec = self.state.lib.assets[n]
-            found = []
+            made = []
             camera = camera_date(rec.file_name)
             if camera is not None:
-                found.append(self._make(camera, CandidateKind.FILE_NAME, rec.id))
+                made.append(self._make(camera, CandidateKind.FILE_NAME, rec.id))
             whatsapp = whatsapp_date(rec.file_name)
             if whatsapp is not None:
-                found.append(self._make(whatsapp, CandidateKind.WHATSAPP_NAME, rec.id))
+                made.append(self._make(whatsapp, CandidateKind.WHATSAPP_NAME, rec.id))
+            found = [c for c in made if c is not None]
             self._names[n] = found
         return found
 
@@ -153,18 +158,24 @@ class _Candidates:
         if rec.folder not in self._folders:  # many assets share a folder
             self._folders[rec.folder] = whatsapp_date(rec.folder)
         whatsapp = self._folders[rec.folder]
-        return [] if whatsapp is None else [self._make(whatsapp, CandidateKind.PATH, rec.id)]
+        made = None if whatsapp is None else self._make(whatsapp, CandidateKind.PATH, rec.id)
+        return [] if made is None else [made]
 
     def zone_of(self, n: int) -> tzinfo:
         """The asset's own zone (exif), else the extraction zone."""
         return parse_zone(self.state.lib.assets.time_zones[n]) or self.zone
 
-    def duplicate(self, n: int) -> DateCandidate:
-        """A duplicate's capture instant, in its own zone."""
-        value = self.state.instant(n).astimezone(self.zone_of(n))
-        return DateCandidate(
-            value, _local_has_time(value), CandidateKind.DUPLICATE, self.state.lib.assets.ids[n]
-        )
+    def duplicate(self, n: int) -> DateCandidate | None:
+        """A duplicate's capture instant, in its own zone (None: not representable there)."""
+        value = in_zone(self.state.instant(n), self.zone_of(n))
+        if value is None:
+            return None
+        try:
+            return DateCandidate(
+                value, _local_has_time(value), CandidateKind.DUPLICATE, self.state.lib.assets.ids[n]
+            )
+        except OverflowError:
+            return None
 
 
 def run(state: State, rules: Rules) -> None:
@@ -182,12 +193,16 @@ def run(state: State, rules: Rules) -> None:
         for m in group:
             named += source.names(m)
             paths += source.paths(m)
-            if m != n:
-                named.append(source.duplicate(m))
+            if m != n and (twin := source.duplicate(m)) is not None:
+                named.append(twin)
         if not named and not paths:
             continue
         immich = state.instant(n)
-        decision = decide(immich, source.zone_of(n), named, paths, options=options, zone=zone)
+        try:
+            decision = decide(immich, source.zone_of(n), named, paths, options=options, zone=zone)
+        except OverflowError:  # its date or a candidate's is outside years 1-9999 somewhere
+            state.unusable_date(n, "cannot be compared with the other candidate dates")
+            continue
         if decision.outcome is Outcome.SET and decision.candidate is not None:
             state.set_date(n, decision.candidate.value)
         elif decision.outcome is Outcome.AMBIGUOUS and decision.candidate is not None:

@@ -1,0 +1,48 @@
+"""Asset dates at the edge of the calendar parse (clamped), never fail a run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from custom_components.immich_autotag.immich.errors import ImmichInvalidResponseError
+from custom_components.immich_autotag.immich.parsing import (
+    FIRST_INSTANT,
+    LAST_INSTANT,
+    parse_asset,
+)
+
+from . import payloads as p
+
+
+@pytest.mark.parametrize(
+    ("original", "expected"),
+    [
+        ("9999-12-31T23:59:59.000Z", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("+010000-01-01T04:00:00.000Z", LAST_INSTANT),  # JavaScript's form past year 9999
+        ("-000001-12-31T00:00:00.000Z", FIRST_INSTANT),
+        ("0000-12-31T22:00:00.000Z", FIRST_INSTANT),  # year 0 (1 BC)
+        ("0001-01-01T00:00:00+01:00", FIRST_INSTANT),  # before year 1 in UTC
+        ("9999-12-31T23:00:00-05:00", LAST_INSTANT),  # after 9999 in UTC
+        ("0001-01-01T00:00:00.000Z", FIRST_INSTANT),
+        ("2020-01-01T00:00:00", datetime(2020, 1, 1, tzinfo=UTC)),  # naive: UTC
+        ("2020-01-01T00:00:00+14:00", datetime(2019, 12, 31, 10, tzinfo=UTC)),
+    ],
+)
+def test_edge_dates_parse(original: str, expected: datetime) -> None:
+    item = p.asset(1)
+    item["exifInfo"]["dateTimeOriginal"] = original
+    item["fileCreatedAt"] = original
+    asset = parse_asset(item)
+    assert asset.date_time_original == expected
+    assert asset.file_created_at == expected
+    assert asset.capture_instant.tzinfo is UTC
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "+10000-01-01T00:00:00Z", "2020-13-01T00:00:00Z"])
+def test_malformed_dates_are_still_invalid_responses(bad: str) -> None:
+    item = p.asset(1)
+    item["fileCreatedAt"] = bad
+    with pytest.raises(ImmichInvalidResponseError, match="fileCreatedAt"):
+        parse_asset(item)
