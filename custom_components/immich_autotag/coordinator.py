@@ -28,7 +28,7 @@ from homeassistant.util.ulid import ulid_now
 from .connection import EntryConnection
 from .const import CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL, DOMAIN, EVENT_RUN_FINISHED
 from .engine.album_cache import AlbumCache
-from .engine.journal import Journal
+from .engine.journal import Journal, JournalWriteError
 from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
@@ -257,7 +257,23 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         cancel: CancelToken,
     ) -> RunReport:
         started = dt_util.utcnow()
-        journal = Journal()
+        journal_file = None
+        if not dry_run:  # opened before the run: an unwritable journal stops it before any write
+            try:
+                journal_file = await self._storage.async_open_journal()
+            except JournalWriteError as err:
+                report = RunReport(
+                    id=ulid_now(),
+                    started_at=started,
+                    dry_run=dry_run,
+                    finished_at=dt_util.utcnow(),
+                    status=RunStatus.FAILED,
+                    error_kind=ErrorKind.JOURNAL,
+                    error_message=str(err),
+                )
+                await self._async_finish(report)
+                return report
+        journal = Journal(journal_file)  # each applied change is written as it is applied
         try:
             report = await run(
                 self.connection.async_client(),
@@ -269,7 +285,9 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 album_cache=self.album_cache,
                 journal=journal,
             )
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # unload or shutdown: the writer thread ends by itself
+            if journal_file is not None:
+                journal_file.stop()
             self._async_cancel_pending_push()
             self._state = RunState.IDLE
             self._cancel = None
@@ -286,8 +304,13 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 error_kind=ErrorKind.UNKNOWN,
                 error_message=str(err) or type(err).__name__,
             )
-        # Every applied change, for audit and revert (SPEC §6).
-        await self._storage.async_append_journal(journal, report)
+        if journal_file is not None:
+            try:
+                await self._storage.async_close_journal(journal_file)
+            except JournalWriteError as err:
+                report.status = RunStatus.FAILED
+                report.error_kind = report.error_kind or ErrorKind.JOURNAL
+                report.error_message = report.error_message or str(err)
         await self._async_finish(report)
         return report
 

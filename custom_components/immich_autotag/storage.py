@@ -2,7 +2,7 @@
 
 Reports (the last `MAX_STORED_REPORTS`) and the album membership cache are `Store`s in
 `.storage/`; the journal of applied changes is a JSON-lines file beside them that only grows
-(SPEC §6). Everything is removed with the entry.
+(format: docs/journal.md). Everything is removed with the entry.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 
 from .const import DOMAIN
 from .engine.album_cache import AlbumCache
-from .engine.journal import Journal
+from .engine.journal import JournalFile, JournalWriteError
 from .engine.report import RunReport
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,15 +64,23 @@ class EntryStorage:
         await self._reports.async_save({"reports": [r.to_dict() for r in reports]})
         await self._cache.async_save(album_cache.to_dict())
 
-    async def async_append_journal(self, journal: Journal, report: RunReport) -> None:
-        """Append a run's applied changes to the journal; a write error is only logged."""
-        if not journal.entries:
-            return
-        header = {"id": report.id, "started_at": report.started_at.isoformat()}
+    async def async_open_journal(self) -> JournalFile:
+        """The journal, opened for appending before a run applies anything.
+
+        Each applied change is written as it is applied (`Journal(file)`), so a run that is
+        cancelled or unloaded in the middle leaves every change it made in the file. Raises
+        JournalWriteError when the file cannot be written.
+        """
         try:
-            await self._hass.async_add_executor_job(journal.write_jsonl, self._journal_path, header)
+            return await self._hass.async_add_executor_job(JournalFile, self._journal_path)
         except OSError as err:
-            _LOGGER.warning("Could not write the journal of run %s: %s", report.id, err)
+            raise JournalWriteError(
+                f"cannot write the journal {self._journal_path}: {err}"
+            ) from err
+
+    async def async_close_journal(self, journal_file: JournalFile) -> None:
+        """Wait for the last lines (raises JournalWriteError if a write failed)."""
+        await self._hass.async_add_executor_job(journal_file.close)
 
     async def async_remove(self) -> None:
         """Forget the reports, the album cache and the journal."""

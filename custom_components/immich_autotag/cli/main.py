@@ -3,24 +3,28 @@
 immich-autotag --url URL --api-key KEY --rules FILE [--dry-run] [--json] ...
 (or `python -m custom_components.immich_autotag ...` from a checkout)
 
-Progress goes to stderr, the report to stdout. Exit codes: 0 ok, 2 invalid rules or
-arguments, 3 authentication, 4 cannot connect, 1 any other failure.
+Progress goes to stderr, the report to stdout. Exit codes: 0 ok, 2 invalid rules, arguments or
+an unwritable journal/cache path (checked before anything is sent), 3 authentication, 4 cannot
+connect, 1 any other failure; 130/143 when stopped by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
+import contextlib
 import json
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ..engine.album_cache import AlbumCache
-from ..engine.journal import Journal
-from ..engine.report import ErrorKind, RunStatus
+from ..engine.journal import Journal, JournalFile, JournalWriteError
+from ..engine.progress import CancelToken
+from ..engine.report import ErrorKind, RunReport, RunStatus
 from ..engine.rules import Rules
 from ..engine.rules_loader import RulesError, load_rules, load_rules_file
 from ..engine.runner import run
@@ -28,8 +32,10 @@ from ..engine.scope import InvalidAssetIdError, parse_asset_ids
 from ..immich.client import ImmichClient
 from ..immich.limiter import Limiter
 from ..immich.session import new_session
+from ..immich.transport import normalize_url
 from .output import format_report
-from .progress import ProgressBar
+from .paths import check_writable_folder, default_cache_path, default_journal_path
+from .progress import ProgressPrinter
 from .version import version
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_AUTH, EXIT_CONNECT = 0, 1, 2, 3, 4
@@ -39,6 +45,7 @@ _EXIT_BY_KIND = {
     ErrorKind.CONNECTION: EXIT_CONNECT,
     ErrorKind.INVALID_INPUT: EXIT_INVALID,
 }
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,19 +54,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="immich-autotag",
         description="Organise an Immich library by rules (the Immich AutoTag engine).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    parser.add_argument("--url", help="Immich URL, with or without /api")
-    parser.add_argument("--api-key", help="Immich API key (or IMMICH_API_KEY)")
-    parser.add_argument("--rules", type=Path, help="rules YAML (default rules when omitted)")
-    parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--max-concurrency", type=int, default=4, help="in-flight requests")
-    parser.add_argument("--max-rps", type=float, default=0, help="requests/second (0 = no cap)")
-    parser.add_argument("--asset-id", action="append", dest="asset_ids", help="limit the run")
-    parser.add_argument("--cache", type=Path, help="album membership cache file")
-    parser.add_argument("--no-cache", action="store_true", help="do not use the album cache")
-    parser.add_argument("--journal", type=Path, help="append applied changes (JSON lines)")
-    parser.add_argument("--insecure", action="store_true", help="do not verify TLS")
+    add = parser.add_argument
+    add("--version", action="version", version=f"%(prog)s {version()}")
+    add("--url", help="Immich URL, with or without /api")
+    add("--api-key", help="Immich API key (or IMMICH_API_KEY)")
+    add("--rules", type=Path, help="rules YAML (default rules when omitted)")
+    add("--dry-run", action="store_true", help="plan only; write nothing")
+    add("--json", action="store_true", help="print the report as JSON")
+    add("--max-concurrency", type=int, default=4, help="in-flight requests")
+    add("--max-rps", type=float, default=0, help="requests/second (0 = no cap)")
+    add("--asset-id", action="append", dest="asset_ids", help="limit the run")
+    add("--cache", type=Path, help="album membership cache file")
+    add("--no-cache", action="store_true", help="do not use the album cache")
+    add("--journal", type=Path, help="journal of applied changes (JSON lines, appended)")
+    add("--no-journal", action="store_true", help="do not journal applied changes")
+    add("--insecure", action="store_true", help="do not verify TLS")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
+    noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
     args = parser.parse_args(argv)
     if args.max_concurrency < 1 or args.max_rps < 0:
         parser.error("--max-concurrency must be >= 1 and --max-rps >= 0")
@@ -68,48 +80,140 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             args.asset_ids = parse_asset_ids(args.asset_ids)
         except InvalidAssetIdError as err:
             parser.error(str(err))
+    if args.journal and args.no_journal:
+        parser.error("--journal and --no-journal exclude each other")
     return args
 
 
-def default_cache_path(url: str) -> Path:
-    """Per-server cache file under $XDG_CACHE_HOME/immich-autotag."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-    return base / "immich-autotag" / f"albums-{digest}.json"
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+class _PathError(Exception):
+    """A file the run needs cannot be written (the message says which and what to do)."""
+
+
+def open_files(args: argparse.Namespace, url: str) -> tuple[Path | None, JournalFile | None]:
+    """The album cache path and the opened journal, both checked writable before the run."""
+    cache = None if args.no_cache else (args.cache or default_cache_path(url))
+    journal = None if args.dry_run or args.no_journal else (args.journal or default_journal_path())
+    if cache is not None:
+        try:
+            check_writable_folder(cache)
+        except OSError as err:
+            raise _PathError(
+                f"cannot write the album cache {cache}: {err.strerror or err}"
+                " (choose a writable file with --cache FILE, or run with --no-cache)"
+            ) from err
+    try:
+        return cache, JournalFile(journal) if journal is not None else None
+    except OSError as err:
+        raise _PathError(
+            f"cannot write the journal {journal}: {err.strerror or err}"
+            " (choose a writable file with --journal FILE, or run with --no-journal)"
+        ) from err
+
+
+class _Stopper:
+    """SIGINT/SIGTERM: the first asks the run to stop at a safe point, the second stops it."""
+
+    def __init__(self, cancel: CancelToken, *, quiet: bool) -> None:
+        self.cancel = cancel
+        self.quiet = quiet
+        self.signal: signal.Signals | None = None
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+
+    def __enter__(self) -> Self:
+        for sig in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+                self._loop.add_signal_handler(sig, self._on_signal, sig)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for sig in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                self._loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.signal is None:
+            self.signal = sig
+            self.cancel.cancel()
+            if not self.quiet:
+                print(
+                    f"\n{sig.name}: stopping after the requests in flight (again to stop now)",
+                    file=sys.stderr,
+                )
+        elif self._task is not None:
+            self._task.cancel()
 
 
 async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:
     """Run once; print the report; return the exit code."""
-    limiter = Limiter(args.max_concurrency, args.max_rps or None)
-    cache_path = None if args.no_cache else (args.cache or default_cache_path(url))
+    try:
+        cache_path, journal_file = open_files(args, url)
+    except _PathError as err:
+        _error(str(err))
+        return EXIT_INVALID
     cache = AlbumCache.load_file(cache_path) if cache_path else None
-    journal = Journal()
-    bar = ProgressBar(sys.stderr)
-    async with new_session() as session:
+    cancel = CancelToken()
+    printer = (
+        None if args.quiet else ProgressPrinter(sys.stderr, interval=2 if args.verbose else 10)
+    )
+    limiter = Limiter(args.max_concurrency, args.max_rps or None)
+    report: RunReport | None = None
+    with _Stopper(cancel, quiet=args.quiet) as stopper:
         try:
-            client = ImmichClient(
-                session, url, api_key, limiter=limiter, verify_ssl=not args.insecure
-            )
-        except ValueError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_INVALID
-        report = await run(
-            client,
-            rules,
-            dry_run=args.dry_run,
-            asset_ids=args.asset_ids,
-            progress=bar,
-            album_cache=cache,
-            journal=journal,
-        )
-    bar.close()
+            async with new_session() as session:
+                client = ImmichClient(
+                    session, url, api_key, limiter=limiter, verify_ssl=not args.insecure
+                )
+                report = await run(
+                    client,
+                    rules,
+                    dry_run=args.dry_run,
+                    asset_ids=args.asset_ids,
+                    progress=printer,
+                    cancel=cancel,
+                    album_cache=cache,
+                    journal=Journal(journal_file),
+                )
+        except asyncio.CancelledError:
+            _error("stopped: requests in flight were abandoned (journaled as uncertain)")
+        finally:
+            if printer is not None:
+                printer.close()
+            _close_journal(journal_file, report)
+    if report is None:  # a second signal stopped it in the middle
+        return 128 + (stopper.signal or signal.SIGINT)
     if cache is not None and cache_path is not None and report.status != RunStatus.FAILED:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        cache.save_file(cache_path)
-    if args.journal and journal.entries:
-        journal.write_jsonl(args.journal, header={"id": report.id, "at": str(report.started_at)})
+        try:
+            cache.save_file(cache_path)
+        except OSError as err:
+            _error(f"cannot save the album cache {cache_path}: {err}")
     output: Any = report.to_dict() if args.json else format_report(report)
     print(json.dumps(output, indent=2, default=str) if args.json else output)
+    return exit_code(report, stopper.signal)
+
+
+def _close_journal(journal_file: JournalFile | None, report: RunReport | None) -> None:
+    """Write the journal's last lines; a failure there fails the run."""
+    if journal_file is None:
+        return
+    try:
+        journal_file.close()
+    except JournalWriteError as err:
+        _error(str(err))
+        if report is not None:
+            report.status = RunStatus.FAILED
+            report.error_kind = report.error_kind or ErrorKind.JOURNAL
+            report.error_message = report.error_message or str(err)
+
+
+def exit_code(report: RunReport, stopped_by: signal.Signals | None = None) -> int:
+    """The process's exit code for a finished run."""
+    if stopped_by is not None:
+        return 128 + stopped_by
     if report.status in (RunStatus.SUCCESS, RunStatus.CANCELLED):
         return EXIT_OK
     if report.error_kind is None:
@@ -120,20 +224,31 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         rules = load_rules_file(args.rules) if args.rules else load_rules("")
     except RulesError as err:
-        print(f"error: invalid rules: {err}", file=sys.stderr)
+        _error(f"invalid rules: {err}")
         return EXIT_INVALID
     except OSError as err:
-        print(f"error: cannot read rules: {err}", file=sys.stderr)
+        _error(f"cannot read rules: {err}")
         return EXIT_INVALID
-    for warning in rules.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        for warning in rules.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     url = args.url or (rules.server.url if rules.server else None)
     api_key = args.api_key or os.environ.get("IMMICH_API_KEY")
     api_key = api_key or (rules.server.api_key if rules.server else None)
     if not url or not api_key:
-        print("error: --url and --api-key are required (or a server block)", file=sys.stderr)
+        _error("--url and --api-key are required (or a server block)")
+        return EXIT_INVALID
+    try:
+        normalize_url(url)
+    except ValueError as err:
+        _error(str(err))
         return EXIT_INVALID
     return asyncio.run(main_async(args, rules, url, api_key))

@@ -23,10 +23,10 @@ from ..immich.errors import (
 )
 from ..immich.models import Album, BulkIdResult
 from .deletions import kept_album_warning, kept_tag_warning
-from .journal import Journal
+from .journal import Journal, album_record, old_dates
 from .library import Library
 from .plan import AlbumUserChange, Plan
-from .progress import CancelToken, Progress, ProgressCallback, RunPhase
+from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
 from .report import RunReport
 
 FATAL_ERRORS = (ImmichAuthError, ImmichConnectionError)
@@ -144,16 +144,23 @@ class Applier:
         added: Iterable[int] = (),
         album_id: str | None = None,
         fatal: tuple[type[ImmichError], ...] = FATAL_ERRORS,
+        unanswered: Callable[[], None] | None = None,
     ) -> T | _Failed:
         """Send one request at a safe point; record a non-fatal failure against `n` changes.
 
         `added` are the assets whose additions the request carries: when it fails, their
         removals are skipped. Authentication and connection errors propagate (they stop the
-        run); cancellation is honoured before the request, never in the middle of one.
+        run); a `CancelToken` is honoured before the request, never in the middle of one. When
+        the task itself is cancelled while the request is out (Home Assistant unloading,
+        Ctrl-C), `unanswered` journals the change as uncertain: the server may have applied it.
         """
         self._cancel.check()
         try:
             return await request()
+        except asyncio.CancelledError:
+            if unanswered is not None:
+                unanswered()
+            raise
         except fatal:
             raise
         except ImmichError as err:
@@ -163,11 +170,18 @@ class Applier:
         finally:
             self._tick()
 
+    def _uncertain(
+        self, kind: str, target: str | None, ids: list[str], **extra: Any
+    ) -> Callable[[], None]:
+        """Journals a change whose request's answer a cancellation cut off."""
+        return lambda: self.journal.record(kind, target, ids, uncertain=True, **extra)
+
     async def _stage(self, jobs: list[Job]) -> None:
         """Run jobs with a bounded pool of workers (the limiter caps in-flight requests).
 
         Coroutines are created only when a worker picks a job up, so a stage of 20,000
-        requests costs WORKERS tasks, not 20,000.
+        requests costs WORKERS tasks, not 20,000. After a `CancelToken` cancel each worker
+        finishes the request it has in flight and stops; then the stage raises.
         """
         if not jobs:
             return
@@ -175,7 +189,10 @@ class Applier:
 
         async def worker() -> None:
             for job in queue:
-                await job()
+                try:
+                    await job()
+                except RunCancelledError:
+                    return  # the other workers finish the requests they have in flight
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -183,6 +200,7 @@ class Applier:
                     group.create_task(worker())
         except BaseExceptionGroup as errors:
             raise errors.exceptions[0] from None
+        self._cancel.check()
 
     def _bulk_failures(
         self,
@@ -251,19 +269,32 @@ class Applier:
         if not paths:
             return
         tags = await self._send(
-            "tag_create", len(paths), "tags", lambda: self.client.upsert_tags(paths)
+            "tag_create",
+            len(paths),
+            "tags",
+            lambda: self.client.upsert_tags(paths),
+            unanswered=lambda: self._uncertain_tags(paths),
         )
         if isinstance(tags, _Failed):
             return
         for tag in tags:
             self._tag_ids[tag.value] = tag.id
         if any(p not in self._tag_ids for p in paths):  # some servers omit tags: read back
-            for tag in await self.client.list_tags():
+            try:
+                listed = await self.client.list_tags()
+            except asyncio.CancelledError:
+                self._uncertain_tags(paths)
+                raise
+            for tag in listed:
                 self._tag_ids.setdefault(tag.value, tag.id)
         created = [p for p in paths if p in self._tag_ids]
         self._ok("tag_create", len(created))
         for path in created:
             self.journal.record("tag_create", path, [], new=self._tag_ids[path])
+
+    def _uncertain_tags(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.journal.record("tag_create", path, [], new=self._tag_ids.get(path), uncertain=True)
 
     def _job_create_album(self, name: str, assets: frozenset[int]) -> Job:
         async def job() -> None:
@@ -278,6 +309,13 @@ class Applier:
                 ),
                 added=assets,
                 fatal=(ImmichAuthError,),  # sent once: a lost answer is no reason to stop
+                unanswered=self._uncertain(
+                    "album_create",
+                    name,
+                    ids,
+                    new=None,
+                    users=[{"user_id": u, "role": r} for u, r in users],
+                ),
             )
             if isinstance(album, _Failed):
                 self._fail("album_add", len(assets), f"album {name!r} not created")
@@ -291,7 +329,9 @@ class Applier:
                 self.created_albums.append((album, ids))
             self.journal.record("album_create", name, ids, new=album.id)
             for user_id, role in users:
-                self.journal.record("album_user_add", name, [user_id], album_id=album.id, role=role)
+                self.journal.record(
+                    "album_user_add", name, [user_id], album_id=album.id, role=role, old_role=None
+                )
 
         return job
 
@@ -309,10 +349,13 @@ class Applier:
                 path,
                 lambda: self.client.tag_assets([tag_id], ids),
                 added=chunk,
+                unanswered=self._uncertain("tag_add", path, ids, tag_id=tag_id),
             )
             if not isinstance(sent, _Failed):
                 self._ok("tag_add", len(chunk))
-                self.journal.record("tag_add", path, ids)
+                # ids: assets without the tag when the run read the library; new_links: how
+                # many the server says it added (fewer if someone tagged some meanwhile).
+                self.journal.record("tag_add", path, ids, tag_id=tag_id, new_links=sent)
 
         return job
 
@@ -328,6 +371,7 @@ class Applier:
                 lambda: self.client.add_assets_to_album(album_id, ids),
                 added=chunk,
                 album_id=album_id,
+                unanswered=self._uncertain("album_add", name, ids, album_id=album_id),
             )
             if isinstance(results, _Failed):
                 return
@@ -335,23 +379,25 @@ class Applier:
             self.failed_assets.update(self.lib.index[i] for i in failed if i in self.lib.index)
             done = [i for i in ids if i not in failed]
             self._ok("album_add", len(done))
-            self.journal.record("album_add", name, done, album_id=album_id)
+            added = [r.id for r in results if r.success]  # not those already in it
+            self.journal.record("album_add", name, added, album_id=album_id)
 
         return job
 
     def _job_date(self, value: str, chunk: list[int]) -> Job:
         async def job() -> None:
             ids = self._ids(chunk)
+            old = old_dates(self.lib, chunk)
             sent = await self._send(
                 "date_set",
                 len(chunk),
                 value,
                 lambda: self.client.update_assets_date(ids, value),
                 added=chunk,
+                unanswered=self._uncertain("date_set", None, ids, new=value, old=old),
             )
             if not isinstance(sent, _Failed):
                 self._ok("date_set", len(chunk))
-                old = {self.lib.assets[a].id: self.lib.assets[a].instant.isoformat() for a in chunk}
                 self.journal.record("date_set", None, ids, new=value, old=old)
 
         return job
@@ -361,7 +407,11 @@ class Applier:
             tag_id = self._tag_ids[path]
             ids = self._ids(chunk)
             results = await self._send(
-                "tag_remove", len(chunk), path, lambda: self.client.untag_assets(tag_id, ids)
+                "tag_remove",
+                len(chunk),
+                path,
+                lambda: self.client.untag_assets(tag_id, ids),
+                unanswered=self._uncertain("tag_remove", path, ids, tag_id=tag_id),
             )
             if isinstance(results, _Failed):
                 return
@@ -369,7 +419,8 @@ class Applier:
             failed = self._bulk_failures("tag_remove", results, {}, ok={"not_found"})
             done = [i for i in ids if i not in failed]
             self._ok("tag_remove", len(done))
-            self.journal.record("tag_remove", path, done)
+            removed = [r.id for r in results if r.success]
+            self.journal.record("tag_remove", path, removed, tag_id=tag_id)
 
         return job
 
@@ -384,6 +435,7 @@ class Applier:
                 name,
                 lambda: self.client.remove_assets_from_album(album_id, ids),
                 album_id=album_id,
+                unanswered=self._uncertain("album_remove", name, ids, album_id=album_id),
             )
             failed = (
                 set(ids)
@@ -397,7 +449,9 @@ class Applier:
             done = [i for i in ids if i not in failed]
             if done:
                 self._ok("album_remove", len(done))
-                self.journal.record("album_remove", name, done, album_id=album_id)
+            removed = [] if isinstance(results, _Failed) else [r.id for r in results if r.success]
+            if removed:
+                self.journal.record("album_remove", name, removed, album_id=album_id)
 
         return job
 
@@ -417,16 +471,18 @@ class Applier:
                 why = f"{now.asset_count or len(now.asset_ids or ())} assets arrived during the run"
                 self.report.warnings.append(kept_album_warning(name, album_id, why))
                 return
+            old = album_record(self.lib.albums[album_id])
             sent = await self._send(
                 "album_delete",
                 1,
                 name,
                 lambda: _unless_gone(self.client.delete_album(album_id)),
                 album_id=album_id,
+                unanswered=self._uncertain("album_delete", name, [], album_id=album_id, old=old),
             )
             if not isinstance(sent, _Failed):
                 self._ok("album_delete", 1)
-                self.journal.record("album_delete", name, [], album_id=album_id)
+                self.journal.record("album_delete", name, [], album_id=album_id, old=old)
 
         return job
 
@@ -444,7 +500,11 @@ class Applier:
                 self.report.warnings.append(kept_tag_warning(path, why))
                 return
             sent = await self._send(
-                "tag_delete", 1, path, lambda: _unless_gone(self.client.delete_tag(tag_id))
+                "tag_delete",
+                1,
+                path,
+                lambda: _unless_gone(self.client.delete_tag(tag_id)),
+                unanswered=self._uncertain("tag_delete", path, [], tag_id=tag_id),
             )
             if not isinstance(sent, _Failed):
                 self._ok("tag_delete", 1)
@@ -467,14 +527,32 @@ class Applier:
             else:
                 await self.client.update_album_user(album_id, first.user_id, first.role)
 
+        old_roles = {u.user_id: u.role for u in self.lib.albums[album_id].users}
+
+        def journal(**uncertain: bool) -> None:
+            for change in changes:
+                self.journal.record(
+                    kind,
+                    name,
+                    [change.user_id],
+                    album_id=album_id,
+                    role=change.role,
+                    old_role=old_roles.get(change.user_id),
+                    **uncertain,
+                )
+
         async def job() -> None:
-            sent = await self._send(kind, len(changes), name, send, album_id=album_id)
+            sent = await self._send(
+                kind,
+                len(changes),
+                name,
+                send,
+                album_id=album_id,
+                unanswered=lambda: journal(uncertain=True),
+            )
             if isinstance(sent, _Failed):
                 return
             self._ok(kind, len(changes))
-            for change in changes:
-                self.journal.record(
-                    kind, name, [change.user_id], album_id=album_id, role=change.role
-                )
+            journal()
 
         return job

@@ -31,6 +31,7 @@ class ErrorKind(StrEnum):
     INVALID_RESPONSE = "invalid_response"
     SERVER = "server"
     INVALID_INPUT = "invalid_input"  # e.g. a malformed asset id: nothing was sent
+    JOURNAL = "journal"  # the journal of applied changes could not be written: applying stopped
     UNKNOWN = "unknown"
 
 

@@ -9,6 +9,7 @@ is cancelled; a `CancelToken` gives a CANCELLED report instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -32,7 +33,7 @@ from .album_cache import AlbumCache
 from .apply import Applier
 from .cache_update import forget_touched, record_applied
 from .deletions import confirm_deletions
-from .journal import Journal
+from .journal import Journal, JournalWriteError
 from .library import Library
 from .permissions import Capabilities
 from .plan import Plan, make_plan
@@ -59,6 +60,7 @@ _ERROR_KINDS: tuple[tuple[type[Exception], ErrorKind], ...] = (
     (InvalidAssetIdError, ErrorKind.INVALID_INPUT),
     (ImmichBadRequestError, ErrorKind.SERVER),
     (ImmichError, ErrorKind.SERVER),
+    (JournalWriteError, ErrorKind.JOURNAL),
 )
 
 
@@ -82,6 +84,9 @@ async def run(
         await job.execute(asset_ids, album_cache, journal)
     except RunCancelledError:
         report.status = RunStatus.CANCELLED
+    except asyncio.CancelledError:
+        _end_journal(journal, "interrupted")
+        raise
     except Exception as err:
         report.status = RunStatus.FAILED
         if isinstance(err, ImmichUnsupportedVersionError):
@@ -101,7 +106,15 @@ async def run(
         report.api.retries = stats.retries - before[1]
         report.api.throttled_seconds = round(stats.throttled_seconds - before[2], 3)
         report.api.writes = stats.writes - before[3]
+    _end_journal(journal, str(report.status), failed_changes=dict(report.failed_changes))
     return report
+
+
+def _end_journal(journal: Journal | None, status: str, **meta: object) -> None:
+    """The journal's end line for this run; a write error is reported by the file's owner."""
+    if journal is not None:
+        with contextlib.suppress(JournalWriteError):
+            journal.end(status, **meta)
 
 
 class _Run:
@@ -154,6 +167,14 @@ class _Run:
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
         info, caps = await self.connect()
+        if journal is not None:
+            journal.begin(
+                report.id,
+                started_at=report.started_at.isoformat(),
+                server=client.web_url,
+                server_version=report.server_version,
+                user_id=info.user.id,
+            )
         if not caps.read_only:
             rules = caps.restrict(rules)
         lib = await load_library(
