@@ -26,7 +26,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from yarl import URL
 
 from .const import (
     CONF_MAX_CONCURRENCY,
@@ -46,6 +45,7 @@ from .immich.errors import CONNECT_ERRORS, ImmichAuthError, ImmichUnsupportedVer
 from .immich.limiter import Limiter
 from .immich.models import ServerInfo
 from .immich.retry import RetryPolicy
+from .immich.transport import normalize_url
 from .issues import features_off
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,29 +60,12 @@ FLOW_CONCURRENCY = 2
 FLOW_RETRY = RetryPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
 
 
-class InvalidUrlError(ValueError):
-    """The URL is not an http(s) URL with a host."""
-
-
 class MissingPermissionsError(Exception):
     """The API key lacks permissions the product needs."""
 
     def __init__(self, missing: frozenset[str]) -> None:
         super().__init__(", ".join(sorted(missing)))
         self.missing = missing
-
-
-def normalize_url(value: str) -> str:
-    """The Immich web URL without `/api` or a trailing slash; raises InvalidUrlError."""
-    try:
-        url = URL(value.strip())
-    except (TypeError, ValueError) as err:
-        raise InvalidUrlError(value) from err
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidUrlError(value)
-    path = url.path.rstrip("/")
-    path = path.removesuffix("/api")
-    return str(url.with_path(path or "/").with_query(None).with_fragment(None)).rstrip("/")
 
 
 async def async_validate_server(
@@ -118,8 +101,8 @@ async def _async_try_validate(
 ) -> tuple[str, ServerInfo] | None:
     """Normalise the URL and validate; failures become form errors (None when it failed)."""
     try:
-        url = normalize_url(raw_url)
-    except InvalidUrlError:
+        url, _api_url = normalize_url(raw_url)
+    except ValueError:
         errors[CONF_URL] = "invalid_url"
         return None
     try:

@@ -12,7 +12,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.config_flow import InvalidUrlError, normalize_url
 from custom_components.immich_autotag.const import (
     CONF_MAX_CONCURRENCY,
     CONF_MAX_RPS,
@@ -43,29 +42,6 @@ def patch_connect() -> Generator[AsyncMock]:
         yield mock
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("http://immich.local:2283", "http://immich.local:2283"),
-        ("http://immich.local:2283/", "http://immich.local:2283"),
-        ("https://immich.local/api", "https://immich.local"),
-        ("https://immich.local/api/", "https://immich.local"),
-        (" https://example.com/immich/api?x=1#f ", "https://example.com/immich"),
-    ],
-)
-def test_normalize_url(value: str, expected: str) -> None:
-    assert normalize_url(value) == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["immich.local:2283", "ftp://immich.local", "http://", "::", "http://[x", "http://a:99999"],
-)
-def test_normalize_url_invalid(value: str) -> None:
-    with pytest.raises(InvalidUrlError):
-        normalize_url(value)
-
-
 def _placeholders(result: ConfigFlowResult) -> Mapping[str, str]:
     placeholders = result.get("description_placeholders")
     assert placeholders is not None
@@ -80,14 +56,19 @@ async def _start(hass: HomeAssistant) -> str:
     return str(result["flow_id"])
 
 
+@pytest.mark.parametrize("suffix", ["/api/", "/API", " ", "/api?x=1#f"])
 async def test_user_flow(
-    hass: HomeAssistant, sim_server: SimServer, mock_setup_entry: AsyncMock
+    hass: HomeAssistant, sim_server: SimServer, mock_setup_entry: AsyncMock, suffix: str
 ) -> None:
     """URL with `/api`, valid key: entry titled by the Immich user, unique id = user id."""
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
-        {CONF_URL: f"{sim_server.url}/api/", CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: False},
+        {
+            CONF_URL: f"{sim_server.url}{suffix}",
+            CONF_API_KEY: sim_server.key,
+            CONF_VERIFY_SSL: False,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Alice"

@@ -54,6 +54,11 @@ from .fake_server import BASE, FakeImmich
             "https://example.com/immich/api",
         ),
         ("http://192.168.1.5:2283/api/", "http://192.168.1.5:2283", "http://192.168.1.5:2283/api"),
+        (
+            " https://example.com/immich/api?x=1#f ",
+            "https://example.com/immich",
+            "https://example.com/immich/api",
+        ),
     ],
 )
 async def test_url_normalisation(
@@ -65,7 +70,17 @@ async def test_url_normalisation(
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "immich.local:2283", "ftp://host", "http://", "not a url", "http://host:99999"]
+    "raw",
+    [
+        "",
+        "immich.local:2283",
+        "ftp://host",
+        "http://",
+        "not a url",
+        "http://host:99999",
+        "::",
+        "http://[x",
+    ],
 )
 async def test_invalid_url(session: aiohttp.ClientSession, raw: str) -> None:
     with pytest.raises(ValueError):
