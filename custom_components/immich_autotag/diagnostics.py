@@ -18,6 +18,7 @@ from .const import (
     DEFAULT_RUN_INTERVAL,
 )
 from .coordinator import ImmichAutoTagConfigEntry
+from .engine.rules import summarize_rules
 from .engine.rules_loader import validate_rules_text
 from .issues import rules_text
 
@@ -39,7 +40,7 @@ TO_REDACT = {
 
 
 def _rules_summary(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry) -> dict[str, Any]:
-    """What the rules do, without names, patterns or emails."""
+    """Whether the rules are the defaults and valid, and what they do (no names or patterns)."""
     text = rules_text(hass, entry)
     rules, error = validate_rules_text(text)
     summary: dict[str, Any] = {
@@ -51,18 +52,7 @@ def _rules_summary(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry) -> dict
         summary["error_line"] = error.line
         summary["error_path"] = error.path
     if rules is not None:
-        summary |= {
-            "classification_rules": len(rules.classification.rules),
-            "conversions": len(rules.conversions),
-            "filter_in": len(rules.filters.filter_in),
-            "filter_out": len(rules.filters.filter_out),
-            "create_album_from_date_if_missing": rules.create_album_from_date_if_missing,
-            "folder_albums": rules.folder_albums.enabled,
-            "date_correction": rules.duplicates.date_correction.enabled,
-            "album_date_consistency": rules.album_date_consistency.enabled,
-            "album_permissions": rules.album_permissions.enabled,
-            "warnings": len(rules.warnings),
-        }
+        summary |= summarize_rules(rules)
     return summary
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from custom_components.immich_autotag.engine.rules_loader import RulesError, load_rules
+from custom_components.immich_autotag.engine.rules import RulesError
+from custom_components.immich_autotag.engine.rules_loader import load_rules
 
 GROUPS = "album_permissions:\n  user_groups:\n    - {name: fam, members: [a@b.co]}\n"
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_components.immich_autotag.engine.default_rules import DEFAULT_RULES_YAML
-from custom_components.immich_autotag.engine.rules import Rules
-from custom_components.immich_autotag.engine.rules_loader import RulesError, load_rules
+from custom_components.immich_autotag.engine.rules import Rules, RulesError
+from custom_components.immich_autotag.engine.rules_loader import load_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID_DOCUMENTS = [

@@ -9,13 +9,17 @@ from custom_components.immich_autotag.engine.default_rules import (
     DEFAULT_RULES_YAML,
     default_rules_yaml,
 )
-from custom_components.immich_autotag.engine.rules import Access, ConversionMode, Rules
-from custom_components.immich_autotag.engine.rules_loader import (
+from custom_components.immich_autotag.engine.rules import (
+    Access,
+    ConversionMode,
+    Rules,
     RulesError,
+    summarize_rules,
+)
+from custom_components.immich_autotag.engine.rules_loader import (
     load_default_rules,
     load_rules,
     load_rules_file,
-    summarize_rules,
     validate_rules_text,
 )
 
@@ -362,6 +366,7 @@ def test_summary_counts_sections_and_hides_the_server() -> None:
     flat = repr(summary)
     assert "secret-key" not in flat
     assert "photos.example" not in flat
+    assert not [name for name in rules.output_tags() if name in flat]  # names are private
     assert summarize_rules(load_default_rules())["classification_rules"] == 6
 
 

@@ -58,7 +58,9 @@ async def test_diagnostics(
     for secret in (sim_server.key, sim_server.url, "localhost", "secret.example", "Alice"):
         assert secret not in text
     assert diagnostics["options"]["rules"]["classification_rules"] == 1
-    assert diagnostics["options"]["rules"]["album_permissions"] is True
+    assert diagnostics["options"]["rules"]["album_permissions"]["enabled"] is True
+    for private in ("family", "mum@", "share"):  # group, member, rule names
+        assert private not in text
     assert diagnostics["last_report"]["status"] == "success"
     assert diagnostics["limiter"]["max_concurrency"] == 4
     assert diagnostics["requests"]["total"] == 3  # version, users/me, api-keys/me

@@ -25,8 +25,8 @@ from ..engine.album_cache import AlbumCache
 from ..engine.journal import Journal, JournalFile, JournalWriteError
 from ..engine.progress import CancelToken
 from ..engine.report import ErrorKind, RunReport, RunStatus
-from ..engine.rules import Rules
-from ..engine.rules_loader import RulesError, load_rules, load_rules_file
+from ..engine.rules import Rules, RulesError
+from ..engine.rules_loader import load_rules, load_rules_file
 from ..engine.runner import run
 from ..engine.scope import InvalidAssetIdError, parse_asset_ids
 from ..immich.client import ImmichClient

@@ -1,4 +1,7 @@
-"""The typed, immutable rules a run follows (SPEC §4). Parsing lives in `rules_loader.py`."""
+"""The typed, immutable rules a run follows (SPEC §4), `RulesError`, and their summary.
+
+Parsing lives in `rules_loader.py`; `RulesError` is raised there for YAML and for meaning.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,25 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 TEMP_ALBUM_SUFFIX = "-autotag-temp-unclassified"
+
+
+class RulesError(ValueError):
+    """Invalid rules: `.message`, `.path` (e.g. `classification.rules[1]`), `.line` (1-based)."""
+
+    def __init__(self, message: str, path: str = "", line: int | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ", ".join(
+            part for part in (f"line {self.line}" if self.line else "", self.path) if part
+        )
+        return f"{where}: {self.message}" if where else self.message
+
+    def __str__(self) -> str:
+        return self._render()
 
 
 def is_temp_album(name: str) -> bool:
@@ -199,3 +221,44 @@ class Rules:
             self.album_date_consistency.mismatch_tag,
         )
         return frozenset(n for n in names if n)
+
+
+def summarize_rules(rules: Rules) -> dict[str, object]:
+    """What the rules do, for diagnostics: counts and switches, never names or patterns.
+
+    Tag and album names, patterns, e-mails, the API key and the server host stay out.
+    """
+    every = rules.all_rules()
+    permissions = rules.album_permissions
+    dates = rules.duplicates.date_correction
+    return {
+        "filters": {
+            "filter_in": len(rules.filters.filter_in),
+            "filter_out": len(rules.filters.filter_out),
+        },
+        "conversions": len(rules.conversions),
+        "classification_rules": len(rules.classification.rules),
+        "criteria": {
+            "tag_names": sum(len(r.tag_names) for r in every),
+            "album_name_patterns": sum(len(r.album_name_patterns) for r in every),
+            "asset_links": sum(len(r.asset_links) for r in every),
+        },
+        "create_album_from_date_if_missing": rules.create_album_from_date_if_missing,
+        "folder_albums": {
+            "enabled": rules.folder_albums.enabled,
+            "excluded_paths": len(rules.folder_albums.excluded_paths),
+        },
+        "date_correction": {"enabled": dates.enabled, "timezone": dates.timezone},
+        "album_date_consistency": {
+            "enabled": rules.album_date_consistency.enabled,
+            "threshold_days": rules.album_date_consistency.threshold_days,
+        },
+        "album_permissions": {
+            "enabled": permissions.enabled,
+            "user_groups": len(permissions.user_groups),
+            "members": sum(len(g.members) for g in permissions.user_groups),
+            "selection_rules": len(permissions.selection_rules),
+        },
+        "server_fallback": rules.server is not None,
+        "warnings": len(rules.warnings),
+    }

@@ -26,20 +26,19 @@ from .rules import (
     FolderAlbums,
     Rule,
     Rules,
+    RulesError,
     SelectionRule,
     ServerSettings,
     UserGroup,
 )
 from .rules_schema import RULES_FILE, Block, ListOf, Validator, kind, shape_at
-from .rules_yaml import KeyPath, RulesError, format_path, line_of, parse_yaml
+from .rules_yaml import KeyPath, format_path, line_of, parse_yaml
 
 __all__ = [
     "DEFAULT_RULES_YAML",
-    "RulesError",
     "load_default_rules",
     "load_rules",
     "load_rules_file",
-    "summarize_rules",
     "validate_rules_text",
 ]
 
@@ -303,42 +302,3 @@ def _build(valid: dict[str, Any], locate: Locate) -> Rules:
         else None,
         warnings=_warnings(valid),
     )
-
-
-def summarize_rules(rules: Rules) -> dict[str, object]:
-    """Counts per section for diagnostics (never the API key or the server host)."""
-    every = rules.all_rules()
-    permissions = rules.album_permissions
-    dates = rules.duplicates.date_correction
-    return {
-        "filters": {
-            "filter_in": len(rules.filters.filter_in),
-            "filter_out": len(rules.filters.filter_out),
-        },
-        "conversions": len(rules.conversions),
-        "classification_rules": len(rules.classification.rules),
-        "criteria": {
-            "tag_names": sum(len(r.tag_names) for r in every),
-            "album_name_patterns": sum(len(r.album_name_patterns) for r in every),
-            "asset_links": sum(len(r.asset_links) for r in every),
-        },
-        "output_tags": sorted(rules.output_tags()),
-        "create_album_from_date_if_missing": rules.create_album_from_date_if_missing,
-        "folder_albums": {
-            "enabled": rules.folder_albums.enabled,
-            "excluded_paths": len(rules.folder_albums.excluded_paths),
-        },
-        "date_correction": {"enabled": dates.enabled, "timezone": dates.timezone},
-        "album_date_consistency": {
-            "enabled": rules.album_date_consistency.enabled,
-            "threshold_days": rules.album_date_consistency.threshold_days,
-        },
-        "album_permissions": {
-            "enabled": permissions.enabled,
-            "user_groups": len(permissions.user_groups),
-            "members": sum(len(g.members) for g in permissions.user_groups),
-            "selection_rules": len(permissions.selection_rules),
-        },
-        "server_fallback": rules.server is not None,
-        "warnings": len(rules.warnings),
-    }

@@ -1,4 +1,4 @@
-"""YAML side of the rules loader: parse with line tracking, locate key paths, `RulesError`."""
+"""YAML side of the rules loader: parse with line tracking, locate key paths."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any, TypeAlias
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .rules import RulesError
 
 KeyPath: TypeAlias = Sequence[object]
 
@@ -28,25 +30,6 @@ def format_path(path: KeyPath) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-class RulesError(ValueError):
-    """Invalid rules: `.message`, `.path` (e.g. `classification.rules[1]`), `.line` (1-based)."""
-
-    def __init__(self, message: str, path: str = "", line: int | None = None) -> None:
-        self.message = message
-        self.path = path
-        self.line = line
-        super().__init__(self._render())
-
-    def _render(self) -> str:
-        where = ", ".join(
-            part for part in (f"line {self.line}" if self.line else "", self.path) if part
-        )
-        return f"{where}: {self.message}" if where else self.message
-
-    def __str__(self) -> str:
-        return self._render()
 
 
 class _RulesLoader(yaml.SafeLoader):
