@@ -139,10 +139,15 @@ async def test_installed_command_organises_the_simulator_through_localhost(
         assert report["changes"]["tag_add"] >= 1
         assert lib.asset_tags(ids["loose"]) == {"autotag_output_unknown"}
         assert key not in real.stdout + real.stderr
+        progress = real.stderr.splitlines()  # not a terminal: plain lines a log can keep
+        assert "loading: started" in progress
+        assert any(line.startswith("applying: done, ") for line in progress)
+        assert "\r" not in real.stderr
 
         writes = sim.stats.writes
-        again = await asyncio.to_thread(command, venv, *base, home=tmp_path)
+        again = await asyncio.to_thread(command, venv, *base, "--quiet", home=tmp_path)
         assert again.returncode == 0, again.stderr
+        assert again.stderr == ""
         assert json.loads(again.stdout)["changes"] == {}
         assert sim.stats.writes == writes
 

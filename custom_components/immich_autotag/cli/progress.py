@@ -110,8 +110,9 @@ class ProgressPrinter:
                 self._bar = ""
             return
         took = format_seconds(now - phase.started)
-        done = f"{phase.done:,} {UNITS[phase.phase]}" if phase.total else ""
-        self._line(f"{phase.phase}: done, {done + ' ' if done else ''}in {took}")
+        counted = phase.total and phase.phase is not RunPhase.PLANNING
+        done = f"{phase.done:,} {UNITS[phase.phase]}" if counted else ""
+        self._line(f"{phase.phase}: done{', ' + done if done else ''} in {took}")
 
     def _draw(self, tick: Progress, now: float) -> None:
         assert self._phase is not None  # noqa: S101
