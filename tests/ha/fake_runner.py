@@ -93,7 +93,13 @@ class FakeRunner:
             date_mismatches=2,
             duplicate_conflicts=1,
             api=ApiStats(requests=17, by_endpoint={"POST /search/metadata": 17}),
-            links={"albums": "http://immich.secret.example/albums"},
+            links=[
+                {
+                    "kind": "albums",
+                    "name": "all albums",
+                    "url": "http://immich.secret.example/albums",
+                }
+            ],
         )
         if dry_run:
             report.planned_changes = [{"kind": "tag_add", "tag": "x", "asset_ids": ["a"]}]

@@ -33,7 +33,7 @@ from ..immich.client import ImmichClient
 from ..immich.limiter import Limiter
 from ..immich.session import new_session
 from ..immich.transport import normalize_url
-from .output import format_report
+from .output import format_report, links_markdown
 from .paths import check_writable_folder, default_cache_path, default_journal_path
 from .progress import ProgressPrinter
 from .version import version
@@ -68,6 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--no-cache", action="store_true", help="do not use the album cache")
     add("--journal", type=Path, help="journal of applied changes (JSON lines, appended)")
     add("--no-journal", action="store_true", help="do not journal applied changes")
+    add("--links", type=Path, metavar="FILE", help="write the report's quick links as Markdown")
     add("--insecure", action="store_true", help="do not verify TLS")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
@@ -93,25 +94,30 @@ class _PathError(Exception):
     """A file the run needs cannot be written (the message says which and what to do)."""
 
 
+def _unwritable(what: str, path: Path, err: OSError, hint: str) -> _PathError:
+    return _PathError(f"cannot write the {what} {path}: {err.strerror or err}{hint}")
+
+
 def open_files(args: argparse.Namespace, url: str) -> tuple[Path | None, JournalFile | None]:
-    """The album cache path and the opened journal, both checked writable before the run."""
+    """The album cache path and the opened journal, all files checked writable before the run."""
     cache = None if args.no_cache else (args.cache or default_cache_path(url))
     journal = None if args.dry_run or args.no_journal else (args.journal or default_journal_path())
+    checks = [("links file", args.links, "")] if args.links is not None else []
     if cache is not None:
+        hint = " (choose a writable file with --cache FILE, or run with --no-cache)"
+        checks.append(("album cache", cache, hint))
+    for what, path, hint in checks:
         try:
-            check_writable_folder(cache)
+            check_writable_folder(path)
         except OSError as err:
-            raise _PathError(
-                f"cannot write the album cache {cache}: {err.strerror or err}"
-                " (choose a writable file with --cache FILE, or run with --no-cache)"
-            ) from err
+            raise _unwritable(what, path, err, hint) from err
+    if journal is None:
+        return cache, None
     try:
-        return cache, JournalFile(journal) if journal is not None else None
+        return cache, JournalFile(journal)
     except OSError as err:
-        raise _PathError(
-            f"cannot write the journal {journal}: {err.strerror or err}"
-            " (choose a writable file with --journal FILE, or run with --no-journal)"
-        ) from err
+        hint = " (choose a writable file with --journal FILE, or run with --no-journal)"
+        raise _unwritable("journal", journal, err, hint) from err
 
 
 class _Stopper:
@@ -193,6 +199,12 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
             _error(f"cannot save the album cache {cache_path}: {err}")
     output: Any = report.to_dict() if args.json else format_report(report)
     print(json.dumps(output, indent=2, default=str) if args.json else output)
+    if args.links is not None:
+        try:
+            args.links.write_text(links_markdown(report, normalize_url(url)[0]), encoding="utf-8")
+        except OSError as err:
+            _error(f"cannot write the links file {args.links}: {err}")
+            return EXIT_FAILED
     return exit_code(report, stopper.signal)
 
 

@@ -1,8 +1,17 @@
-"""The human-readable report."""
+"""The human-readable report, and the quick links as Markdown (`--links FILE`)."""
 
 from __future__ import annotations
 
 from ..engine.report import RunReport
+
+SHOWN = 10  # warnings, errors and links of one kind printed in the text report
+LINK_GROUPS = (
+    ("output_tag", "Output tags"),
+    ("input_tag", "Input tags"),
+    ("input_album", "Input albums"),
+    ("albums", "All albums"),
+    ("link", "Links"),  # reports stored before links had kinds
+)
 
 
 def format_report(report: RunReport) -> str:
@@ -34,11 +43,47 @@ def format_report(report: RunReport) -> str:
         f" {api.throttled_seconds:.1f} s throttled)"
     )
     lines.extend(f"    {endpoint}: {n}" for endpoint, n in api.by_endpoint.items())
-    lines.extend(f"  warning: {w['message']}" for w in report.warnings[:10])
-    if len(report.warnings) > 10:  # noqa: PLR2004
-        lines.append(f"  ... {len(report.warnings) - 10} more warnings")
-    lines.extend(f"  error: {e['message']}" for e in report.errors[:10])
-    if report.links:
-        lines.append("  links:")
-        lines.extend(f"    {name}: {url}" for name, url in report.links.items())
+    lines.extend(f"  warning: {w['message']}" for w in report.warnings[:SHOWN])
+    if len(report.warnings) > SHOWN:
+        lines.append(f"  ... {len(report.warnings) - SHOWN} more warnings")
+    lines.extend(f"  error: {e['message']}" for e in report.errors[:SHOWN])
+    lines.extend(_link_lines(report))
     return "\n".join(lines)
+
+
+def _link_lines(report: RunReport) -> list[str]:
+    lines = ["  links:"] if report.links else []
+    for kind, title in LINK_GROUPS:
+        group = [link for link in report.links if link["kind"] == kind]
+        if not group:
+            continue
+        lines.append(f"    {title.lower()}:")
+        lines.extend(f"      {link['name']}: {link['url']}" for link in group[:SHOWN])
+        if len(group) > SHOWN:
+            lines.append(f"      ... {len(group) - SHOWN} more (--links FILE writes them all)")
+    return lines
+
+
+def _markdown_text(text: str) -> str:
+    """Text that Markdown shows as it is inside a link's label."""
+    for char in "\\[]*_`<>":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def links_markdown(report: RunReport, server: str) -> str:
+    """Every quick link of the report as a Markdown page."""
+    lines = [
+        "# Immich AutoTag: quick links",
+        "",
+        (
+            f"Run `{report.id}` ({report.status}{', dry run' if report.dry_run else ''})"
+            f" against {server}, started {report.started_at.isoformat(timespec='seconds')}."
+        ),
+    ]
+    for kind, title in LINK_GROUPS:
+        group = [link for link in report.links if link["kind"] == kind]
+        if group:
+            lines += ["", f"## {title}", ""]
+            lines += [f"- [{_markdown_text(link['name'])}]({link['url']})" for link in group]
+    return "\n".join(lines) + "\n"

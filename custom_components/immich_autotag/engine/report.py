@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 MAX_ERRORS = 100
 MAX_PLANNED_CHANGES = 500
@@ -71,7 +70,7 @@ class RunReport:
     errors_total: int = 0
     api: ApiStats = field(default_factory=ApiStats)
     phase_seconds: dict[str, float] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
+    links: list[dict[str, str]] = field(default_factory=list)  # {kind, name, url}: links.py
     planned_changes: list[dict[str, Any]] = field(default_factory=list)  # dry run, capped
     planned_changes_total: int = 0
 
@@ -141,11 +140,7 @@ class RunReport:
         kind = data.get("error_kind")
         fields["error_kind"] = ErrorKind(kind) if kind else None
         fields["api"] = ApiStats(**data.get("api", {}))
+        links = data.get("links")
+        if isinstance(links, dict):  # reports stored before links were records
+            fields["links"] = [{"kind": "link", "name": k, "url": v} for k, v in links.items()]
         return cls(**fields)
-
-
-def quick_links(web_url: str, tags: list[str]) -> dict[str, str]:
-    """`{url}/tags?path=<tag>` for every output tag and `{url}/albums` (SPEC §6)."""
-    links = {tag: f"{web_url}/tags?path={quote(tag, safe='')}" for tag in sorted(tags)}
-    links["albums"] = f"{web_url}/albums"
-    return links

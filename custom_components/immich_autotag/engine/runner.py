@@ -35,10 +35,11 @@ from .cache_update import forget_touched, record_applied
 from .deletions import confirm_deletions
 from .journal import Journal, JournalWriteError
 from .library import Library
+from .links import quick_links
 from .permissions import Capabilities
 from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
-from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus, quick_links
+from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus
 from .rules import Rules
 from .scope import InvalidAssetIdError, compute_scope, parse_asset_ids, unknown_asset_ids
 from .snapshot import album_is_relevant, load_library
@@ -218,7 +219,7 @@ class _Run:
             report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
             if report.failed_changes:
                 report.status = RunStatus.PARTIAL
-        report.links = quick_links(client.web_url, sorted(rules.output_tags()))
+        report.links = quick_links(client.web_url, rules, lib)
 
 
 def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report: RunReport) -> Plan:
