@@ -75,3 +75,16 @@ def test_format_seconds() -> None:
         "1 h 0 min",
         "2 h 3 min",
     ]
+
+
+def test_terminal_bar_ends_each_phase_with_its_last_numbers() -> None:
+    out, clock = io.StringIO(), Clock()
+    printer = ProgressPrinter(out, tty=True, clock=clock)
+    printer(Progress(RunPhase.LOADING, 1, 10))
+    clock.now += 0.01  # too soon to redraw
+    printer(Progress(RunPhase.LOADING, 9, 10))
+    printer(Progress(RunPhase.PLANNING))
+    printer.close()
+    loading, planning = out.getvalue().rstrip("\n").split("\n")
+    assert loading.rstrip().endswith("loading: 9/10 requests (90%), 900.0/s, ETA 0 s")
+    assert planning.split("\r")[-1].rstrip().endswith("% planning")

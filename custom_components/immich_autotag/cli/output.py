@@ -57,6 +57,9 @@ def _link_lines(report: RunReport) -> list[str]:
         group = [link for link in report.links if link["kind"] == kind]
         if not group:
             continue
+        if kind == "albums":
+            lines.append(f"    all albums: {group[0]['url']}")
+            continue
         lines.append(f"    {title.lower()}:")
         lines.extend(f"      {link['name']}: {link['url']}" for link in group[:SHOWN])
         if len(group) > SHOWN:

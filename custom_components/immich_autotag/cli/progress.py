@@ -44,6 +44,8 @@ class _Phase:
 
     def describe(self, now: float) -> str:
         unit = UNITS[self.phase]
+        if self.phase is RunPhase.PLANNING:  # one step: nothing to count
+            return str(self.phase)
         if not self.total:
             return f"{self.phase}: {self.done:,} {unit}"
         pct = min(100.0, 100.0 * self.done / self.total)
@@ -72,6 +74,7 @@ class ProgressPrinter:
         self._interval = interval
         self._clock = clock
         self._phase: _Phase | None = None
+        self._last_tick: Progress | None = None
         self._last_print = 0.0
         self._bar = ""
 
@@ -86,6 +89,7 @@ class ProgressPrinter:
             self._last_print = now
         phase = self._phase
         phase.done, phase.total = tick.done, tick.total
+        self._last_tick = tick
         if self._tty:
             if now - self._last_print >= TTY_REDRAW or (tick.total and tick.done >= tick.total):
                 self._draw(tick, now)
@@ -104,6 +108,8 @@ class ProgressPrinter:
         if phase is None:
             return
         if self._tty:
+            if self._last_tick is not None:  # the phase's final numbers, then a new line
+                self._draw(self._last_tick, now)
             if self._bar:
                 self._out.write("\n")
                 self._out.flush()
