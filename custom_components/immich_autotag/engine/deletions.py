@@ -49,9 +49,18 @@ async def confirm_deletions(
     """
     if not plan.album_deletes and not plan.tag_deletes:
         return plan, []
-    album_checks = [client.has_trashed_assets(album_id=a) for a in plan.album_deletes]
-    tag_checks = [client.has_trashed_assets(tag_id=lib.tags[p].id) for p in plan.tag_deletes]
-    held = await asyncio.gather(*album_checks, *tag_checks)
+    try:  # a failed check cancels the others (nothing outlives the run)
+        async with asyncio.TaskGroup() as group:
+            album_checks = [
+                group.create_task(client.has_trashed_assets(album_id=a)) for a in plan.album_deletes
+            ]
+            tag_checks = [
+                group.create_task(client.has_trashed_assets(tag_id=lib.tags[p].id))
+                for p in plan.tag_deletes
+            ]
+    except BaseExceptionGroup as errors:  # surface the first failure as itself
+        raise errors.exceptions[0] from None
+    held = [task.result() for task in (*album_checks, *tag_checks)]
     album_held = dict(zip(plan.album_deletes, held[: len(album_checks)], strict=True))
     tag_held = dict(zip(plan.tag_deletes, held[len(album_checks) :], strict=True))
     warnings = [

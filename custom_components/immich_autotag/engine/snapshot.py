@@ -99,9 +99,14 @@ class _Loader:
     async def load(self, rules: Rules) -> Library:
         lib, me = self.lib, self.me
         self.cache.bind(cache_scope(self.client.api_url, me.id, self.client.mode))
-        users, tags, albums = await asyncio.gather(
-            self.client.list_users(), self.client.list_tags(), self.client.list_albums()
-        )
+        try:  # a failed listing cancels the others (nothing outlives the run)
+            async with asyncio.TaskGroup() as group:
+                users_task = group.create_task(self.client.list_users())
+                tags_task = group.create_task(self.client.list_tags())
+                albums_task = group.create_task(self.client.list_albums())
+        except BaseExceptionGroup as errors:  # surface the first failure as itself
+            raise errors.exceptions[0] from None
+        users, tags, albums = users_task.result(), tags_task.result(), albums_task.result()
         lib.users = users if any(u.id == me.id for u in users) else [me, *users]
         lib.tags = {t.value: t for t in tags}
         lib.albums = {a.id: a for a in albums}
