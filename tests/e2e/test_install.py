@@ -41,11 +41,23 @@ def oldest_python() -> str:
     return sys.executable
 
 
+def constraints_for(python: str) -> Path:
+    """The pins of the test stack on that Python: the newest stack's (scripts/test-latest) on 3.14+.
+
+    The pinned stack's releases have no wheels for Python 3.14 (aiohttp would build from source).
+    """
+    probe = [python, "-c", "import sys; print(sys.version_info >= (3, 14))"]
+    newest = subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()
+    name = "requirements_latest.txt" if newest == "True" else "requirements_constraints.txt"
+    return ROOT / name
+
+
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the checkout installed by pip; yields its bin/ folder."""
     where = tmp_path_factory.mktemp("install") / "venv"
-    subprocess.run([oldest_python(), "-m", "venv", str(where)], check=True)
+    python = oldest_python()
+    subprocess.run([python, "-m", "venv", str(where)], check=True)
     pip = subprocess.run(
         [
             str(where / "bin" / "python"),
@@ -56,7 +68,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--disable-pip-version-check",
             str(ROOT),
             "-c",
-            str(ROOT / "requirements_constraints.txt"),
+            str(constraints_for(python)),
         ],
         capture_output=True,
         text=True,

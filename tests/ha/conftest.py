@@ -10,6 +10,7 @@ from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
 
 import pytest
+from aiohttp.resolver import AsyncResolver
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.immich.retry import Timing
 from tests.ha.fake_runner import RUN, FakeRunner
+from tests.loopback import allow_loopback
 from tests.sim import SimLibrary, Simulator, SimUser
 
 ENTRY_ID = "01JAUTOTAGTESTENTRY0000000"
@@ -39,6 +41,33 @@ def fast_retries() -> Generator[None]:
     fast = functools.partial(Timing, sleep=_no_sleep)
     with patch("custom_components.immich_autotag.immich.transport.Timing", fast):
         yield
+
+
+class _PerTestResolver(AsyncResolver):
+    """aiodns resolution as in HA's shared session; HA closes its resolver via `real_close`."""
+
+    async def real_close(self) -> None:
+        await self.close()
+
+
+@pytest.fixture(autouse=True)
+async def mock_zeroconf_resolver() -> AsyncIterator[object]:
+    """HA's shared session resolves host names with aiodns, one resolver per test.
+
+    Overrides the HA test plugin's fixture of the same name, which shares one resolver across
+    the session: with aiodns 4 its futures stay bound to the first test's event loop, and a
+    later test that resolves a host name (the simulator's `localhost`) fails.
+    """
+    resolver = _PerTestResolver()
+    patcher = patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=resolver
+    )
+    patcher.start()
+    try:
+        yield patcher
+    finally:
+        patcher.stop()
+        await resolver.close()
 
 
 @pytest.fixture
@@ -93,6 +122,7 @@ async def sim_server(
     sim_version: str,
 ) -> AsyncIterator[SimServer]:
     """The Immich simulator at a `localhost` URL (real HTTP through HA's shared session)."""
+    allow_loopback()  # localhost may resolve to ::1 as well as 127.0.0.1
     lib, user, key = sim_library
     sim = Simulator(lib, version=sim_version)
     async with sim.serve() as url:

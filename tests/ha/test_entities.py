@@ -10,12 +10,13 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.immich_autotag.const import DOMAIN
 
 from .conftest import ENTRY_ID, setup_integration
+from .entity_snapshot import assert_entities_match_snapshot
 from .fake_runner import RUN, FakeRunner
 
 
@@ -44,7 +45,7 @@ async def test_entities(
         DOMAIN, "run", {"config_entry_id": ENTRY_ID}, blocking=True, return_response=True
     )
     await hass.async_block_till_done()
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    assert_entities_match_snapshot(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
 @pytest.mark.usefixtures("fake_runner")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from homeassistant.components.repairs.issue_handler import async_process_repairs_platforms
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -28,8 +28,8 @@ async def test_setup_and_unload(
     """The entry loads with a service device and entities, then unloads cleanly."""
     await setup_integration(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.LOADED
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
-    assert device is not None
+    (device,) = dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
+    assert device.identifiers == {(DOMAIN, ENTRY_ID)}
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.sw_version == "v3.0.3"
     assert device.name == "Alice"
@@ -199,7 +199,14 @@ async def test_remove_entry_forgets_storage(
 async def test_repairs_platform_scan_accepts_the_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:
-    """HA's repairs integration loads every `repairs` module it finds; ours has none to load."""
+    """HA's repairs integration loads a `repairs` module as a platform that must offer fix flows.
+
+    Home Assistant scans for it eagerly (2025.x) or lazily (2026.x); either way the module
+    name decides, so: no `repairs` platform, or one with `async_create_fix_flow`.
+    """
     await setup_integration(hass, mock_config_entry)
     assert await async_setup_component(hass, "repairs", {})
-    await async_process_repairs_platforms(hass)
+    integration = await async_get_integration(hass, DOMAIN)
+    for name in integration.platforms_exists(["repairs"]):
+        platform = await integration.async_get_platform(name)
+        assert hasattr(platform, "async_create_fix_flow")
