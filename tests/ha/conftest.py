@@ -19,7 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.immich.retry import Timing
-from tests.ha.fake_runner import RUN, FakeRunner
+from tests.ha.fake_runner import FakeRunner, install
 from tests.loopback import allow_loopback
 from tests.sim import SimLibrary, Simulator, SimUser
 
@@ -170,7 +170,7 @@ def options(**values: Any) -> dict[str, Any]:
 def fake_runner() -> Generator[FakeRunner]:
     """The runner replaced by a scripted fake."""
     runner = FakeRunner()
-    with patch(RUN, runner):
+    with install(runner):
         yield runner
 
 

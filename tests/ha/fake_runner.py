@@ -1,4 +1,10 @@
-"""A stand-in for `engine.runner.run`: emits progress, can be held, returns a set report."""
+"""A stand-in for `engine.runner.run`: emits progress, can be held, returns a set report.
+
+It is patched in with `create_autospec(run)`, so the coordinator must call it exactly as it
+calls the real runner; the report's changes come from a real `Plan` over a real `Library`
+(`Plan.counts` and `Plan.describe`), so responses have the shapes the product sends
+(`tests/ha/test_fakes.py` compares it with a real run).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,16 @@ import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import islice
 from typing import Any
+from unittest.mock import create_autospec, patch
 
 from homeassistant.util import dt as dt_util
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
+from custom_components.immich_autotag.engine.library import Library
+from custom_components.immich_autotag.engine.plan import Plan
 from custom_components.immich_autotag.engine.progress import (
     CancelToken,
     Progress,
@@ -19,13 +29,27 @@ from custom_components.immich_autotag.engine.progress import (
     RunPhase,
 )
 from custom_components.immich_autotag.engine.report import (
+    MAX_PLANNED_CHANGES,
     ApiStats,
     ErrorKind,
     RunReport,
     RunStatus,
 )
 from custom_components.immich_autotag.engine.rules import Rules
+from custom_components.immich_autotag.engine.runner import run
 from custom_components.immich_autotag.immich.client import ImmichClient
+from tests.engine.builders import LibraryBuilder
+
+
+def scripted_plan() -> tuple[Library, Plan]:
+    """Four assets to tag `x`, two to add to the album `Trip`: six changes."""
+    builder = LibraryBuilder()
+    assets = [builder.asset(f"IMG_{n:04d}.jpg") for n in range(4)]
+    trip = builder.album("Trip")
+    lib = builder.build()
+    plan = Plan(tag_adds={"x": frozenset(assets)}, album_adds={trip: frozenset(assets[:2])})
+    return lib, plan
+
 
 RUN = "custom_components.immich_autotag.coordinator.run"
 
@@ -77,6 +101,7 @@ class FakeRunner:
         if not dry_run and status is not RunStatus.CANCELLED:
             progress(Progress(RunPhase.APPLYING, 1, 2))
             await asyncio.sleep(0)
+        lib, plan = scripted_plan()
         report = RunReport(
             id="01JRUNREPORT0000000000000",
             started_at=started,
@@ -89,7 +114,7 @@ class FakeRunner:
             assets_total=12,
             assets_in_scope=10,
             status_counts={"classified": 6, "unclassified": 3, "conflict": 1},
-            changes={"tag_add": 4, "album_add": 2},
+            changes=plan.counts(),
             date_mismatches=2,
             duplicate_conflicts=1,
             api=ApiStats(requests=17, by_endpoint={"POST /search/metadata": 17}),
@@ -101,7 +126,12 @@ class FakeRunner:
                 }
             ],
         )
-        if dry_run:
-            report.planned_changes = [{"kind": "tag_add", "tag": "x", "asset_ids": ["a"]}]
-            report.planned_changes_total = 6
+        if dry_run:  # as the runner fills a dry run's report
+            report.planned_changes = list(islice(plan.describe(lib), MAX_PLANNED_CHANGES))
+            report.planned_changes_total = report.changes_total
         return report
+
+
+def install(runner: FakeRunner) -> Any:
+    """Patch the coordinator's runner with `runner`, checked against the real signature."""
+    return patch(RUN, create_autospec(run, side_effect=runner.__call__))

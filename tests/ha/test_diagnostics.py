@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
-from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -19,7 +17,6 @@ from syrupy.filters import props
 from custom_components.immich_autotag.const import CONF_RULES, DOMAIN
 
 from .conftest import ENTRY_ID, SimServer, setup_integration
-from .fake_runner import RUN, FakeRunner
 
 RULES = """
 classification:
@@ -30,13 +27,6 @@ album_permissions:
   user_groups: [{name: family, members: [mum@secret.example]}]
   selection_rules: [{name: share, keyword: family, groups: [family], access: view}]
 """
-
-
-@pytest.fixture
-def fake_runner() -> Generator[FakeRunner]:
-    runner = FakeRunner()
-    with patch(RUN, runner):
-        yield runner
 
 
 @pytest.mark.usefixtures("fake_runner")

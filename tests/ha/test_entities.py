@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from unittest.mock import patch
 
 import pytest
@@ -17,14 +16,6 @@ from custom_components.immich_autotag.const import DOMAIN
 
 from .conftest import ENTRY_ID, setup_integration
 from .entity_snapshot import assert_entities_match_snapshot
-from .fake_runner import RUN, FakeRunner
-
-
-@pytest.fixture
-def fake_runner() -> Generator[FakeRunner]:
-    runner = FakeRunner()
-    with patch(RUN, runner):
-        yield runner
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "fake_runner")

@@ -71,7 +71,12 @@ async def test_dry_run_response(hass: HomeAssistant) -> None:
     response = await call_run(hass, dry_run=True)
     assert response is not None
     assert response["dry_run"] is True
-    assert response["planned_changes"] == [{"kind": "tag_add", "tag": "x", "asset_ids": ["a"]}]
+    changes = response["planned_changes"]
+    assert isinstance(changes, list)
+    assert [(c["kind"], c["target"], c["file_name"]) for c in changes] == [
+        *[("tag_add", "x", f"IMG_{n:04d}.jpg") for n in range(4)],
+        *[("album_add", "Trip", f"IMG_{n:04d}.jpg") for n in range(2)],
+    ]
     assert response["planned_changes_total"] == 6
 
 
