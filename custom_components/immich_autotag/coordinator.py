@@ -37,6 +37,7 @@ from .issues import async_check_permissions, async_check_rules, async_check_vers
 from .storage import MAX_STORED_REPORTS, EntryStorage
 
 _LOGGER = logging.getLogger(__name__)
+JOURNAL_DRAIN_SECONDS = 1.0  # at most this long in the loop for the last journal lines
 
 PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (SPEC §3: at most once per second)
 SCHEDULE_TICK = timedelta(minutes=1)
@@ -285,9 +286,9 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 album_cache=self.album_cache,
                 journal=journal,
             )
-        except asyncio.CancelledError:  # unload or shutdown: the writer thread ends by itself
+        except asyncio.CancelledError:  # unload or shutdown: no await may be possible now
             if journal_file is not None:
-                journal_file.stop()
+                journal_file.stop_and_wait(JOURNAL_DRAIN_SECONDS)
             self._async_cancel_pending_push()
             self._state = RunState.IDLE
             self._cancel = None

@@ -152,6 +152,15 @@ class JournalFile:
             self._stopped = True
             self._queue.put(None)
 
+    def stop_and_wait(self, timeout: float) -> None:
+        """Stop and give the writer up to `timeout` seconds to write the queued lines.
+
+        For a caller that is being cancelled and cannot wait in an executor: the lines queued
+        so far are a handful, written in microseconds; the thread finishes them regardless.
+        """
+        self.stop()
+        self._thread.join(timeout)
+
     def close(self) -> None:
         """Write every queued line and close the file (blocks; raises a write error)."""
         self.stop()
