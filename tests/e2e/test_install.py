@@ -23,7 +23,7 @@ from tests.sim.server import Simulator, assert_no_violations
 from .test_engine_core import RULES, build
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRES = {"aiohttp", "pyyaml", "tzdata", "voluptuous", "yarl"}
+REQUIRES = {"aiohttp", "pyyaml", "regex", "tzdata", "voluptuous", "yarl"}
 
 pytestmark = pytest.mark.slow
 

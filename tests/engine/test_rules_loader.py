@@ -1,6 +1,5 @@
 """Rules loader: every key, defaults, the predecessor's config, links, warnings, summary."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from custom_components.immich_autotag.engine.rules import (
     ConversionMode,
     Rules,
     RulesError,
+    TextPattern,
     summarize_rules,
 )
 from custom_components.immich_autotag.engine.rules_loader import (
@@ -33,7 +33,7 @@ INPUTS = (
 )
 
 
-def patterns(rule_patterns: tuple[re.Pattern[str], ...]) -> list[str]:
+def patterns(rule_patterns: tuple[TextPattern, ...]) -> list[str]:
     return [p.pattern for p in rule_patterns]
 
 

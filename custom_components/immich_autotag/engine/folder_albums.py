@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .rules import TextPattern
+
 DATED_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 BARE_DATE_LENGTH = 10  # "YYYY-MM-DD"
 MAX_FOLLOWING = 3  # folders after the dated one that join the album name
@@ -22,7 +24,7 @@ class FolderAlbum:
 NO_FOLDER_ALBUM = FolderAlbum()
 
 
-def folder_album(folder: str, excluded_paths: Sequence[re.Pattern[str]] = ()) -> FolderAlbum:
+def folder_album(folder: str, excluded_paths: Sequence[TextPattern] = ()) -> FolderAlbum:
     """Album from `folder` (the originalPath without its file name)."""
     if any(p.search(folder) for p in excluded_paths):
         return NO_FOLDER_ALBUM

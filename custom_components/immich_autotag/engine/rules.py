@@ -5,9 +5,9 @@ Parsing lives in `rules_loader.py`; `RulesError` is raised there for YAML and fo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 TEMP_ALBUM_SUFFIX = "-autotag-temp-unclassified"
 
@@ -36,12 +36,29 @@ def is_temp_album(name: str) -> bool:
     return name.endswith(TEMP_ALBUM_SUFFIX)
 
 
+class TextPattern(Protocol):
+    """A user regular expression: `patterns.UserPattern` (bounded cost) or a `re.Pattern`."""
+
+    @property
+    def pattern(self) -> str:
+        """The source text."""
+        ...
+
+    def match(self, string: str, /) -> object:
+        """Truthy when it matches at the start."""
+        ...
+
+    def search(self, string: str, /) -> object:
+        """Truthy when it matches anywhere."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """Criteria an asset can match: tags (closure), album name patterns, asset links."""
 
     tag_names: tuple[str, ...] = ()
-    album_name_patterns: tuple[re.Pattern[str], ...] = ()
+    album_name_patterns: tuple[TextPattern, ...] = ()
     asset_links: frozenset[str] = frozenset()  # asset UUIDs (lower case)
     require_all: bool = False
     allow_multiple_albums: bool = False
@@ -92,7 +109,7 @@ class FolderAlbums:
     """Album detection from dated folders in `originalPath`."""
 
     enabled: bool = False
-    excluded_paths: tuple[re.Pattern[str], ...] = ()  # compiled with re.IGNORECASE
+    excluded_paths: tuple[TextPattern, ...] = ()  # case-insensitive, searched
 
 
 @dataclass(frozen=True, slots=True)

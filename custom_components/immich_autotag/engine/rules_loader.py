@@ -13,6 +13,7 @@ import voluptuous as vol
 from yaml.nodes import Node
 
 from .default_rules import DEFAULT_RULES_YAML
+from .patterns import UserPattern
 from .rules import (
     Access,
     AlbumDateConsistency,
@@ -163,10 +164,17 @@ def _warnings(valid: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _labelled(patterns: list[UserPattern], path: str) -> tuple[UserPattern, ...]:
+    """Patterns named by their key path (a pattern too slow at run time names it)."""
+    return tuple(p.labelled(f"{path}[{i}]") for i, p in enumerate(patterns))
+
+
 def _rule(raw: dict[str, Any], label: str) -> Rule:
     return Rule(
         tag_names=tuple(raw.get("tag_names", ())),
-        album_name_patterns=tuple(raw.get("album_name_patterns", ())),
+        album_name_patterns=_labelled(
+            raw.get("album_name_patterns", []), f"{label}.album_name_patterns"
+        ),
         asset_links=frozenset(raw.get("asset_links", ())),
         require_all=raw.get("require_all", False),
         allow_multiple_albums=raw.get("allow_multiple_albums", False),
@@ -266,7 +274,9 @@ def _build(valid: dict[str, Any], locate: Locate) -> Rules:
         ),
         folder_albums=FolderAlbums(
             enabled=folders.get("enabled", base.folder_albums.enabled),
-            excluded_paths=tuple(folders.get("excluded_paths", ())),
+            excluded_paths=_labelled(
+                folders.get("excluded_paths", []), "album_detection_from_folders.excluded_paths"
+            ),
         ),
         duplicates=DuplicateProcessing(
             date_correction=DateCorrection(

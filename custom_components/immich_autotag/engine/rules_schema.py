@@ -13,8 +13,10 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+import regex
 import voluptuous as vol
 
+from .patterns import PatternTooSlowError, UserPattern, check_cost
 from .rules import TEMP_ALBUM_SUFFIX, Access, ConversionMode
 
 Validator: TypeAlias = Callable[[Any], Any]
@@ -172,23 +174,28 @@ def album_name(value: object) -> str:
     return name
 
 
-def _compile(value: object, flags: int) -> re.Pattern[str]:
+def _compile(value: object, *, ignore_case: bool, anchored: bool) -> UserPattern:
     if not isinstance(value, str):
         raise vol.Invalid(f"expected a regular expression (text), got {kind(value)}")
     try:
-        return re.compile(value, flags)
-    except (re.error, OverflowError, RecursionError, ValueError) as err:
+        pattern = UserPattern(value, ignore_case=ignore_case)
+    except (re.error, regex.error, OverflowError, RecursionError, ValueError) as err:
         raise vol.Invalid(f"invalid regular expression ({err})") from None
+    try:
+        check_cost(pattern, anchored=anchored)
+    except PatternTooSlowError as err:
+        raise vol.Invalid(err.message) from None
+    return pattern
 
 
-def regex(value: object) -> re.Pattern[str]:
-    """A Python regular expression (matched with `re.match`)."""
-    return _compile(value, 0)
+def user_regex(value: object) -> UserPattern:
+    """A Python regular expression (matched with `re.match` semantics), cost-checked."""
+    return _compile(value, ignore_case=False, anchored=True)
 
 
-def regex_ignorecase(value: object) -> re.Pattern[str]:
-    """A Python regular expression compiled with IGNORECASE."""
-    return _compile(value, re.IGNORECASE)
+def user_regex_ignorecase(value: object) -> UserPattern:
+    """A Python regular expression searched case-insensitively, cost-checked."""
+    return _compile(value, ignore_case=True, anchored=False)
 
 
 def asset_link(value: object) -> str:
@@ -257,7 +264,7 @@ _DESC = vol.Optional("description")
 RULE = Block(
     {
         vol.Optional("tag_names"): ListOf(tag_name),
-        vol.Optional("album_name_patterns"): ListOf(regex),
+        vol.Optional("album_name_patterns"): ListOf(user_regex),
         vol.Optional("asset_links"): ListOf(asset_link),
         vol.Optional("require_all"): boolean,
         vol.Optional("allow_multiple_albums"): boolean,
@@ -363,7 +370,7 @@ RULES_FILE = Block(
         vol.Optional("album_detection_from_folders"): Block(
             {
                 vol.Optional("enabled"): boolean,
-                vol.Optional("excluded_paths"): ListOf(regex_ignorecase),
+                vol.Optional("excluded_paths"): ListOf(user_regex_ignorecase),
                 _DESC: anything,
             }
         ),

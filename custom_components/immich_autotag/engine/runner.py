@@ -41,6 +41,7 @@ from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus
 from .rules import Rules
+from .rules_yaml import RulesError
 from .scope import InvalidAssetIdError, compute_scope, parse_asset_ids, unknown_asset_ids
 from .snapshot import album_is_relevant, load_library
 from .state import State
@@ -59,6 +60,7 @@ _ERROR_KINDS: tuple[tuple[type[Exception], ErrorKind], ...] = (
     (ImmichUnsupportedVersionError, ErrorKind.UNSUPPORTED_VERSION),
     (ImmichInvalidResponseError, ErrorKind.INVALID_RESPONSE),
     (InvalidAssetIdError, ErrorKind.INVALID_INPUT),
+    (RulesError, ErrorKind.INVALID_INPUT),  # e.g. a user pattern too slow on an album name
     (ImmichBadRequestError, ErrorKind.SERVER),
     (ImmichError, ErrorKind.SERVER),
     (JournalWriteError, ErrorKind.JOURNAL),

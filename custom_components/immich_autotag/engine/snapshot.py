@@ -112,13 +112,15 @@ class _Loader:
         lib.albums = {a.id: a for a in albums}
         self.cache.retain(set(lib.albums))
 
+        # User patterns run here: off the event loop (their cost is bounded, see patterns.py).
+        relevant = await asyncio.to_thread(
+            lambda: [a for a in albums if album_is_relevant(a, rules, me.id)]
+        )
         tracked = tracked_tag_paths(rules, lib.tags)
         self.tag_ids = {p: [] for p in tracked}
         jobs: list[Coroutine[Any, Any, None]] = [self._walk_assets()]
         jobs.extend(self._tag(p, lib.tags[p].id) for p in sorted(tracked) if p in lib.tags)
-        for album in albums:
-            if not album_is_relevant(album, rules, me.id):
-                continue
+        for album in relevant:
             cached = [] if album.asset_count == 0 else self.cache.get(album)
             if cached is not None:
                 self.album_ids[album.id] = cached
