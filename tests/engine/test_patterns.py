@@ -13,7 +13,8 @@ from custom_components.immich_autotag.engine.patterns import (
     UserPattern,
     check_cost,
 )
-from custom_components.immich_autotag.engine.rules_loader import RulesError, load_rules
+from custom_components.immich_autotag.engine.rules import RulesError
+from custom_components.immich_autotag.engine.rules_loader import load_rules
 
 CATASTROPHIC = ["(a|a)+$", "(a|aa)+$", "^(\\w|\\w\\w)+$", "(x|x)+y"]
 

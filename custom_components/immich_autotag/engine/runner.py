@@ -40,8 +40,7 @@ from .permissions import Capabilities
 from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, ErrorKind, RunReport, RunStatus
-from .rules import Rules
-from .rules_yaml import RulesError
+from .rules import Rules, RulesError
 from .scope import InvalidAssetIdError, compute_scope, parse_asset_ids, unknown_asset_ids
 from .snapshot import album_is_relevant, load_library
 from .state import State
