@@ -166,8 +166,13 @@ class _Candidates:
         return parse_zone(self.state.lib.assets.time_zones[n]) or self.zone
 
     def duplicate(self, n: int) -> DateCandidate | None:
-        """A duplicate's capture instant, in its own zone (None: not representable there)."""
-        value = in_zone(self.state.instant(n), self.zone_of(n))
+        """A duplicate's capture instant, in its own zone (None: not representable there).
+
+        A date this run corrects is seen as it will be written, in the written offset: that is
+        the zone Immich shows it in afterwards (and `State.local_date` uses).
+        """
+        corrected = self.state.dates.get(n)
+        value = corrected or in_zone(self.state.instant(n), self.zone_of(n))
         if value is None:
             return None
         try:
