@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -151,7 +152,7 @@ async def test_pages_are_in_flight_together(
     async def slow(_req: Sent) -> Reply:
         in_flight[0] += 1
         in_flight[1] = max(in_flight[1], in_flight[0])
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # long enough for all five to arrive, even on a busy machine
         in_flight[0] -= 1
         return Reply(payload=p.search([p.asset(1)]))
 
@@ -164,3 +165,32 @@ async def test_pages_are_in_flight_together(
         "POST /search/statistics": walks,
     }
     assert in_flight[1] == 5
+
+
+async def test_in_order_gives_the_loop_a_turn_before_each_waiting_result() -> None:
+    """Pages that are already in are handed out one loop turn apart (no long loop steps)."""
+    events: list[str] = []
+    done = asyncio.Event()
+
+    async def heartbeat() -> None:
+        while not done.is_set():
+            events.append("beat")
+            await asyncio.sleep(0)
+
+    def job(n: int) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            return n
+
+        return run
+
+    beat = asyncio.create_task(heartbeat())
+    await asyncio.sleep(0)
+    jobs = [job(n) for n in range(4)]
+    async for n in in_order(jobs, 8):
+        if n == 0:
+            await asyncio.sleep(0.01)  # all the others finish meanwhile
+        events.append(f"page {n}")
+    done.set()
+    await beat
+    pages = [i for i, e in enumerate(events) if e.startswith("page")]
+    assert all("beat" in events[a:b] for a, b in itertools.pairwise(pages))

@@ -11,6 +11,8 @@ and a failed listing only forget the touched albums.
 
 from __future__ import annotations
 
+import asyncio
+
 from ..immich.client import ImmichClient
 from ..immich.errors import ImmichError
 from .album_cache import AlbumCache
@@ -55,7 +57,8 @@ async def record_applied(
     forget_touched(cache, applier)
     if applier.report.failed_changes:
         return
-    expected = expected_members(lib, plan, applier)
+    # Thousands of albums on a big library: worked out off the event loop.
+    expected = await asyncio.to_thread(expected_members, lib, plan, applier)
     if not expected:
         return
     try:

@@ -16,7 +16,7 @@ from contextlib import aclosing
 from typing import Any
 
 from ..immich.client import ImmichClient
-from ..immich.models import Album, User
+from ..immich.models import Album, Asset, User
 from .album_cache import AlbumCache, cache_scope
 from .library import AssetRecord, Library
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
@@ -141,11 +141,15 @@ class _Loader:
         async with aclosing(self.client.iter_assets(marks=marks)) as pages:
             async for page in pages:
                 self.cancel.check()
-                for asset in page:
-                    self.lib.add_asset(AssetRecord.from_asset(asset, self.me.id))
+                await asyncio.to_thread(self._add_page, page)  # off the event loop
                 self.pages += 1
                 self._tick()
         self.cache.keep_marks(marks)
+
+    def _add_page(self, page: list[Asset]) -> None:
+        me, add = self.me.id, self.lib.add_asset
+        for asset in page:
+            add(AssetRecord.from_asset(asset, me))
 
     async def _tag(self, path: str, tag_id: str) -> None:
         self.cancel.check()

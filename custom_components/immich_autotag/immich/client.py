@@ -11,6 +11,7 @@ except `POST /albums`, which `create_album` never sends blindly twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
 from typing import Any
 
@@ -42,6 +43,18 @@ from .transport import RequestStats, Transport, normalize_url
 __all__ = ["CHUNK_SIZE", "ImmichClient", "RequestStats"]
 
 _WITH_EXIF = {"withExif": True}
+PARSE_IN_THREAD = 200  # albums parsed off the event loop above this many
+
+
+def _parse_assets(items: list[Any]) -> list[Asset]:
+    return [parsing.parse_asset(item) for item in items]
+
+
+async def _parse_albums(data: Any) -> list[Album]:
+    """`parse_albums`, in a worker thread for long lists (thousands of albums)."""
+    if isinstance(data, list) and len(data) > PARSE_IN_THREAD:
+        return await asyncio.to_thread(parsing.parse_albums, data)
+    return parsing.parse_albums(data)
 
 
 def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
@@ -193,8 +206,8 @@ class ImmichClient:
         async for items in self._pager.visible_items(
             mode, {}, {}, extra=_WITH_EXIF, split=True, count_first=True, marks=marks
         ):
-            if items:
-                yield [parsing.parse_asset(item) for item in items]
+            if items:  # a page takes tens of ms to parse: in a worker thread, not the loop
+                yield await asyncio.to_thread(_parse_assets, items)
 
     async def search_asset_ids(
         self, *, tag_id: str | None = None, album_id: str | None = None, size: int | None = None
@@ -302,11 +315,11 @@ class ImmichClient:
     async def list_albums(self) -> list[Album]:
         """Owned and shared-with-me albums (v2: `shared=false` + `shared=true`, merged)."""
         if await self._mode() is not ApiMode.V2:
-            return parsing.parse_albums(await self._http.request("GET", "/albums"))
+            return await _parse_albums(await self._http.request("GET", "/albums"))
         merged: dict[str, Album] = {}
         for shared in ("false", "true"):
             data = await self._http.request("GET", "/albums", params={"shared": shared})
-            for album in parsing.parse_albums(data):
+            for album in await _parse_albums(data):
                 merged.setdefault(album.id, album)
         return list(merged.values())
 

@@ -48,19 +48,30 @@ Mark = tuple[str, int]  # (fileCreatedAt, position of its first asset in the wal
 async def in_order(
     jobs: Iterable[Callable[[], Awaitable[T]]], window: int
 ) -> AsyncGenerator[T, None]:
-    """Results of `jobs` in order, with up to `window` of them running at once."""
+    """Results of `jobs` in order, with up to `window` of them running at once.
+
+    The event loop gets a turn before each result, so a consumer that processes results
+    already waiting (a page each) holds the loop for one result at a time.
+    """
     pending: deque[asyncio.Future[T]] = deque()
     try:
         for job in jobs:
             pending.append(asyncio.ensure_future(job()))
             if len(pending) >= window:
-                yield await pending.popleft()
+                yield await _next(pending)
         while pending:
-            yield await pending.popleft()
+            yield await _next(pending)
     finally:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _next(pending: deque[asyncio.Future[T]]) -> T:
+    first = pending.popleft()
+    if first.done():
+        await asyncio.sleep(0)  # awaiting a finished future would not yield to the loop
+    return await first
 
 
 class Marks:

@@ -9,6 +9,7 @@ by id), so a request that may or may not have reached the server can simply be s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -56,6 +57,7 @@ _LOGGER = logging.getLogger(__name__)
 THROTTLE_STATUSES: Final = frozenset({429, 503})
 GATEWAY_STATUSES: Final = frozenset({502, 504, 520, 521, 522, 523, 524})
 WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DECODE_IN_THREAD: Final = 256 * 1024  # bytes of JSON decoded in a worker thread
 _PERMISSION_RE: Final = re.compile(r"Missing required permission:\s*([A-Za-z0-9_.\-]+)")
 _NOT_FOUND_RE: Final = re.compile(r"not found|no access|no .*access|not have access", re.IGNORECASE)
 _READS_OVER_POST: Final = frozenset(  # POSTs that do not write
@@ -195,6 +197,8 @@ class Transport:
             )
             if error is None and 200 <= status < 300:  # noqa: PLR2004
                 self._limiter.on_success()
+                if len(raw) > DECODE_IN_THREAD:  # e.g. a search page: keep the loop free
+                    return await asyncio.to_thread(self._decode, raw, endpoint)
                 return self._decode(raw, endpoint)
             retryable, limit = self._retryable(status, error, policy.max_attempts)
             if not idempotent and status != 429:  # noqa: PLR2004
