@@ -53,6 +53,9 @@ class World:
     users: dict[str, str]
 
 
+GROUP = "d0f1c0de-0000-4000-8000-000000000001"  # a duplicate group id (a UUID, as Immich's)
+
+
 def build() -> World:
     lib = SimLibrary()
     me = lib.add_user("me@example.com", "Me")
@@ -70,10 +73,10 @@ def build() -> World:
     meme = lib.add_asset(me, "DSC0001.jpg", taken=datetime(2021, 3, 1, 10))
     lib.tag_asset(lib.add_tag(me, "meme"), meme)
     picnic = lib.add_asset(
-        me, "DSC0100.jpg", "/photos/a/DSC0100.jpg", datetime(2021, 6, 1, 13), "Europe/Madrid", "g1"
+        me, "DSC0100.jpg", "/photos/a/DSC0100.jpg", datetime(2021, 6, 1, 13), "Europe/Madrid", GROUP
     )
     twin = lib.add_asset(
-        me, "DSC0100.jpg", "/backup/DSC0100.jpg", datetime(2021, 6, 1, 13), "Europe/Madrid", "g1"
+        me, "DSC0100.jpg", "/backup/DSC0100.jpg", datetime(2021, 6, 1, 13), "Europe/Madrid", GROUP
     )
     stray = lib.add_asset(me, "DSC0200.jpg", taken=datetime(2020, 1, 1, 12))
     lib.add_album(me, "2021-06-01 Picnic", [picnic, stray])
@@ -152,6 +155,7 @@ def assert_end_state(world: World) -> None:
 async def test_one_run_reaches_the_end_state(version: str) -> None:
     world = build()
     sim = Simulator(world.lib, version=version)
+    sim.check_responses = True  # the simulator's answers are the spec's shapes (v3)
     cache = AlbumCache()
     async with sim.serve() as url:
         report, _, _ = await run_once(sim, url, world.key, RULES, cache=cache)
@@ -168,6 +172,7 @@ async def test_one_run_reaches_the_end_state(version: str) -> None:
         assert requests < 30
     assert_end_state(world)
     assert_no_violations(sim)
+    assert sim.response_violations == []
 
 
 async def test_second_run_is_idle_before_immich_moves_file_dates() -> None:

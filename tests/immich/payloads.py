@@ -26,9 +26,11 @@ def user(uid: str = OWNER, email: str = "me@example.com", name: str = "Me") -> d
     }
 
 
-def admin_user() -> dict[str, Any]:
+def admin_user(*, v32: bool = False) -> dict[str, Any]:
+    extra = {"clusterGroupId": "c1000000-0000-4000-8000-000000000001"} if v32 else {}
     return {
         **user(),
+        **extra,
         "isAdmin": True,
         "storageLabel": "admin",
         "quotaSizeInBytes": None,
@@ -45,7 +47,7 @@ def admin_user() -> dict[str, Any]:
 
 def api_key(perms: list[str] | None = None) -> dict[str, Any]:
     return {
-        "id": "k0000000-0000-4000-8000-000000000001",
+        "id": "4e100000-0000-4000-8000-000000000001",
         "name": "autotag",
         "permissions": perms if perms is not None else ["all"],
         "createdAt": "2024-01-01T00:00:00.000Z",
@@ -121,15 +123,15 @@ def search(
 
 
 def tag(tid: str = TAG, value: str = "Places/France", parent: str | None = None) -> dict[str, Any]:
-    return {
+    """`TagResponseDto`: `parentId` and `color` are left out when unset (never null)."""
+    body = {
         "id": tid,
         "name": value.rsplit("/", 1)[-1],
         "value": value,
-        "parentId": parent,
-        "color": None,
         "createdAt": "2024-01-01T00:00:00.000Z",
         "updatedAt": "2024-01-01T00:00:00.000Z",
     }
+    return body if parent is None else {**body, "parentId": parent}
 
 
 def album_v3(aid_: str = ALBUM, name: str = "Trip", members: bool = True) -> dict[str, Any]:

@@ -64,6 +64,8 @@ class Simulator:
         self.validator = validator_for(self.version_str)
         self.search = SearchEngine(lib, self.version)
         self.metadata_lag_requests = metadata_lag_requests  # None = only run_metadata_jobs()
+        self.check_responses = False  # validate JSON answers too (v3 specs; drift of the sim)
+        self.response_violations: list[str] = []
         self._dates_due: int | None = None
         self._rng: random.Random = seeded_rng(self.faults.seed)
         self._rng_seed = self.faults.seed
@@ -233,6 +235,8 @@ class Simulator:
             self.stats.faults_injected["500"] += 1
             return json_response({"message": "Internal server error"}, 500)
         response: web.StreamResponse = await handler(request)
+        if self.check_responses and self.version >= (3, 0, 0):
+            self._check_response(request, response)
         if faults.malformed_route == route and response.status < 300:
             self.stats.faults_injected["malformed"] += 1
             if faults.malformed_mode == "shape":
@@ -241,6 +245,18 @@ class Simulator:
                 body=b'{"truncated": [1, 2', status=response.status, content_type="application/json"
             )
         return response
+
+    def _check_response(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Record where a 2xx JSON answer does not match the spec's response schema."""
+        if not isinstance(response, web.Response) or not 200 <= response.status < 300:
+            return
+        raw = response.body if isinstance(response.body, bytes) else b""
+        body = orjson.loads(raw) if raw else None
+        self.response_violations.extend(
+            self.validator.validate_response(
+                request.method, request.path[4:], response.status, body
+            )
+        )
 
     # -- /__sim ----------------------------------------------------------------------------
     async def _sim_stats(self, _request: web.Request) -> web.Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from typing import Any
 
 from .library import SimAlbum, SimAsset, SimLibrary, SimTag, SimUser, iso
@@ -36,8 +38,9 @@ def user_admin_json(user: SimUser, version: tuple[int, int, int]) -> dict[str, A
         "shouldChangePassword": False,
         "license": None,
     }
-    if version >= (3, 2, 0):
-        out["clusterGroupId"] = None
+    if version >= (3, 2, 0):  # NOT NULL since 3.2: every user is in a cluster group
+        digest = hashlib.sha256(f"cluster-group {user.id}".encode()).digest()[:16]
+        out["clusterGroupId"] = str(uuid.UUID(bytes=digest, version=4))
     return out
 
 
