@@ -62,20 +62,26 @@ def _ended(hass: HomeAssistant) -> bool:
     return "end" in json.loads(path.read_text().splitlines()[-1])
 
 
-@pytest.mark.parametrize("after_writes", [3, 15])
-async def test_unloading_mid_apply_leaves_every_applied_change_journaled(
+@pytest.mark.parametrize(
+    ("after_writes", "stop"), [(3, "unload"), (15, "unload"), (10, "shutdown")]
+)
+async def test_unloading_or_stopping_mid_apply_leaves_every_applied_change_journaled(
     hass: HomeAssistant,
     sim_server: SimServer,
     mock_config_entry: MockConfigEntry,
     after_writes: int,
+    stop: str,
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     before = picture(sim_server.lib)
     sim_server.sim.faults.latency_ms = 30
     mock_config_entry.runtime_data.coordinator.async_start_run()
     await _until(lambda: sim_server.sim.stats.writes >= after_writes)
-    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    if stop == "unload":
+        assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    else:  # Home Assistant stopping cancels the entry's background tasks the same way
+        await hass.async_stop(force=True)
     await asyncio.sleep(0.2)  # requests the client abandoned still finish on the server
     await _until(lambda: _ended(hass))  # the writer thread drains after the task is gone
     await _until(lambda: not any(t.name.startswith("journal ") for t in threading.enumerate()))
