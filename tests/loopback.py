@@ -7,6 +7,7 @@ to ::1 as well; connections anywhere else stay blocked.
 
 from __future__ import annotations
 
+import pytest
 import pytest_socket
 
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
@@ -16,3 +17,9 @@ def allow_loopback() -> None:
     """Allow connections to the loopback addresses (and Unix sockets, which asyncio uses)."""
     pytest_socket.enable_socket()
     pytest_socket.socket_allow_hosts(LOOPBACK_HOSTS, allow_unix_socket=True)
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets() -> None:
+    """Autouse in the folders whose conftest imports it: loopback HTTP is allowed."""
+    allow_loopback()

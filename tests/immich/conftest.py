@@ -12,7 +12,7 @@ from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.models import ServerVersion
 from custom_components.immich_autotag.immich.retry import Timing
-from tests.loopback import allow_loopback
+from tests.loopback import loopback_sockets  # noqa: F401 - an autouse fixture here
 
 from .fake_server import BASE, FakeImmich
 
@@ -58,12 +58,6 @@ def timing(fake_time: FakeTime) -> Timing:
         sleep=fake_time.sleep,
         rng=random.Random(7),
     )
-
-
-@pytest.fixture(autouse=True)
-def loopback_sockets() -> None:
-    """The HA test plugin blocks sockets; the scripted server listens on 127.0.0.1."""
-    allow_loopback()
 
 
 @pytest.fixture

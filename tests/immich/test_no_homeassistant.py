@@ -61,15 +61,22 @@ def test_scanner_detects_imports(tmp_path: Path) -> None:
     assert {"homeassistant.core", "homeassistant.helpers"} <= imported_modules(bad)
 
 
-def relative_targets(path: Path) -> set[str]:
-    """Package-relative modules a file imports with `from .x import y` (as dotted paths)."""
+OUTSIDE = "<above the integration>"
+
+
+def relative_targets(path: Path, root: Path = PACKAGE) -> set[str]:
+    """Modules a file imports with `from .x import y`, as dotted paths from `root`.
+
+    An import that climbs above `root` (more dots than the file is deep) starts with OUTSIDE.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    here = path.relative_to(PACKAGE).with_suffix("").parts
+    here = path.relative_to(root).with_suffix("").parts
     package = here if path.name == "__init__.py" else here[:-1]
     targets: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[: len(package) - node.level + 1]
+            keep = len(package) - node.level + 1
+            base = package[:keep] if keep >= 0 else (OUTSIDE,)
             module = (*base, *(node.module.split(".") if node.module else ()))
             targets.update(".".join((*module, alias.name)) for alias in node.names)
     return targets
@@ -84,6 +91,24 @@ def test_relative_imports_stay_in_the_shipped_packages(sub: str) -> None:
         if target.split(".")[0] not in SHIPPED
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        ("from ... import const", "const"),
+        ("from ...coordinator import run", "coordinator.run"),
+        ("from ....immich_autotag import const", f"{OUTSIDE}.immich_autotag.const"),
+        ("from ..... import x", f"{OUTSIDE}.x"),
+    ],
+)
+def test_relative_import_scanner_sees_every_climb(tmp_path: Path, source: str, target: str) -> None:
+    """From engine/phases/, three dots reach the HA shell; more leave the integration."""
+    phase = tmp_path / "engine" / "phases" / "x.py"
+    phase.parent.mkdir(parents=True)
+    phase.write_text(source + "\n")
+    assert relative_targets(phase, tmp_path) == {target}
+    assert target.split(".", maxsplit=1)[0] not in SHIPPED
 
 
 def test_relative_import_scanner(tmp_path: Path) -> None:

@@ -6,13 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.loopback import allow_loopback
-
-
-@pytest.fixture(autouse=True)
-def loopback_sockets() -> None:
-    """The HA test plugin blocks sockets; these tests reach the simulator on localhost."""
-    allow_loopback()
+from tests.loopback import loopback_sockets  # noqa: F401 - an autouse fixture here
 
 
 @pytest.fixture(autouse=True)

@@ -9,14 +9,8 @@ from datetime import datetime
 import aiohttp
 import pytest
 
-from tests.loopback import allow_loopback
+from tests.loopback import loopback_sockets  # noqa: F401 - an autouse fixture here
 from tests.sim import SimAsset, SimLibrary, Simulator, SimUser
-
-
-@pytest.fixture(autouse=True)
-def _allow_local_sockets() -> None:
-    """The HA test plugin blocks sockets; the simulator serves on localhost."""
-    allow_loopback()
 
 
 @dataclass
