@@ -1,13 +1,17 @@
-"""`--links FILE`: the report's quick links as Markdown, the rules' inputs among them."""
+"""The report's output: `--links FILE` (quick links as Markdown, the rules' inputs among
+them), and a reader that stops early."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
+from tests.sim.generator import generate_library, generator_key
 from tests.sim.server import Simulator
 
 from .test_engine_core import RULES, build
-from .test_headless import headless
+from .test_headless import ROOT, headless
 
 
 async def test_links_file_lists_outputs_and_the_rules_inputs(tmp_path: Path) -> None:
@@ -43,3 +47,34 @@ async def test_an_unwritable_links_file_fails_before_the_run(tmp_path: Path) -> 
     assert code == 2
     assert "cannot write the links file" in err
     assert sim.stats.total == 0
+
+
+async def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    """`immich-autotag --dry-run --json | head -3`: a report larger than the pipe's buffer."""
+    lib = generate_library(300, seed=3)
+    key = generator_key(lib)
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            'set -o pipefail; "$@" | head -3',
+            "demo",
+            sys.executable,
+            "-m",
+            "custom_components.immich_autotag",
+            "--url",
+            url,
+            "--api-key",
+            key,
+            "--dry-run",
+            "--json",
+            cwd=ROOT,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().count("\n") == 3
+    assert "Traceback" not in err.decode()

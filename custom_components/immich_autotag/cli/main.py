@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from ..engine.album_cache import AlbumCache
 from ..engine.journal import Journal, JournalFile, JournalWriteError
@@ -197,8 +197,8 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
             cache.save_file(cache_path)
         except OSError as err:
             _error(f"cannot save the album cache {cache_path}: {err}")
-    output: Any = report.to_dict() if args.json else format_report(report)
-    print(json.dumps(output, indent=2, default=str) if args.json else output)
+    text = json.dumps(report.to_dict(), indent=2, default=str) if args.json else None
+    _print_report(text or format_report(report))
     if args.links is not None:
         try:
             args.links.write_text(links_markdown(report, normalize_url(url)[0]), encoding="utf-8")
@@ -206,6 +206,15 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
             _error(f"cannot write the links file {args.links}: {err}")
             return EXIT_FAILED
     return exit_code(report, stopper.signal)
+
+
+def _print_report(text: str) -> None:
+    """The report on stdout; a reader that stopped early (`| head`) is no error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _close_journal(journal_file: JournalFile | None, report: RunReport | None) -> None:
