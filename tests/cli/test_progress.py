@@ -88,3 +88,17 @@ def test_terminal_bar_ends_each_phase_with_its_last_numbers() -> None:
     loading, planning = out.getvalue().rstrip("\n").split("\n")
     assert loading.rstrip().endswith("loading: 9/10 requests (90%), 900.0/s, ETA 0 s")
     assert planning.split("\r")[-1].rstrip().endswith("% planning")
+
+
+class ClosedPipe(io.StringIO):
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stderr_stops_the_progress_not_the_run() -> None:
+    clock = Clock()
+    printer = ProgressPrinter(ClosedPipe(), tty=False, interval=1, clock=clock)
+    for done in range(5):
+        clock.now += 2
+        printer(Progress(RunPhase.APPLYING, done, 5))  # raises nothing
+    printer.close()

@@ -87,7 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    with contextlib.suppress(OSError, ValueError):  # stderr may be a pipe nobody reads
+        print(f"error: {message}", file=sys.stderr)
 
 
 class _PathError(Exception):

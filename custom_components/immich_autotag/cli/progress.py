@@ -77,6 +77,7 @@ class ProgressPrinter:
         self._last_tick: Progress | None = None
         self._last_print = 0.0
         self._bar = ""
+        self._silenced = False
 
     def __call__(self, tick: Progress) -> None:
         """Take one tick."""
@@ -111,8 +112,7 @@ class ProgressPrinter:
             if self._last_tick is not None:  # the phase's final numbers, then a new line
                 self._draw(self._last_tick, now)
             if self._bar:
-                self._out.write("\n")
-                self._out.flush()
+                self._write("\n")
                 self._bar = ""
             return
         took = format_seconds(now - phase.started)
@@ -127,10 +127,18 @@ class ProgressPrinter:
         text = "\r" + bar + self._phase.describe(now)
         if text != self._bar:
             # pad over a longer previous line
-            self._out.write(text.ljust(len(self._bar)))
-            self._out.flush()
+            self._write(text.ljust(len(self._bar)))
             self._bar = text
 
     def _line(self, text: str) -> None:
-        self._out.write(text + "\n")
-        self._out.flush()
+        self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        """Write; a closed or failing stderr (`2>&1 | head`) ends the progress, never the run."""
+        if self._silenced:
+            return
+        try:
+            self._out.write(text)
+            self._out.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self._silenced = True
