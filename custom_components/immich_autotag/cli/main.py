@@ -86,9 +86,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _say(message: str) -> None:
+    """A line on stderr (which may be a pipe nobody reads any more)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr, flush=True)
+
+
 def _error(message: str) -> None:
-    with contextlib.suppress(OSError, ValueError):  # stderr may be a pipe nobody reads
-        print(f"error: {message}", file=sys.stderr)
+    _say(f"error: {message}")
 
 
 class _PathError(Exception):
@@ -147,10 +152,7 @@ class _Stopper:
             self.signal = sig
             self.cancel.cancel()
             if not self.quiet:
-                print(
-                    f"\n{sig.name}: stopping after the requests in flight (again to stop now)",
-                    file=sys.stderr,
-                )
+                _say(f"\n{sig.name}: stopping after the requests in flight (again to stop now)")
         elif self._task is not None:
             self._task.cancel()
 
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     if not args.quiet:
         for warning in rules.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            _say(f"warning: {warning}")
     url = args.url or (rules.server.url if rules.server else None)
     api_key = args.api_key or os.environ.get("IMMICH_API_KEY")
     api_key = api_key or (rules.server.api_key if rules.server else None)
