@@ -45,6 +45,12 @@ def main() -> None:
     )
     parser.add_argument("--rate-limit", type=float, help="requests/s before 429")
     parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--metadata-delay",
+        type=float,
+        default=0.5,
+        help="seconds from a date write to its re-extraction, which resets tags (the race)",
+    )
     args = parser.parse_args()
     lib = (
         load_library(args.library)
@@ -62,7 +68,7 @@ def main() -> None:
         error_rate=args.error_rate,
         seed=args.seed,
     )
-    sim = Simulator(lib, version=args.version, faults=faults)
+    sim = Simulator(lib, version=args.version, faults=faults, metadata_delay_s=args.metadata_delay)
     print(f"url http://{args.host}:{args.port}", flush=True)  # noqa: T201
     print(f"api_key {generator_key(lib)}", flush=True)  # noqa: T201
     sim.run_forever(args.host, args.port)

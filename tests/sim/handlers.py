@@ -193,14 +193,18 @@ class Handlers(AlbumRoutes):
         if any(t is None for t in targets):
             raise ApiError(400, "Not found or no asset.update access")
         now = self.lib.tick()
+        dated: list[str] = []
         for asset in targets:
             assert asset is not None
-            self._apply_update(asset, body)
+            if self._apply_update(asset, body):
+                dated.append(asset.id)
             asset.updated_ms = now
-        self.sim.schedule_metadata_jobs()
+        if dated:
+            self.sim.on_date_write(dated)
         return web.Response(status=204)
 
-    def _apply_update(self, asset: SimAsset, body: dict[str, Any]) -> None:
+    def _apply_update(self, asset: SimAsset, body: dict[str, Any]) -> bool:
+        """Apply one asset's update; True when its date changed (a re-extraction follows)."""
         if "visibility" in body:
             asset.visibility = body["visibility"]
         if "duplicateId" in body:
@@ -228,6 +232,7 @@ class Handlers(AlbumRoutes):
             asset.exif_ms, asset.time_zone = instant, zone
             asset.pending = (instant, instant + zone_offset_ms(zone, instant))
             self.lib.pending_ids.add(asset.id)
+        return changed
 
     async def duplicates(self, r: web.Request, _p: dict[str, Any]) -> web.Response:
         groups: dict[str, list[SimAsset]] = {}

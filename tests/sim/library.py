@@ -3,6 +3,12 @@
 Compact for large libraries: one `__slots__` record per asset, dates as integer epoch
 milliseconds, no per-asset JSON. A fluent builder API makes hand-built scenarios short, and the
 read-back helpers (`asset_tags`, `album_by_name`, `album_assets`, ...) serve assertions.
+
+Metadata jobs model what a real Immich (measured on v3.1) does after a date write: it writes an
+XMP sidecar holding the asset's tags of that moment and re-extracts the metadata about half a
+second later. The re-extraction moves `fileCreatedAt`/`localDateTime` to the new date and resets
+the asset's tags to the sidecar's, so tags added (or removed) between the date write and the
+re-extraction are undone (upstream immich-app/immich issue 16747).
 """
 
 from __future__ import annotations
@@ -205,6 +211,17 @@ class SimAlbum:
     thumbnail_id: str | None = None
 
 
+@dataclass(slots=True)
+class MetadataJob:
+    """A queued re-extraction after a date write; `sidecar` = asset id -> its tags then.
+
+    `sidecar` is None when the job leaves tags alone (the race model switched off).
+    """
+
+    asset_ids: tuple[str, ...]
+    sidecar: dict[str, frozenset[str]] | None
+
+
 class SimLibrary:
     """The simulator's whole state, with a builder API for tests."""
 
@@ -218,6 +235,8 @@ class SimLibrary:
         self.clock_ms = _NOW_MS
         self.revision = 0  # bumped by every mutation (search caches key on it)
         self.pending_ids: set[str] = set()  # assets awaiting a metadata job (O(pending) jobs)
+        self.metadata_jobs: list[MetadataJob] = []  # queued, oldest first
+        self.tags_reset = 0  # tag links a re-extraction added or removed (the race, counted)
 
     # -- ids and clock ---------------------------------------------------------------------
     def new_id(self) -> str:
@@ -390,18 +409,66 @@ class SimLibrary:
         """Names of the albums holding an asset."""
         return {a.name for a in self.albums.values() if asset_id in a.assets}
 
+    # -- metadata jobs (the date/tag race of a real server) ---------------------------------
+    def queue_metadata_job(self, asset_ids: list[str], *, reset_tags: bool) -> MetadataJob:
+        """Queue the re-extraction that follows a date write; the sidecar holds today's tags."""
+        sidecar: dict[str, frozenset[str]] | None = None
+        if reset_tags:
+            wanted = set(asset_ids)
+            found: dict[str, set[str]] = {a: set() for a in asset_ids}
+            for tag in self.tags.values():
+                for asset_id in tag.assets & wanted:
+                    found[asset_id].add(tag.value)
+            sidecar = {a: frozenset(v) for a, v in found.items()}
+        job = MetadataJob(tuple(asset_ids), sidecar)
+        self.metadata_jobs.append(job)
+        return job
+
+    def run_metadata_job(self, job: MetadataJob) -> int:
+        """Run one queued job (no-op when it already ran); returns the assets whose dates moved."""
+        try:
+            self.metadata_jobs.remove(job)
+        except ValueError:
+            return 0
+        moved = 0
+        now = self.tick()
+        for asset_id in job.asset_ids:
+            asset = self.assets.get(asset_id)
+            if asset is None:
+                continue
+            if asset.pending is not None:
+                asset.file_created_ms, asset.local_ms = asset.pending
+                asset.pending = None
+                self.pending_ids.discard(asset_id)
+                moved += 1
+            if job.sidecar is not None:
+                self._reset_tags(asset, job.sidecar.get(asset_id, frozenset()))
+            asset.updated_ms = now
+        return moved
+
+    def _reset_tags(self, asset: SimAsset, sidecar: frozenset[str]) -> None:
+        """Set the asset's direct tags to the sidecar's (recreating deleted ones by value)."""
+        mine = [t for t in self.tags.values() if t.owner_id == asset.owner_id]
+        for tag in mine:
+            linked = asset.id in tag.assets
+            if linked != (tag.value in sidecar):
+                (tag.assets.discard if linked else tag.assets.add)(asset.id)
+                self.tags_reset += 1
+        for value in sidecar - {t.value for t in mine}:
+            self.add_tag(asset.owner_id, value).assets.add(asset.id)
+            self.tags_reset += 1
+
     def run_metadata_jobs(self) -> int:
-        """Apply pending date re-extraction (fileCreatedAt/localDateTime); returns how many."""
-        done = 0
-        for asset_id in self.pending_ids:
+        """Run every queued job now; returns the assets whose dates moved."""
+        done = sum(self.run_metadata_job(job) for job in list(self.metadata_jobs))
+        for asset_id in self.pending_ids:  # pending without a job (set up by hand in tests)
             asset = self.assets.get(asset_id)
             if asset is not None and asset.pending is not None:
                 asset.file_created_ms, asset.local_ms = asset.pending
                 asset.pending = None
                 done += 1
         self.pending_ids.clear()
-        if done:
-            self.revision += 1
+        self.revision += 1
         return done
 
     def summary(self) -> dict[str, int]:
@@ -414,4 +481,6 @@ class SimLibrary:
             "albums": len(self.albums),
             "albumLinks": sum(len(a.assets) for a in self.albums.values()),
             "pendingDates": len(self.pending_ids),
+            "metadataJobs": len(self.metadata_jobs),
+            "tagsReset": self.tags_reset,
         }

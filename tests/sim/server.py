@@ -14,7 +14,7 @@ from aiohttp import web
 
 from .capacity import CapacityCurve, SharedServer, server_workers
 from .faults import Faults, SimStats, TokenBucket, seeded_rng
-from .library import SimLibrary
+from .library import MetadataJob, SimLibrary
 from .openapi import validator_for
 from .search import SearchEngine
 
@@ -54,8 +54,12 @@ class Simulator:
         version: str = "3.0.3",
         faults: Faults | None = None,
         *,
-        metadata_lag_requests: int | None = 10,
+        metadata_delay_s: float | None = 0.5,
+        metadata_resets_tags: bool = True,
     ) -> None:
+        """`metadata_delay_s`: seconds from a date write to its re-extraction (None: only
+        `run_metadata_jobs()`); `metadata_resets_tags`: the re-extraction resets tags to the
+        sidecar written with the date (a real server's race; see `library.py`)."""
         self.lib = lib
         self.version = parse_version(version)
         self.version_str = version.lstrip("v")
@@ -63,10 +67,13 @@ class Simulator:
         self.stats = SimStats()
         self.validator = validator_for(self.version_str)
         self.search = SearchEngine(lib, self.version)
-        self.metadata_lag_requests = metadata_lag_requests  # None = only run_metadata_jobs()
         self.check_responses = False  # validate JSON answers too (v3 specs; drift of the sim)
         self.response_violations: list[str] = []
-        self._dates_due: int | None = None
+        self.metadata_delay_s = metadata_delay_s
+        self.metadata_resets_tags = metadata_resets_tags
+        self._job_timers: set[asyncio.TimerHandle] = set()
+        # Test hook: sees (and may change) each timed job right before it runs.
+        self.before_metadata_job: Callable[[MetadataJob], None] | None = None
         self._rng: random.Random = seeded_rng(self.faults.seed)
         self._rng_seed = self.faults.seed
         self._bucket = TokenBucket()
@@ -84,14 +91,30 @@ class Simulator:
         self.search.version = self.version
 
     def run_metadata_jobs(self) -> int:
-        """Apply pending date re-extractions now."""
-        self._dates_due = None
+        """Run every queued re-extraction now; returns the assets whose dates moved."""
         return self.lib.run_metadata_jobs()
 
-    def schedule_metadata_jobs(self) -> None:
-        """Called after a date write: pending dates land after the configured lag."""
-        if self.metadata_lag_requests is not None and self._dates_due is None:
-            self._dates_due = self.stats.total + self.metadata_lag_requests
+    def on_date_write(self, asset_ids: list[str]) -> None:
+        """A date write queues a re-extraction, run `metadata_delay_s` later."""
+        job = self.lib.queue_metadata_job(asset_ids, reset_tags=self.metadata_resets_tags)
+        if self.metadata_delay_s is None:
+            return
+
+        def due() -> None:
+            self._job_timers.discard(timer)
+            if self.before_metadata_job is not None:
+                self.before_metadata_job(job)
+            self.lib.run_metadata_job(job)
+
+        timer = asyncio.get_running_loop().call_later(self.metadata_delay_s, due)
+        self._job_timers.add(timer)
+
+    async def metadata_settled(self) -> None:
+        """Wait until every timed re-extraction is due, then run what is left (a test helper)."""
+        loop = asyncio.get_running_loop()
+        last = max((t.when() for t in self._job_timers), default=loop.time())
+        await asyncio.sleep(max(0.0, last - loop.time()))
+        self.run_metadata_jobs()
 
     @asynccontextmanager
     async def serve(
@@ -113,6 +136,9 @@ class Simulator:
             yield f"http://{url_host}:{bound}"
         finally:
             await runner.cleanup()
+            for timer in self._job_timers:
+                timer.cancel()
+            self._job_timers.clear()
 
     def run_forever(self, host: str = "127.0.0.1", port: int = 2283) -> None:
         """Blocking standalone mode."""
@@ -211,8 +237,6 @@ class Simulator:
         self.stats.requests[route] += 1
         if request.method in WRITE_METHODS and route not in READ_POSTS:
             self.stats.writes += 1
-        if self._dates_due is not None and self.stats.total >= self._dates_due:
-            self.run_metadata_jobs()
         await self._serve_work()
         if faults.stall_route == route:
             self.stats.faults_injected["stall"] += 1

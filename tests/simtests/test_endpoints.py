@@ -124,7 +124,7 @@ async def test_date_update_lags_until_metadata_job(
     served: tuple[Simulator, Api], scenario: Scenario
 ) -> None:
     sim, api = served
-    sim.metadata_lag_requests = None
+    sim.metadata_delay_s = None
     a = scenario.assets[0]
     before = a.file_created_ms
     status, _ = await api.call(
