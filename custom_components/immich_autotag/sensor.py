@@ -53,6 +53,7 @@ def _last_run_attributes(data: AutoTagData) -> dict[str, Any] | None:
         "dry_run": report.dry_run,
         "changes": dict(report.changes),
         "failed_changes": dict(report.failed_changes),
+        "repaired_after_reread": report.repaired_after_reread,
         "errors": report.errors_total,
         "warnings": len(report.warnings),
     }

@@ -14,6 +14,7 @@ from custom_components.immich_autotag.engine.progress import CancelToken, Progre
 from custom_components.immich_autotag.engine.report import RunReport
 from custom_components.immich_autotag.engine.rules import Rules
 from custom_components.immich_autotag.engine.runner import run
+from custom_components.immich_autotag.engine.verify import VerifyPolicy
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.retry import RetryPolicy
@@ -36,6 +37,7 @@ async def run_once(
     limiter: Limiter | None = None,
     client_timeout: float = 60.0,
     retry: RetryPolicy | None = None,
+    verify: VerifyPolicy | None = None,
 ) -> tuple[RunReport, int, int]:
     """One run; returns the report and the simulator's (requests, writes) during it."""
     before_total, before_writes = sim.stats.total, sim.stats.writes
@@ -57,6 +59,7 @@ async def run_once(
             cancel=cancel,
             progress=progress,
             journal=journal,
+            verify=verify,
         )
     return report, sim.stats.total - before_total, sim.stats.writes - before_writes
 

@@ -10,6 +10,7 @@ import pytest
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
+from custom_components.immich_autotag.engine.verify import VerifyPolicy
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
@@ -178,10 +179,13 @@ async def test_one_run_reaches_the_end_state(version: str) -> None:
 async def test_second_run_is_idle_before_immich_moves_file_dates() -> None:
     """Immich moves fileCreatedAt/localDateTime later (a metadata job): never re-plan dates."""
     world = build()
-    sim = Simulator(world.lib, metadata_lag_requests=None)  # the job never runs here
+    sim = Simulator(world.lib, metadata_delay_s=None)  # the job never runs here
     async with sim.serve() as url:
-        report, _, _ = await run_once(sim, url, world.key, RULES)
+        report, _, _ = await run_once(
+            sim, url, world.key, RULES, verify=VerifyPolicy(settle_timeout=0.3)
+        )
         assert report.changes.get("date_set", 0) >= 1
+        assert "metadata_not_settled" in [w["kind"] for w in report.warnings]
         pending = world.lib.asset(world.ids["whatsapp"])
         assert pending.file_created_at != pending.date_time_original  # still the old date
         again, _, writes = await run_once(sim, url, world.key, RULES)

@@ -14,6 +14,7 @@ from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
 from .test_engine_core import RULES, build
+from .test_metadata_race import drop_from_sidecar, race_library
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +117,24 @@ async def test_cannot_connect_exit_code(tmp_path: Path) -> None:
     )
     assert code == 4
     assert "connection" in out
+
+
+@pytest.mark.parametrize("version", ["2.7.0", "3.0.3", "3.1.0", "3.2.2"])
+async def test_repairs_after_the_server_re_read_are_printed(tmp_path: Path, version: str) -> None:
+    """Tags Immich resets after date writes are re-applied in the same run, and said so."""
+    lib, key = race_library()
+    sim = Simulator(lib, version=version, metadata_delay_s=0.2)
+    dropped, sim.before_metadata_job = drop_from_sidecar("autotag_output_unknown")
+    async with sim.serve() as url:
+        base = ("--url", url, "--api-key", key, "--rules", str(ROOT / "examples" / "rules.yaml"))
+        code, out, err = await headless(*base, home=tmp_path)
+        assert code == 0, err
+        assert dropped[0] > 0
+        assert f"repaired after server re-read: {dropped[0]}" in out
+        code, out, err = await headless(*base, "--json", home=tmp_path)
+        assert code == 0, err
+        again = json.loads(out)
+        assert again["changes"] == {}
+        assert again["repaired_after_reread"] == 0
+        assert again["api"]["writes"] == 0
+    assert_no_violations(sim)

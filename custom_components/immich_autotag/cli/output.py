@@ -37,6 +37,8 @@ def format_report(report: RunReport) -> str:
     if report.failed_changes:
         failed = ", ".join(f"{k} {v}" for k, v in sorted(report.failed_changes.items()))
         lines.append(f"  failed: {failed}")
+    if not report.dry_run:
+        lines.append(f"  repaired after server re-read: {report.repaired_after_reread}")
     api = report.api
     lines.append(
         f"  requests: {api.requests} ({api.writes} writes, {api.retries} retries,"

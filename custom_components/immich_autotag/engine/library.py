@@ -121,6 +121,7 @@ class Library:
     album_foreign: dict[str, int] = field(default_factory=dict)
     users: list[User] = field(default_factory=list)
     duplicate_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    newest_update: str = ""  # the latest asset `updatedAt` read (server clock, ISO text)
     _by_name: dict[str, list[Album]] | None = field(default=None, init=False, repr=False)
 
     def add_asset(self, record: AssetRecord) -> int:

@@ -65,6 +65,7 @@ class RunReport:
     ambiguous_dates: int = 0
     date_mismatches: int = 0
     duplicate_conflicts: int = 0
+    repaired_after_reread: int = 0  # tag changes Immich's metadata jobs undid, re-applied
     warnings: list[dict[str, str | None]] = field(default_factory=list)
     errors: list[dict[str, str | None]] = field(default_factory=list)  # first MAX_ERRORS
     errors_total: int = 0
@@ -114,6 +115,7 @@ class RunReport:
             "ambiguous_dates": self.ambiguous_dates,
             "date_mismatches": self.date_mismatches,
             "duplicate_conflicts": self.duplicate_conflicts,
+            "repaired_after_reread": self.repaired_after_reread,
             "warnings_count": len(self.warnings),
             "errors_count": self.errors_total,
             "api_requests": self.api.requests,

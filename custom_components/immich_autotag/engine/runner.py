@@ -44,6 +44,7 @@ from .rules import Rules, RulesError
 from .scope import InvalidAssetIdError, compute_scope, parse_asset_ids, unknown_asset_ids
 from .snapshot import album_is_relevant, load_library
 from .state import State
+from .verify import VerifyPolicy
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,12 +77,17 @@ async def run(
     cancel: CancelToken | None = None,
     album_cache: AlbumCache | None = None,
     journal: Journal | None = None,
+    verify: VerifyPolicy | None = None,
 ) -> RunReport:
-    """Run the rules once against the server behind `client` (its version read first)."""
+    """Run the rules once against the server behind `client` (its version read first).
+
+    `verify` bounds the check after apply (see `verify.py`); the default waits up to 60 s
+    for Immich's metadata jobs.
+    """
     report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
     stats = client.stats
     before = (Counter(stats.by_endpoint), stats.retries, stats.throttled_seconds, stats.writes)
-    job = _Run(client, rules, report, progress, cancel or CancelToken())
+    job = _Run(client, rules, report, progress, cancel or CancelToken(), verify=verify)
     try:
         await job.execute(asset_ids, album_cache, journal)
     except RunCancelledError:
@@ -129,8 +135,11 @@ class _Run:
         report: RunReport,
         progress: ProgressCallback | None,
         cancel: CancelToken,
+        *,
+        verify: VerifyPolicy | None,
     ) -> None:
         self.client = client
+        self.verify = verify
         self.rules = rules
         self.report = report
         self.progress = progress
@@ -207,7 +216,14 @@ class _Run:
         else:
             started = time.perf_counter()
             applier = Applier(
-                client, lib, plan, report, journal=journal, progress=self.emit, cancel=self.cancel
+                client,
+                lib,
+                plan,
+                report,
+                journal=journal,
+                progress=self.emit,
+                cancel=self.cancel,
+                verify=self.verify,
             )
             try:
                 await applier.apply()

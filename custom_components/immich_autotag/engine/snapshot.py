@@ -147,9 +147,10 @@ class _Loader:
         self.cache.keep_marks(marks)
 
     def _add_page(self, page: list[Asset]) -> None:
-        me, add = self.me.id, self.lib.add_asset
+        lib, me, add = self.lib, self.me.id, self.lib.add_asset
         for asset in page:
             add(AssetRecord.from_asset(asset, me))
+        lib.newest_update = max(lib.newest_update, max((a.updated_at for a in page), default=""))
 
     async def _tag(self, path: str, tag_id: str) -> None:
         self.cancel.check()

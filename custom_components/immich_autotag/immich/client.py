@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -208,6 +209,24 @@ class ImmichClient:
         ):
             if items:  # a page takes tens of ms to parse: in a worker thread, not the loop
                 yield await asyncio.to_thread(_parse_assets, items)
+
+    async def iter_assets_updated_since(
+        self, since: datetime | None
+    ) -> AsyncGenerator[list[Asset], None]:
+        """`iter_assets` restricted to assets updated at or after `since` (all when None).
+
+        `since` is on the server's clock; the check after apply reads re-dated assets this way.
+        """
+        mode = await self._mode()
+        flat: dict[str, Any] = {}
+        fil: dict[str, Any] = {}
+        if since is not None:
+            stamp = since.isoformat(timespec="milliseconds")
+            flat["updatedAfter"] = stamp
+            fil["updatedAt"] = {"gte": stamp}
+        async for items in self._pager.visible_items(mode, flat, fil, extra=_WITH_EXIF):
+            if items:
+                yield [parsing.parse_asset(item) for item in items]
 
     async def search_asset_ids(
         self, *, tag_id: str | None = None, album_id: str | None = None, size: int | None = None

@@ -101,6 +101,7 @@ class Asset:
     duplicate_id: str | None
     visibility: str  # timeline | archive | hidden | locked
     is_trashed: bool
+    updated_at: str = ""  # `updatedAt` as sent (server clock), compared as text
 
     @property
     def capture_instant(self) -> datetime:

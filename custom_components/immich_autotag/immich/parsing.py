@@ -175,6 +175,7 @@ def parse_asset(data: Any) -> Asset:
         duplicate_id=opt_str(body, "duplicateId"),
         visibility=_visibility(body),
         is_trashed=opt_bool(body, "isTrashed", default=False),
+        updated_at=opt_str(body, "updatedAt") or "",
     )
 
 

@@ -1,0 +1,220 @@
+"""Verify, on the server, the tag changes Immich's metadata jobs could have undone.
+
+After a date write Immich writes an XMP sidecar with the asset's tags of that moment and
+re-extracts the asset's metadata about half a second later (measured on a real v3.1 server),
+resetting its tags to the sidecar's. The apply step writes every tag before any date, so
+nothing should be lost; this step makes sure, for every re-dated asset whose tags the run
+changed:
+
+1. settle: wait until its `fileCreatedAt` shows the written instant (the re-extraction is
+   done). One paged search of the assets updated since the snapshot per poll, never a request
+   per asset; bounded by `VerifyPolicy.settle_timeout`, with a warning when Immich lags.
+2. re-read: one paged search per tag the run added to or removed from those assets.
+3. repair: re-send what the server lost, then re-read again (at most `VerifyPolicy.rounds`
+   re-reads). Repairs are counted in `RunReport.repaired_after_reread`; what is still wrong
+   after the last re-read is reported as failed, so the report claims what the server shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, TypeAlias
+
+from ..immich.client import chunks
+from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
+
+if TYPE_CHECKING:
+    from .apply import Applier
+    from .progress import CancelToken
+
+_LOGGER = logging.getLogger(__name__)
+
+Checks: TypeAlias = dict[str, tuple[set[int], set[int]]]  # path -> (must carry, must not)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyPolicy:
+    """Bounds of the verification after apply."""
+
+    settle_timeout: float = 60.0  # seconds to wait for Immich's metadata jobs
+    first_poll: float = 0.25  # seconds before the first look; doubles up to `max_poll`
+    max_poll: float = 2.0
+    rounds: int = 3  # re-reads of the tags (each but the last may be followed by a repair)
+
+
+def whole_seconds(value: datetime) -> datetime:
+    """UTC instant truncated to the second."""
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _bound(newest_update: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(newest_update) if newest_update else None
+    except ValueError:
+        return None
+
+
+class Verifier:
+    """The verification of one apply step."""
+
+    def __init__(self, applier: Applier, policy: VerifyPolicy, cancel: CancelToken) -> None:
+        self.applier = applier
+        self.policy = policy
+        self.cancel = cancel
+
+    async def run(self) -> None:
+        """Settle, re-read, repair (see the module docstring)."""
+        checks = self._checks()
+        if not checks:
+            return
+        assets = set().union(*(have | lacks for have, lacks in checks.values()))
+        unsettled = await self._settle(assets)
+        if unsettled:
+            self._warn_unsettled(unsettled)
+        resent: set[tuple[str, int]] = set()
+        wrong: Checks = {}
+        for round_ in range(self.policy.rounds):
+            wrong = await self._reread(checks)
+            if not wrong or round_ == self.policy.rounds - 1:
+                break
+            resent.update(await self._repair(wrong))
+        still = {(p, a) for p, (have, lacks) in wrong.items() for a in have | lacks}
+        self.applier.report.repaired_after_reread += len(resent - still)
+        self._give_up(wrong)
+
+    def _checks(self) -> Checks:
+        """What the server must show for re-dated assets whose tags the run changed."""
+        applier = self.applier
+        dated = applier.dated.keys()
+        checks: Checks = {}
+        for path, assets in applier.tags_added.items():
+            if have := assets & dated:
+                checks[path] = (set(have), set())
+        for path, assets in applier.tags_removed.items():
+            lacks = set(assets & dated)
+            for other, added in applier.tags_added.items():  # re-carried through a child
+                if other == path or other.startswith(path + "/"):
+                    lacks -= added
+            if lacks:
+                checks.setdefault(path, (set(), set()))[1].update(lacks)
+        return checks
+
+    async def _settle(self, assets: set[int]) -> set[int]:
+        """Wait until `fileCreatedAt` of `assets` shows the written instants; the late ones."""
+        lib, dated = self.applier.lib, self.applier.dated
+        waiting = {lib.assets.ids[a]: whole_seconds(dated[a]) for a in assets}
+        bound = _bound(lib.newest_update)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.settle_timeout
+        delay = self.policy.first_poll
+        while waiting:
+            await asyncio.sleep(max(0.0, min(delay, deadline - loop.time())))
+            self.cancel.check()
+            seen = await self._poll(waiting, bound)
+            if waiting.keys() - seen and bound is not None:
+                bound = None  # not in the updated-since window (a clock oddity): read all once
+                seen |= await self._poll(waiting, None)
+            for gone in waiting.keys() - seen:  # trashed or deleted meanwhile: nothing to check
+                del waiting[gone]
+            if loop.time() >= deadline:
+                break
+            delay = min(delay * 2, self.policy.max_poll)
+        return {lib.index[i] for i in waiting}
+
+    async def _poll(self, waiting: dict[str, datetime], bound: datetime | None) -> set[str]:
+        """One paged read; drops settled assets from `waiting`; returns the ids seen."""
+        seen: set[str] = set()
+        async for page in self.applier.client.iter_assets_updated_since(bound):
+            for asset in page:
+                want = waiting.get(asset.id)
+                if want is None:
+                    continue
+                seen.add(asset.id)
+                if whole_seconds(asset.file_created_at) == want:
+                    del waiting[asset.id]
+        return seen
+
+    def _warn_unsettled(self, unsettled: set[int]) -> None:
+        report = self.applier.report
+        first = self.applier.lib.assets.ids[min(unsettled)]
+        report.warnings.append(
+            {
+                "kind": "metadata_not_settled",
+                "message": (
+                    f"Immich had not finished re-reading the metadata of {len(unsettled)}"
+                    f" re-dated assets after {self.policy.settle_timeout:g} s; their tags were"
+                    " checked now, and the next run repairs any that Immich resets later"
+                ),
+                "asset_id": first,
+                "album_id": None,
+            }
+        )
+
+    async def _reread(self, checks: Checks) -> Checks:
+        """Re-read the tags of `checks` (one paged search per tag); what the server lacks."""
+        applier, lib = self.applier, self.applier.lib
+        wrong: Checks = {}
+
+        async def read(path: str, have: set[int], lacks: set[int]) -> None:
+            tag_id = applier.tag_id(path)
+            if tag_id is None:
+                return
+            self.cancel.check()
+            ids = await applier.client.search_asset_ids(tag_id=tag_id)
+            members = {lib.index[i] for i in ids if i in lib.index}
+            missing, extra = have - members, lacks & members
+            if missing or extra:
+                wrong[path] = (missing, extra)
+
+        try:
+            async with asyncio.TaskGroup() as group:  # the limiter caps what is in flight
+                for path, (have, lacks) in checks.items():
+                    group.create_task(read(path, have, lacks))
+        except BaseExceptionGroup as errors:  # surface the first failure as itself
+            raise errors.exceptions[0] from None
+        return wrong
+
+    async def _repair(self, wrong: Checks) -> set[tuple[str, int]]:
+        """Re-send what the server lost; returns the (tag, asset) pairs sent."""
+        client, ids = self.applier.client, self.applier.lib.assets.ids
+        sent: set[tuple[str, int]] = set()
+        for path, (missing, extra) in sorted(wrong.items()):
+            tag_id = self.applier.tag_id(path)
+            if tag_id is None:
+                continue
+            for part in chunks([ids[a] for a in sorted(missing)]):
+                await self._resend(path, partial(client.tag_assets, [tag_id], part))
+            for part in chunks([ids[a] for a in sorted(extra)]):
+                await self._resend(path, partial(client.untag_assets, tag_id, part))
+            sent.update((path, a) for a in missing | extra)
+        _LOGGER.info("Re-applied %d tag changes Immich's metadata jobs had undone", len(sent))
+        return sent
+
+    async def _resend(self, path: str, request: Callable[[], Awaitable[object]]) -> None:
+        self.cancel.check()
+        try:
+            await request()
+        except (ImmichAuthError, ImmichConnectionError):
+            raise
+        except ImmichError as err:  # the next re-read finds it still missing
+            _LOGGER.warning("Re-applying tag %s failed: %s", path, err)
+
+    def _give_up(self, wrong: Checks) -> None:
+        """Report what the server still does not show after the last re-read."""
+        report = self.applier.report
+        for path, (missing, extra) in sorted(wrong.items()):
+            for kind, assets in (("tag_add", missing), ("tag_remove", extra)):
+                if not assets:
+                    continue
+                report.changes[kind] = max(0, report.changes.get(kind, 0) - len(assets))
+                report.failed_changes[kind] = report.failed_changes.get(kind, 0) + len(assets)
+                report.add_error(
+                    f"{kind}: {path}: {len(assets)} re-dated assets still differ on the server"
+                    f" after {self.policy.rounds} re-reads (Immich's metadata jobs undo it)",
+                    asset_id=self.applier.lib.assets.ids[min(assets)],
+                )
