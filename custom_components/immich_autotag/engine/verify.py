@@ -3,13 +3,13 @@
 After a date write Immich writes an XMP sidecar with the asset's tags of that moment and
 re-extracts the asset's metadata about half a second later (measured on a real v3.1 server),
 resetting its tags to the sidecar's. The apply step writes every tag before any date, so
-nothing should be lost; this step makes sure, for every re-dated asset whose tags the run
-changed:
+nothing should be lost; this step makes sure:
 
-1. settle: wait until its `fileCreatedAt` shows the written instant (the re-extraction is
-   done). One paged search of the assets updated since the snapshot per poll, never a request
-   per asset; bounded by `VerifyPolicy.settle_timeout`, with a warning when Immich lags.
-2. re-read: one paged search per tag the run added to or removed from those assets.
+1. settle: wait until every re-dated asset's `fileCreatedAt` shows the written instant (its
+   re-extraction is done, so it cannot reset tags the next run writes). One paged search of
+   the assets updated since the snapshot per poll, never a request per asset; bounded by
+   `VerifyPolicy.settle_timeout`, with a warning when Immich lags.
+2. re-read: one paged search per tag the run added to or removed from re-dated assets.
 3. repair: re-send what the server lost, then re-read again (at most `VerifyPolicy.rounds`
    re-reads). Repairs are counted in `RunReport.repaired_after_reread`; what is still wrong
    after the last re-read is reported as failed, so the report claims what the server shows.
@@ -69,13 +69,16 @@ class Verifier:
 
     async def run(self) -> None:
         """Settle, re-read, repair (see the module docstring)."""
+        if not self.applier.dated:
+            return
+        # Every re-dated asset, not only those whose tags changed: a run must not end while
+        # its own re-extractions are pending, or they reset the tags the next run writes.
+        unsettled = await self._settle(set(self.applier.dated))
+        if unsettled:
+            self._warn_unsettled(unsettled)
         checks = self._checks()
         if not checks:
             return
-        assets = set().union(*(have | lacks for have, lacks in checks.values()))
-        unsettled = await self._settle(assets)
-        if unsettled:
-            self._warn_unsettled(unsettled)
         resent: set[tuple[str, int]] = set()
         wrong: Checks = {}
         for round_ in range(self.policy.rounds):
