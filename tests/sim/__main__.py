@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .capacity import CapacityCurve
 from .faults import Faults, real_server_curve
-from .generator import generate_library, generator_key
+from .generator import PROFILES, generate_profile, generator_key
 from .server import Simulator
 from .storage import load_library, save_library
 
@@ -33,9 +33,13 @@ def main() -> None:
     source.add_argument("--library", type=Path)
     source.add_argument("--generate", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), default="generated", help="with --generate"
+    )
     parser.add_argument("--save", type=Path, help="write the library as JSON and continue")
     parser.add_argument("--version", default="3.0.3")
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--latency-per-item-ms", type=float, default=0.0)
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--max-concurrency", type=int, help="workers; the rest queue")
     parser.add_argument(
@@ -55,12 +59,13 @@ def main() -> None:
     lib = (
         load_library(args.library)
         if args.library
-        else generate_library(args.generate, seed=args.seed)
+        else generate_profile(args.profile, args.generate, seed=args.seed)
     )
     if args.save:
         save_library(lib, args.save)
     faults = Faults(
         latency_ms=args.latency_ms,
+        latency_per_item_ms=args.latency_per_item_ms,
         jitter_ms=args.jitter_ms,
         max_concurrency=args.max_concurrency,
         capacity_curve=args.capacity_curve,

@@ -78,11 +78,13 @@ class AlbumRoutes:
                 albums = [a for a in albums if a.id == query["id"]]
         if "assetId" in query:
             albums = [a for a in albums if query["assetId"] in a.assets]
+        r["items"] = len(albums)
         return json_response([self.album_response(a) for a in albums])
 
     async def get_album(self, r: web.Request, p: dict[str, Any]) -> web.Response:
         album = self._album_for(p["id"], r["me"])
         with_assets = p["query"].get("withoutAssets") != "true"
+        r["items"] = len(album.assets) if with_assets and self.sim.version < (3, 0, 0) else 0
         return json_response(self.album_response(album, with_assets=with_assets))
 
     async def create_album(self, r: web.Request, p: dict[str, Any]) -> web.Response:

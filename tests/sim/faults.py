@@ -20,11 +20,13 @@ class Faults:
     time; `max_concurrency` is the number of workers (requests beyond it queue);
     `capacity_curve` ([[in_flight, latency_ms], ...], e.g. `REAL_SERVER_CURVE`) makes the
     server processor-shared with latency rising along the curve (solo time defaults to the
-    curve's latency at 1 when `latency_ms` is 0).
+    curve's latency at 1 when `latency_ms` is 0). `latency_per_item_ms` adds service time per
+    item a request carries or returns (ids written, search items, albums listed).
     """
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
+    latency_per_item_ms: float = 0.0
     max_concurrency: int | None = None  # workers; requests beyond it queue
     capacity_curve: list[list[float]] | None = None
     rate_limit_per_s: float | None = None  # token bucket; empty -> 429 + Retry-After

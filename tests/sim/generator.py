@@ -1,9 +1,20 @@
-"""Deterministic, realistic Immich libraries of any size for tests, demos and benchmarks."""
+"""Deterministic, realistic Immich libraries of any size for tests, demos and benchmarks.
+
+Two profiles (`PROFILES`, `generate_profile`):
+
+- `generated`: photos cluster on shooting days (about 18 a day), a third of the days are
+  events kept in a dated folder, up to 400 of those folders are albums, 3 % of the dates are
+  wrong.
+- `independent`: the proportions of an independent 26,562-asset test library — about 7
+  photos a day on nearly every day of eleven years (so about 3,700 days need a holding album),
+  about 1,000 albums, and about 19 % of the assets need a date repair.
+"""
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from .library import EPOCH, SimAlbum, SimAsset, SimLibrary, SimUser, zone_label, zone_offset_ms
 
@@ -42,6 +53,7 @@ def generate_library(
     n_albums: int | None = None,
     wrong_date_ratio: float = 0.03,
     others_ratio: float = 0.05,
+    photos_per_day: int = 18,
 ) -> SimLibrary:
     """Build a library of `n_assets` assets; the first user (`me@example.com`) owns most.
 
@@ -58,10 +70,11 @@ def generate_library(
     folders: list[tuple[str, list[SimAsset]]] = []
     current_folder: list[SimAsset] = []
     folder_name = ""
-    # Photos cluster on shooting days (about 18 a day), mostly at home (Europe/Madrid),
+    # Photos cluster on shooting days (`photos_per_day`), mostly at home (Europe/Madrid),
     # some days are events kept in a dated folder: a library as people really have them.
     span_days = _SPAN // 86_400
-    days = sorted(rng.sample(range(span_days), min(span_days, max(1, n_assets // 18))))
+    shooting_days = min(span_days, max(1, n_assets // photos_per_day))
+    days = sorted(rng.sample(range(span_days), shooting_days))
     day_index = -1
     for n in range(n_assets):
         owner = others[n % 3] if rng.random() < others_ratio else me
@@ -118,6 +131,17 @@ def generate_library(
     _add_albums(lib, rng, me, others, my_assets, folders, n_albums)
     lib.revision += 1
     return lib
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "generated": {},
+    "independent": {"photos_per_day": 7, "wrong_date_ratio": 0.195, "n_albums": 1000},
+}
+
+
+def generate_profile(profile: str, n_assets: int, seed: int = 0) -> SimLibrary:
+    """A library of one of the `PROFILES` (raises KeyError for an unknown name)."""
+    return generate_library(n_assets, seed, **PROFILES[profile])
 
 
 def generator_key(lib: SimLibrary) -> str:
@@ -187,4 +211,11 @@ def _add_albums(  # noqa: PLR0917
         album.thumbnail_id = next(iter(album.assets), None)
 
 
-__all__ = ["EPOCH", "generate_library", "generator_key", "zone_label"]
+__all__ = [
+    "EPOCH",
+    "PROFILES",
+    "generate_library",
+    "generate_profile",
+    "generator_key",
+    "zone_label",
+]

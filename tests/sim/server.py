@@ -225,6 +225,16 @@ class Simulator:
         elif work_ms > 0:
             await asyncio.sleep(work_ms / 1000)
 
+    async def _serve_items(self, items: int) -> None:
+        """The service time a request's items add (`Faults.latency_per_item_ms`)."""
+        work_ms = self.faults.latency_per_item_ms * items
+        if work_ms <= 0:
+            return
+        if self._shared is not None:
+            await self._shared.serve(work_ms / 1000)
+        else:
+            await asyncio.sleep(work_ms / 1000)
+
     async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         faults = self.faults
         if faults.seed != self._rng_seed:
@@ -261,6 +271,7 @@ class Simulator:
         response: web.StreamResponse = await handler(request)
         if self.check_responses and self.version >= (3, 0, 0):
             self._check_response(request, response)
+        await self._serve_items(request.get("items", 0))
         if faults.malformed_route == route and response.status < 300:
             self.stats.faults_injected["malformed"] += 1
             if faults.malformed_mode == "shape":

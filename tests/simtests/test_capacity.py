@@ -157,3 +157,22 @@ async def test_real_server_curve_by_knob(scenario: Scenario) -> None:
     assert elapsed >= 0.084 - 0.002  # four at once take L(4) = 84 ms each
     assert load["workers"] == pytest.approx(16 * 32 / 247)
     assert load["served"] == 0  # the reset started a new window
+
+
+async def test_items_add_service_time(scenario: Scenario) -> None:
+    """37 ms + 0.15 ms per item: a page of 5 search items, an add of 3 ids, an empty page."""
+    sim = Simulator(scenario.lib, faults=Faults(max_concurrency=1, latency_per_item_ms=20))
+    ids = [a.id for a in scenario.assets]
+    async with sim.serve() as url, aiohttp.ClientSession() as session:
+        api = Api(session, url, scenario.key)
+        await api.call("GET", "/tags")  # a connection, outside the window
+        sim.stats.reset()
+        status, _ = await api.call("POST", "/search/metadata", {"size": 1000})
+        assert status == 200
+        status, _ = await api.call("PUT", "/tags", {"tags": ["a", "b", "c"]})
+        assert status == 200
+        status, _ = await api.call("POST", "/search/metadata", {"size": 10, "page": 9})
+        assert status == 200
+        load = sim.stats.load.as_dict()
+    assert len(ids) == 5
+    assert load["busySeconds"] == pytest.approx((5 + 3) * 0.020, abs=0.03)
