@@ -1,53 +1,79 @@
-"""Render benchmarks/results/*.json as the README's markdown table (printed to stdout)."""
+"""Render benchmarks/results/*.json as the README's markdown tables (printed to stdout)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PREDECESSOR = (
-    "| predecessor 0.81.0 (published) | 26,562 | first | 1 | 3,427 s | 43,892 | — | — | 450 MB |"
+ORDER = (
+    "26k",
+    "26k-independent",
+    "26k-independent-2w",
+    "26k-independent-24w",
+    "100k",
+    "1m",
+    "26k-throttled",
 )
-ORDER = ("26k", "100k", "1m", "26k-throttled")
+HEADER = (
+    "| profile | assets | server | run | wall | ÷ (busy ÷ workers) | requests | ÷ floor"
+    " | writes | CPU | peak memory |"
+)
+
+
+def _server(data: dict[str, Any]) -> str:
+    server = data["server"]
+    text = f"{server['workers']} workers"
+    if server.get("rate_limit_per_s"):
+        text += f", 429 over {server['rate_limit_per_s']:g}/s"
+    return text
 
 
 def rows() -> list[str]:
-    """One table row per recorded run."""
+    """One table row per recorded run of a scenario."""
     out = []
     files = {p.stem: p for p in RESULTS.glob("*.json")}
     for name in sorted(files, key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         data = json.loads(files[name].read_text())
-        if not isinstance(data.get("runs"), dict):  # not a scenario (e.g. loop-lag.json)
+        if not isinstance(data.get("scenario"), dict):  # not a scenario (e.g. loop-lag.json)
             continue
+        scenario = data["scenario"]
         for run_name, run in data["runs"].items():
-            limit = (
-                f" (429 over {data['server_rate_limit_per_s']:g}/s)"
-                if data.get("server_rate_limit_per_s")
-                else ""
-            )
-            reads = run["requests"] - run["writes"]
             out.append(
-                f"| {name}{limit} | {data['assets']:,} | {run_name}"
-                f" | {data['client_max_concurrency']} | {run['wall_seconds']:,} s"
-                f" | {run['requests']:,} | {reads:,} | {run['writes']:,}"
-                f" | {run['peak_memory_mb']:,} MB |"
+                f"| {scenario['profile']} | {scenario['assets']:,} | {_server(data)}"
+                f" | {run_name} | {run['wall_seconds']:,} s | {run['wall_over_server_floor']}"
+                f" | {run['requests']:,} | {run['requests_over_floor']}"
+                f" | {run['writes']:,} | {run['cpu_seconds']} s | {run['peak_memory_mb']:,} MB |"
             )
     return out
 
 
+def loop_lag() -> list[str]:
+    """The event-loop lag lines, if measured."""
+    path = RESULTS / "loop-lag.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    names = ("dry run", "first run", "steady re-run")
+    return [
+        f"- {data['assets']:,} assets ({data.get('profile', 'generated')}), {label}:"
+        f" worst stall {run['max_lag_ms']} ms, 99th percentile {run['p99_lag_ms']} ms"
+        for label, run in zip(names, data["runs"], strict=False)
+    ]
+
+
 def main() -> int:
-    """Print the table."""
-    header = (
-        "| scenario | assets | run | in flight | wall time | requests | reads | writes"
-        " | peak memory |"
-    )
-    print(header)
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
-    print(PREDECESSOR)
+    """Print the tables."""
+    print(HEADER)
+    print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows():
         print(row)
+    lines = loop_lag()
+    if lines:
+        print()
+        print("\n".join(lines))
     return 0
 
 
