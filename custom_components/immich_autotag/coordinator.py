@@ -19,7 +19,6 @@ from enum import StrEnum
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -33,7 +32,7 @@ from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
 from .engine.runner import run
-from .issues import async_check_permissions, async_check_rules, async_check_version
+from .issues import async_check_rules, async_follow_server
 from .storage import MAX_STORED_REPORTS, EntryStorage
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,6 +72,19 @@ class ImmichAutoTagRuntimeData:
 
 
 type ImmichAutoTagConfigEntry = ConfigEntry[ImmichAutoTagRuntimeData]
+
+
+def _failed(started: datetime, dry_run: bool, kind: ErrorKind, message: str) -> RunReport:  # noqa: FBT001
+    """The report of a run that failed outside the runner."""
+    return RunReport(
+        id=ulid_now(),
+        started_at=started,
+        dry_run=dry_run,
+        finished_at=dt_util.utcnow(),
+        status=RunStatus.FAILED,
+        error_kind=kind,
+        error_message=message,
+    )
 
 
 class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
@@ -263,15 +275,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             try:
                 journal_file = await self._storage.async_open_journal()
             except JournalWriteError as err:
-                report = RunReport(
-                    id=ulid_now(),
-                    started_at=started,
-                    dry_run=dry_run,
-                    finished_at=dt_util.utcnow(),
-                    status=RunStatus.FAILED,
-                    error_kind=ErrorKind.JOURNAL,
-                    error_message=str(err),
-                )
+                report = _failed(started, dry_run, ErrorKind.JOURNAL, str(err))
                 await self._async_finish(report)
                 return report
         journal = Journal(journal_file)  # each applied change is written as it is applied
@@ -296,15 +300,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             raise
         except Exception as err:  # the runner should not raise; never lose the report
             _LOGGER.exception("Run of %s failed unexpectedly", self.config_entry.title)
-            report = RunReport(
-                id=ulid_now(),
-                started_at=started,
-                dry_run=dry_run,
-                finished_at=dt_util.utcnow(),
-                status=RunStatus.FAILED,
-                error_kind=ErrorKind.UNKNOWN,
-                error_message=str(err) or type(err).__name__,
-            )
+            report = _failed(started, dry_run, ErrorKind.UNKNOWN, str(err) or type(err).__name__)
         if journal_file is not None:
             try:
                 await self._storage.async_close_journal(journal_file)
@@ -333,25 +329,8 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         )
         if report.error_kind is ErrorKind.AUTH:
             self.config_entry.async_start_reauth(self.hass)
-        self._async_follow_server(report)
+        async_follow_server(self.hass, self.config_entry, report, self.connection.server)
         await self._storage.async_save(self.reports, self.album_cache)
-
-    @callback
-    def _async_follow_server(self, report: RunReport) -> None:
-        """What the run found about the server: version and key issues, device version."""
-        hass, entry = self.hass, self.config_entry
-        if report.error_kind is ErrorKind.UNSUPPORTED_VERSION:
-            async_check_version(hass, entry, None, report.server_version)
-            return
-        server = self.connection.server
-        if not report.server_version or server is None:
-            return  # the run did not reach the server
-        async_check_version(hass, entry, server.version, None)
-        async_check_permissions(hass, entry, server.api_key)
-        registry = dr.async_get(hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-        if device is not None and device.sw_version != str(server.version):
-            registry.async_update_device(device.id, sw_version=str(server.version))
 
     @callback
     def _async_schedule_tick(self, now: datetime) -> None:

@@ -6,13 +6,15 @@ in Immich or the server).
 
 Each issue is per entry (`<kind>_<entry_id>`), raised when the problem is seen and deleted as
 soon as it is gone: invalid rules, missing permissions, an unsupported Immich version (an error)
-or one newer than tested (a warning). Versions are checked at set-up and after every run.
+or one newer than tested (a warning). Versions and permissions are checked at set-up and after
+every run, which also keeps the device's software version in step.
 """
 
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from .const import (
@@ -24,9 +26,10 @@ from .const import (
 )
 from .engine.default_rules import default_rules_yaml
 from .engine.permissions import Capabilities
+from .engine.report import ErrorKind, RunReport
 from .engine.rules import Rules
 from .engine.rules_loader import validate_rules_text
-from .immich.models import ApiKeyInfo, ServerVersion, VersionSupport
+from .immich.models import ApiKeyInfo, ServerInfo, ServerVersion, VersionSupport
 
 ISSUE_INVALID_RULES = "invalid_rules"
 ISSUE_MISSING_PERMISSIONS = "missing_permissions"
@@ -137,6 +140,27 @@ def async_check_version(
         }
     severity = ir.IssueSeverity.WARNING if newer else None
     _async_set_issue(hass, ISSUE_NEWER_VERSION, entry, severity, placeholders)
+
+
+@callback
+def async_follow_server(
+    hass: HomeAssistant, entry: ConfigEntry, report: RunReport, server: ServerInfo | None
+) -> None:
+    """What a run found about the server: version and key issues, the device's version.
+
+    `server` is what the run's connection learnt (None, or older, when it never connected).
+    """
+    if report.error_kind is ErrorKind.UNSUPPORTED_VERSION:
+        async_check_version(hass, entry, None, report.server_version)
+        return
+    if not report.server_version or server is None:
+        return  # the run did not reach the server
+    async_check_version(hass, entry, server.version, None)
+    async_check_permissions(hass, entry, server.api_key)
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    if device is not None and device.sw_version != str(server.version):
+        registry.async_update_device(device.id, sw_version=str(server.version))
 
 
 @callback

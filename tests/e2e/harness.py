@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import aiohttp
 from aiohttp import web
@@ -21,45 +21,47 @@ from custom_components.immich_autotag.immich.retry import RetryPolicy
 from tests.sim.server import Simulator
 
 
+class RunOptions(TypedDict, total=False):
+    """How `run_once` runs: the runner's options and the client's."""
+
+    dry_run: bool
+    asset_ids: Collection[str] | None
+    cache: AlbumCache | None
+    cancel: CancelToken | None
+    progress: ProgressCallback | None
+    journal: Journal | None
+    max_concurrency: int  # of a new limiter (4), unless `limiter` is given
+    limiter: Limiter | None
+    client_timeout: float  # seconds (60)
+    retry: RetryPolicy | None
+    verify: VerifyPolicy | None
+
+
 async def run_once(
-    sim: Simulator,
-    url: str,
-    key: str,
-    rules: Rules,
-    *,
-    dry_run: bool = False,
-    asset_ids: Collection[str] | None = None,
-    cache: AlbumCache | None = None,
-    cancel: CancelToken | None = None,
-    progress: ProgressCallback | None = None,
-    journal: Journal | None = None,
-    max_concurrency: int = 4,
-    limiter: Limiter | None = None,
-    client_timeout: float = 60.0,
-    retry: RetryPolicy | None = None,
-    verify: VerifyPolicy | None = None,
+    sim: Simulator, url: str, key: str, rules: Rules, **options: Unpack[RunOptions]
 ) -> tuple[RunReport, int, int]:
     """One run; returns the report and the simulator's (requests, writes) during it."""
     before_total, before_writes = sim.stats.total, sim.stats.writes
+    limiter = options.get("limiter") or Limiter(options.get("max_concurrency", 4))
     async with aiohttp.ClientSession() as session:
         client = ImmichClient(
             session,
             url,
             key,
-            limiter=limiter or Limiter(max_concurrency),
-            timeout=client_timeout,
-            retry=retry,
+            limiter=limiter,
+            timeout=options.get("client_timeout", 60.0),
+            retry=options.get("retry"),
         )
         report = await run(
             client,
             rules,
-            dry_run=dry_run,
-            asset_ids=asset_ids,
-            album_cache=cache,
-            cancel=cancel,
-            progress=progress,
-            journal=journal,
-            verify=verify,
+            dry_run=options.get("dry_run", False),
+            asset_ids=options.get("asset_ids"),
+            album_cache=options.get("cache"),
+            cancel=options.get("cancel"),
+            progress=options.get("progress"),
+            journal=options.get("journal"),
+            verify=options.get("verify"),
         )
     return report, sim.stats.total - before_total, sim.stats.writes - before_writes
 

@@ -14,29 +14,15 @@ from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from custom_components.immich_autotag.immich.models import Album
+from tests.rules_text import DATED_ALBUM_RULE, MEME_MOVE, classification
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
 from .harness import RouteHandler, run_once, wrap_route
 from .test_headless import headless
 
-MOVE_RULES = """
-conversions:
-  enabled: true
-  conversions:
-    - source: {tag_names: [meme]}
-      destination: {album_names: [autotag_input_meme]}
-      mode: move
-classification:
-  rules:
-    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
-"""
-RULES = """
-classification:
-  rules:
-    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
-create_album_from_date_if_missing: true
-"""
+MOVE_RULES = MEME_MOVE
+RULES = classification(DATED_ALBUM_RULE) + "create_album_from_date_if_missing: true\n"
 
 
 def two_users() -> tuple[SimLibrary, str, str, str]:

@@ -8,23 +8,15 @@ import pytest
 
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
+from tests.rules_text import MEME_AND_DATED_ALBUMS
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
 from .harness import run_once
 
 RULES = load_rules(
-    """
-conversions:
-  enabled: true
-  conversions:
-    - source: {tag_names: [meme]}
-      destination: {album_names: [autotag_input_meme]}
-      mode: move
-classification:
-  rules:
-    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
-    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
+    MEME_AND_DATED_ALBUMS
+    + """\
 album_detection_from_folders: {enabled: true}
 album_permissions:
   enabled: true

@@ -11,27 +11,18 @@ from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from custom_components.immich_autotag.engine.verify import VerifyPolicy
+from tests.rules_text import DATE_CORRECTION, MEME_AND_DATED_ALBUMS
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
 from .harness import run_once
 
 RULES = load_rules(
-    """
-conversions:
-  enabled: true
-  conversions:
-    - source: {tag_names: [meme]}
-      destination: {album_names: [autotag_input_meme]}
-      mode: move
-classification:
-  rules:
-    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
-    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
+    MEME_AND_DATED_ALBUMS
+    + DATE_CORRECTION
+    + """\
 create_album_from_date_if_missing: true
 album_detection_from_folders: {enabled: true, excluded_paths: [whatsapp]}
-duplicate_processing:
-  date_correction: {enabled: true, extraction_timezone: Europe/Madrid}
 album_date_consistency: {enabled: true, threshold_days: 30}
 album_permissions:
   enabled: true

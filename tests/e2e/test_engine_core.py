@@ -8,23 +8,16 @@ from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
+from tests.rules_text import MEME_AND_DATED_ALBUMS
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
 from .harness import run_once
 
-RULES = """
-conversions:
-  enabled: true
-  conversions:
-    - source: {tag_names: [meme]}
-      destination: {album_names: [autotag_input_meme]}
-      mode: move
-classification:
-  rules:
-    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
-    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
+RULES = (
+    MEME_AND_DATED_ALBUMS
+    + """\
 create_album_from_date_if_missing: true
 duplicate_processing:
   date_correction: {enabled: true, extraction_timezone: Europe/Madrid}
@@ -33,6 +26,7 @@ filters:
   filter_out:
     - {tag_names: [private]}
 """
+)
 
 
 def build() -> tuple[SimLibrary, str, dict[str, str]]:

@@ -11,6 +11,7 @@ from custom_components.immich_autotag.engine.plan import Plan, make_plan
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from custom_components.immich_autotag.engine.scope import compute_scope
 from custom_components.immich_autotag.immich.models import AlbumUser
+from tests.rules_text import DATE_CORRECTION, DATED_ALBUM_RULE, MEME_RULE, classification
 
 from .builders import ME, OTHER, LibraryBuilder
 from .replay import replay
@@ -25,15 +26,12 @@ conversions:
     - source: {tag_names: [meme]}
       destination: {album_names: [autotag_input_meme], tag_names: [autotag_input_meme]}
       mode: move
-classification:
-  rules:
-    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
-    - {tag_names: [autotag_input_ignore]}
-    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
+"""
+    + classification(MEME_RULE, "{tag_names: [autotag_input_ignore]}", DATED_ALBUM_RULE)
+    + DATE_CORRECTION
+    + """\
 create_album_from_date_if_missing: true
 album_detection_from_folders: {enabled: true, excluded_paths: [whatsapp]}
-duplicate_processing:
-  date_correction: {enabled: true, extraction_timezone: Europe/Madrid}
 album_date_consistency: {enabled: true, threshold_days: 30}
 album_permissions:
   enabled: true

@@ -111,13 +111,11 @@ async def test_setup_unsupported_version(
     assert issue.translation_placeholders == {"title": "Alice", "version": "v1.132.3"}
 
 
-async def test_missing_permissions_issue(
-    hass: HomeAssistant, sim_server: SimServer, issue_registry: ir.IssueRegistry
-) -> None:
-    """A key without write permissions loads; a warning lists what is missing and what is off."""
-    key = sim_server.lib.add_api_key(
-        sim_server.user, permissions={"user.read", "asset.read", "tag.read", "album.read"}
-    )
+async def _setup_with_key(
+    hass: HomeAssistant, sim_server: SimServer, permissions: set[str]
+) -> MockConfigEntry:
+    """Alice's entry, set up with a key that holds exactly `permissions`."""
+    key = sim_server.lib.add_api_key(sim_server.user, permissions=permissions)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Alice",
@@ -126,14 +124,32 @@ async def test_missing_permissions_issue(
         data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
     )
     await setup_integration(hass, entry)
-    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+def _permissions_issue(
+    issue_registry: ir.IssueRegistry,
+) -> tuple[ir.IssueSeverity | None, dict[str, str]]:
+    """Severity and placeholders of the entry's `missing_permissions` issue."""
     issue = issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}")
     assert issue is not None
     assert issue.translation_placeholders is not None
-    assert issue.severity is ir.IssueSeverity.WARNING
-    assert "tag.asset" in issue.translation_placeholders["permissions"]
-    assert "tag.read" not in issue.translation_placeholders["permissions"]
-    assert "every run is a dry run" in issue.translation_placeholders["features"]
+    return issue.severity, issue.translation_placeholders
+
+
+async def test_missing_permissions_issue(
+    hass: HomeAssistant, sim_server: SimServer, issue_registry: ir.IssueRegistry
+) -> None:
+    """A key without write permissions loads; a warning lists what is missing and what is off."""
+    entry = await _setup_with_key(
+        hass, sim_server, {"user.read", "asset.read", "tag.read", "album.read"}
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    severity, placeholders = _permissions_issue(issue_registry)
+    assert severity is ir.IssueSeverity.WARNING
+    assert "tag.asset" in placeholders["permissions"]
+    assert "tag.read" not in placeholders["permissions"]
+    assert "every run is a dry run" in placeholders["features"]
 
     # A better key (reauth) clears the issue at the next setup.
     await hass.config_entries.async_unload(entry.entry_id)
@@ -147,22 +163,10 @@ async def test_a_key_that_cannot_read_the_library_is_an_error_issue(
     hass: HomeAssistant, sim_server: SimServer, issue_registry: ir.IssueRegistry
 ) -> None:
     """Permissions taken away after set-up: the issue is an error naming the failing reads."""
-    key = sim_server.lib.add_api_key(
-        sim_server.user, permissions={"user.read", "asset.read", "tag.read", "tag.asset"}
-    )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id=sim_server.user.id,
-        entry_id=ENTRY_ID,
-        data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
-    )
-    await setup_integration(hass, entry)
-    issue = issue_registry.async_get_issue(DOMAIN, f"missing_permissions_{ENTRY_ID}")
-    assert issue is not None
-    assert issue.severity is ir.IssueSeverity.ERROR
-    assert issue.translation_placeholders is not None
-    assert "runs fail: the API key lacks album.read" in issue.translation_placeholders["features"]
+    await _setup_with_key(hass, sim_server, {"user.read", "asset.read", "tag.asset"})
+    severity, placeholders = _permissions_issue(issue_registry)
+    assert severity is ir.IssueSeverity.ERROR
+    assert "runs fail: the API key lacks album.read" in placeholders["features"]
 
 
 async def test_invalid_rules_issue(

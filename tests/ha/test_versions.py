@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
@@ -26,6 +28,20 @@ def _search_styles(server: SimServer) -> dict[str, int]:
     styles = dict(server.sim.stats.search_styles)
     server.sim.stats.search_styles.clear()
     return styles
+
+
+async def _add_alice_through_the_flow(hass: HomeAssistant, sim_server: SimServer) -> Any:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
+    )
+
+
+def _issue(issue_registry: ir.IssueRegistry, issue_id: str) -> ir.IssueEntry:
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    return issue
 
 
 def _sw_version(device_registry: dr.DeviceRegistry) -> str | None:
@@ -70,8 +86,7 @@ async def test_newer_minor_runs_with_the_newest_calls_and_a_warning(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.LOADED
-    issue = issue_registry.async_get_issue(DOMAIN, NEWER)
-    assert issue is not None
+    issue = _issue(issue_registry, NEWER)
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_placeholders == {
         "title": "Alice",
@@ -95,11 +110,7 @@ async def test_newer_minor_runs_with_the_newest_calls_and_a_warning(
 @pytest.mark.parametrize("sim_version", ["3.9.0"])
 @pytest.mark.usefixtures("mock_setup_entry")
 async def test_the_flow_accepts_a_newer_minor(hass: HomeAssistant, sim_server: SimServer) -> None:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
-    )
+    result = await _add_alice_through_the_flow(hass, sim_server)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -112,16 +123,11 @@ async def test_unknown_major_is_refused_at_setup_and_in_the_flow(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
-    issue = issue_registry.async_get_issue(DOMAIN, UNSUPPORTED)
-    assert issue is not None
+    issue = _issue(issue_registry, UNSUPPORTED)
     assert issue.translation_placeholders == {"title": "Alice", "version": "v4.0.0"}
     assert sim_server.sim.stats.writes == 0
 
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
-    )
+    result = await _add_alice_through_the_flow(hass, sim_server)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unsupported_version"}
     assert result["description_placeholders"] == {"version": "v4.0.0"}
@@ -139,8 +145,7 @@ async def test_upgrade_to_an_unknown_major_stops_runs_until_it_is_gone(
     with pytest.raises(HomeAssistantError, match=r"v4\.0\.0 is not supported"):
         await call_run(hass)
     assert sim_server.sim.stats.writes == writes
-    issue = issue_registry.async_get_issue(DOMAIN, UNSUPPORTED)
-    assert issue is not None
+    issue = _issue(issue_registry, UNSUPPORTED)
     assert issue.translation_placeholders == {"title": "Alice", "version": "v4.0.0"}
 
     sim_server.sim.set_version("3.0.3")

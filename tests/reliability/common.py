@@ -13,21 +13,26 @@ import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import aiohttp
 from aiohttp import web
 
-from custom_components.immich_autotag.engine.album_cache import AlbumCache
-from custom_components.immich_autotag.engine.journal import Journal
-from custom_components.immich_autotag.engine.progress import CancelToken, ProgressCallback
 from custom_components.immich_autotag.engine.report import RunReport, RunStatus
 from custom_components.immich_autotag.engine.rules import Rule, Rules, is_temp_album
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
 from custom_components.immich_autotag.immich.retry import RetryPolicy
-from tests.e2e.harness import run_once
+from tests.e2e.harness import RunOptions, run_once
+from tests.rules_text import (
+    DATE_CORRECTION,
+    DATED_ALBUM_RULE,
+    MEME_CONVERSION,
+    MEME_RULE,
+    classification,
+    conversions,
+)
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
 from tests.sim.server import Handler, Simulator
@@ -37,30 +42,30 @@ FAST_RETRY = RetryPolicy(
     max_attempts=10, max_attempts_500=6, base=0.005, factor=2.0, max_delay=0.08, max_retry_after=0.1
 )
 
-RULES_TEXT = """
-conversions:
-  enabled: true
-  conversions:
-    - source: {tag_names: [meme]}
-      destination: {album_names: [autotag_input_meme]}
-      mode: move
+RULES_TEXT = (
+    conversions(
+        MEME_CONVERSION,
+        """\
     - source: {tag_names: [events/party]}
       destination: {tag_names: [autotag_input_pending_review], album_names: [Party pending]}
       mode: move
-classification:
-  rules:
-    - {tag_names: [autotag_input_meme], album_name_patterns: ['^autotag_input_meme$']}
-    - {tag_names: [autotag_input_ignore], album_name_patterns: ['^autotag_input_ignore$']}
-    - {tag_names: [autotag_input_pending_review], album_name_patterns: ['^Party pending$']}
-    - {album_name_patterns: ['^\\d{4}-\\d{2}']}
+""",
+    )
+    + classification(
+        MEME_RULE,
+        "{tag_names: [autotag_input_ignore], album_name_patterns: ['^autotag_input_ignore$']}",
+        "{tag_names: [autotag_input_pending_review], album_name_patterns: ['^Party pending$']}",
+        DATED_ALBUM_RULE,
+    )
+    + DATE_CORRECTION
+    + """\
 create_album_from_date_if_missing: true
-duplicate_processing:
-  date_correction: {enabled: true, extraction_timezone: Europe/Madrid}
 album_date_consistency: {enabled: true, threshold_days: 180}
 filters:
   filter_out:
     - {tag_names: [people/family]}
 """
+)
 
 # Variants for the safety properties: copy conversion, album removal, folder albums, no filters.
 RULES_VARIANTS = (
@@ -158,36 +163,12 @@ def make_client(
 
 
 async def run_sim(
-    sim: Simulator,
-    url: str,
-    key: str,
-    the_rules: Rules,
-    *,
-    dry_run: bool = False,
-    asset_ids: Collection[str] | None = None,
-    cache: AlbumCache | None = None,
-    cancel: CancelToken | None = None,
-    progress: ProgressCallback | None = None,
-    journal: Journal | None = None,
-    client_timeout: float = 30.0,
-    limiter: Limiter | None = None,
+    sim: Simulator, url: str, key: str, the_rules: Rules, **options: Unpack[RunOptions]
 ) -> tuple[RunReport, int]:
-    """One run with fast retries; returns the report and the writes the simulator saw."""
-    report, _, writes = await run_once(
-        sim,
-        url,
-        key,
-        the_rules,
-        dry_run=dry_run,
-        asset_ids=asset_ids,
-        cache=cache,
-        cancel=cancel,
-        progress=progress,
-        journal=journal,
-        limiter=limiter or Limiter(4),
-        client_timeout=client_timeout,
-        retry=FAST_RETRY,
-    )
+    """One run with fast retries (client timeout 30 s); the report and the writes it made."""
+    merged: RunOptions = {"client_timeout": 30.0, "retry": FAST_RETRY}
+    merged.update(options)
+    report, _, writes = await run_once(sim, url, key, the_rules, **merged)
     return report, writes
 
 
