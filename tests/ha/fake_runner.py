@@ -37,6 +37,7 @@ from custom_components.immich_autotag.engine.report import (
 )
 from custom_components.immich_autotag.engine.rules import Rules
 from custom_components.immich_autotag.engine.runner import run
+from custom_components.immich_autotag.engine.verify import VerifyPolicy
 from custom_components.immich_autotag.immich.client import ImmichClient
 from tests.engine.builders import LibraryBuilder
 
@@ -77,6 +78,7 @@ class FakeRunner:
         cancel: CancelToken | None = None,
         album_cache: AlbumCache | None = None,
         journal: Journal | None = None,
+        verify: VerifyPolicy | None = None,  # noqa: ARG002 - nothing to verify here
     ) -> RunReport:
         assert journal is not None
         assert progress is not None
