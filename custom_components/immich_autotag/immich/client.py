@@ -66,7 +66,11 @@ def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
 
 
 class ImmichClient:
-    """One client per config entry / headless run; every request goes through `limiter`."""
+    """One client per config entry / headless run; every request goes through `limiter`.
+
+    The limiter is given at construction (shared by every client of a server); without one
+    the client makes its own.
+    """
 
     def __init__(
         self,

@@ -1,9 +1,10 @@
 """Request limiter: in-flight cap, optional requests per second, adaptive concurrency.
 
-One limiter per config entry; it may be shared by several clients that talk to the same
-server. The transport takes a slot per attempt (`async with limiter.slot():`) and reports the
-outcome (`on_success` / `on_throttled`); it waits between attempts (`retry.py`) without
-holding a slot, so a sleeping retry never blocks other requests.
+One limiter per server: in Home Assistant every entry on the same server shares it
+(`connection.py`); the headless runner makes one per run. The transport takes a slot per
+attempt (`async with limiter.slot():`) and reports the outcome (`on_success` /
+`on_throttled`); it waits between attempts (`retry.py`) without holding a slot, so a
+sleeping retry never blocks other requests.
 
 The clock and sleep of the rate bucket are injectable so tests can drive it deterministically.
 """

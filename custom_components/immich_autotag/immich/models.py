@@ -152,7 +152,7 @@ class BulkIdResult:
 
 @dataclass(frozen=True, slots=True)
 class ServerInfo:
-    """What `ImmichClient.connect` learns once per client."""
+    """What `ImmichClient.connect` learns (at set-up and at the start of every run)."""
 
     version: ServerVersion
     user: User
