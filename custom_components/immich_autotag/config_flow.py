@@ -1,4 +1,4 @@
-"""Config flow of Immich AutoTag: user, reauth, reconfigure and options (SPEC §3)."""
+"""Config flow of Immich AutoTag: user, reauth and reconfigure (options: `options_flow.py`)."""
 
 from __future__ import annotations
 
@@ -12,34 +12,21 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
 )
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from .const import (
-    CONF_MAX_CONCURRENCY,
-    CONF_MAX_RPS,
-    CONF_RULES,
-    CONF_RUN_INTERVAL,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RPS,
-    DEFAULT_RUN_INTERVAL,
     DOMAIN,
     REQUIRED_PERMISSIONS,
 )
-from .engine.default_rules import default_rules_yaml
-from .engine.rules_loader import validate_rules_text
 from .immich.client import ImmichClient
 from .immich.errors import CONNECT_ERRORS, ImmichAuthError, ImmichUnsupportedVersionError
 from .immich.limiter import Limiter
@@ -47,13 +34,10 @@ from .immich.models import ServerInfo
 from .immich.retry import RetryPolicy
 from .immich.transport import normalize_url
 from .issues import features_off
+from .options_flow import ImmichAutoTagOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_RUN_INTERVAL = 10080  # one week, in minutes
-MIN_CONCURRENCY = 1
-MAX_CONCURRENCY = 16
-MAX_RPS = 1000
 
 # A person is waiting for the form: one quick retry, not the run's patient backoff.
 FLOW_CONCURRENCY = 2
@@ -292,83 +276,6 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
                     ),
                 }
             ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-
-def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
-    return vol.Schema(
-        {
-            vol.Required(CONF_RULES, default=values[CONF_RULES]): TextSelector(
-                TextSelectorConfig(multiline=True)
-            ),
-            vol.Required(CONF_RUN_INTERVAL, default=values[CONF_RUN_INTERVAL]): NumberSelector(
-                NumberSelectorConfig(
-                    min=0,
-                    max=MAX_RUN_INTERVAL,
-                    step=1,
-                    mode=NumberSelectorMode.BOX,
-                    unit_of_measurement="min",
-                )
-            ),
-            vol.Required(CONF_MAX_CONCURRENCY, default=values[CONF_MAX_CONCURRENCY]): (
-                NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_CONCURRENCY,
-                        max=MAX_CONCURRENCY,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                    )
-                )
-            ),
-            vol.Required(CONF_MAX_RPS, default=values[CONF_MAX_RPS]): NumberSelector(
-                NumberSelectorConfig(
-                    min=0,
-                    max=MAX_RPS,
-                    step="any",
-                    mode=NumberSelectorMode.BOX,
-                    unit_of_measurement="req/s",
-                )
-            ),
-        }
-    )
-
-
-class ImmichAutoTagOptionsFlow(OptionsFlow):
-    """Rules YAML, run interval and request limits; read at the next run (no reload)."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Edit the options; the rules are validated before they are saved."""
-        errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
-        if user_input is not None:
-            rules_text = str(user_input.get(CONF_RULES, ""))
-            _rules, error = validate_rules_text(rules_text)
-            if error is None:
-                return self.async_create_entry(
-                    data={
-                        CONF_RULES: rules_text,
-                        CONF_RUN_INTERVAL: int(user_input[CONF_RUN_INTERVAL]),
-                        CONF_MAX_CONCURRENCY: int(user_input[CONF_MAX_CONCURRENCY]),
-                        CONF_MAX_RPS: float(user_input[CONF_MAX_RPS]),
-                    }
-                )
-            errors[CONF_RULES] = "invalid_rules"
-            placeholders["error"] = str(error)
-            values: Mapping[str, Any] = user_input
-        else:
-            options = self.config_entry.options
-            values = {
-                CONF_RULES: options.get(CONF_RULES)
-                or default_rules_yaml(self.hass.config.time_zone),
-                CONF_RUN_INTERVAL: options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL),
-                CONF_MAX_CONCURRENCY: options.get(CONF_MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY),
-                CONF_MAX_RPS: options.get(CONF_MAX_RPS, DEFAULT_MAX_RPS),
-            }
-        return self.async_show_form(
-            step_id="init",
-            data_schema=_options_schema(values),
             errors=errors,
             description_placeholders=placeholders,
         )
