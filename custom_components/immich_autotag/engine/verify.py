@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
-from ..immich.client import chunks
+from ..immich.client_base import chunks
 from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
 
 if TYPE_CHECKING:

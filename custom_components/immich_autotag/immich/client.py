@@ -1,8 +1,9 @@
 """Typed async client for the Immich API: the only code that talks HTTP.
 
 The engine, the config flow and the headless runner use it; it adapts to the server's API
-family (v2, v3.0/3.1, v3.2). The HTTP/retry core is in `transport.py`, the paged searches in
-`search.py`, the defensive JSON parsing in `parsing.py`.
+family (v2, v3.0/3.1, v3.2). Its core (transport, limiter, identity, version) is
+`client_base.py`, the HTTP/retry core `transport.py`, the paged searches `search.py`, the
+defensive JSON parsing `parsing.py`.
 
 Writes are retried on transient failures; that is safe because every write sent here is
 idempotent (membership add/remove, date set to a fixed value, tag upsert by path, delete),
@@ -16,30 +17,21 @@ from collections.abc import AsyncGenerator, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import aiohttp
-
 from . import parsing, search
+from .client_base import ClientBase, chunks
 from .errors import (
     ImmichConnectionError,
     ImmichServerError,
-    ImmichUnsupportedVersionError,
 )
-from .limiter import Limiter
 from .models import (
     Album,
-    ApiKeyInfo,
     ApiMode,
     Asset,
     BulkIdResult,
-    ServerInfo,
-    ServerVersion,
     Tag,
-    User,
-    VersionSupport,
 )
-from .retry import RetryPolicy, Timing
 from .search import CHUNK_SIZE
-from .transport import RequestStats, Transport, normalize_url
+from .transport import RequestStats
 
 __all__ = ["CHUNK_SIZE", "ImmichClient", "RequestStats"]
 
@@ -58,143 +50,8 @@ async def _parse_albums(data: Any) -> list[Album]:
     return parsing.parse_albums(data)
 
 
-def chunks(ids: Sequence[str], size: int = CHUNK_SIZE) -> Iterable[list[str]]:
-    """`ids` in lists of at most `size` (none for an empty input)."""
-    seq = list(ids)
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]
-
-
-class ImmichClient:
-    """One client per config entry / headless run; every request goes through `limiter`.
-
-    The limiter is given at construction (shared by every client of a server); without one
-    the client makes its own.
-    """
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        api_key: str,
-        *,
-        limiter: Limiter | None = None,
-        verify_ssl: bool = True,
-        timeout: float = 60.0,
-        retry: RetryPolicy | None = None,
-        timing: Timing | None = None,
-    ) -> None:
-        """`url` may be given with or without the trailing `/api`.
-
-        `retry` defaults to a run's patient policy, `timing` to the real clocks.
-        """
-        self._web_url, self._api_url = normalize_url(url)
-        self._limiter = limiter or Limiter()
-        self._http = Transport(
-            session,
-            self._api_url,
-            api_key,
-            self._limiter,
-            verify_ssl=verify_ssl,
-            timeout=timeout,
-            retry=retry,
-            timing=timing,
-        )
-        self._pager = search.Pager(self._http)
-        self._version: ServerVersion | None = None
-        self._server: ServerInfo | None = None  # what the latest connect() learned
-        self._me: str | None = None  # the key user's id, once known
-
-    def __repr__(self) -> str:
-        return f"ImmichClient({self._api_url!r})"
-
-    # --- identity -----------------------------------------------------------------------
-    @property
-    def api_url(self) -> str:
-        """Base URL ending in `/api` (no trailing slash)."""
-        return self._api_url
-
-    @property
-    def web_url(self) -> str:
-        """Base URL of the web UI (no `/api`), for quick links."""
-        return self._web_url
-
-    @property
-    def limiter(self) -> Limiter:
-        """The (possibly shared) limiter."""
-        return self._limiter
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """How requests are retried."""
-        return self._http.policy
-
-    @property
-    def version(self) -> ServerVersion | None:
-        """Server version, once known."""
-        return self._version
-
-    @property
-    def server(self) -> ServerInfo | None:
-        """Version, user and key as the latest `connect()` found them."""
-        return self._server
-
-    @property
-    def mode(self) -> ApiMode:
-        """Call family; valid after `connect()` (or `set_version()`)."""
-        if self._version is None:
-            raise RuntimeError("server version unknown: call connect() or set_version() first")
-        return self._version.mode
-
-    @property
-    def stats(self) -> RequestStats:
-        """Request counters."""
-        return self._http.stats
-
-    def set_version(self, version: ServerVersion) -> None:
-        """Use the calls of `version` (raises ImmichUnsupportedVersionError).
-
-        A newer minor of a known major gets that major's newest calls.
-        """
-        if version.support is VersionSupport.UNSUPPORTED:
-            raise ImmichUnsupportedVersionError(str(version))
-        self._version = version
-
-    async def connect(self) -> ServerInfo:
-        """`server/version`, `users/me`, `api-keys/me`; raises on unsupported versions.
-
-        The version is read at every call (a run calls it first), so a server upgraded while
-        a client lives gets the right calls from the next run on.
-        """
-        version = await self.get_server_version()
-        self.set_version(version)
-        user = await self.get_my_user()
-        self._me = user.id
-        key = await self.get_my_api_key()
-        self._server = ServerInfo(version=version, user=user, api_key=key)
-        return self._server
-
-    async def _mode(self) -> ApiMode:
-        if self._version is None:
-            self.set_version(await self.get_server_version())
-        return self.mode
-
-    # --- server / users -----------------------------------------------------------------
-    async def get_server_version(self) -> ServerVersion:
-        """`GET /server/version`."""
-        return parsing.parse_server_version(await self._http.request("GET", "/server/version"))
-
-    async def get_my_api_key(self) -> ApiKeyInfo:
-        """`GET /api-keys/me`."""
-        return parsing.parse_api_key(await self._http.request("GET", "/api-keys/me"))
-
-    async def get_my_user(self) -> User:
-        """`GET /users/me`."""
-        return parsing.parse_user(await self._http.request("GET", "/users/me"))
-
-    async def list_users(self) -> list[User]:
-        """`GET /users`."""
-        return parsing.parse_users(await self._http.request("GET", "/users"))
+class ImmichClient(ClientBase):
+    """One client per config entry / headless run; every request goes through its limiter."""
 
     # --- assets -------------------------------------------------------------------------
     async def iter_assets(
@@ -322,17 +179,6 @@ class ImmichClient:
     async def delete_tag(self, tag_id: str) -> None:
         """`DELETE /tags/{id}`."""
         await self._http.request("DELETE", "/tags/{id}", path={"id": tag_id})
-
-    async def _bulk_ids(
-        self, method: str, template: str, ident: str, asset_ids: Sequence[str]
-    ) -> list[BulkIdResult]:
-        results: list[BulkIdResult] = []
-        for part in chunks(asset_ids):
-            data = await self._http.request(
-                method, template, path={"id": ident}, body={"ids": part}
-            )
-            results.extend(parsing.parse_bulk_ids(data))
-        return results
 
     # --- albums -------------------------------------------------------------------------
     async def list_albums(self) -> list[Album]:
