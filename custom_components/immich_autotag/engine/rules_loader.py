@@ -32,7 +32,8 @@ from .rules import (
     ServerSettings,
     UserGroup,
 )
-from .rules_schema import RULES_FILE, Block, ListOf, Validator, kind, shape_at
+from .rules_schema import RULES_FILE, shape_at
+from .rules_values import Block, ListOf, Validator, kind
 from .rules_yaml import KeyPath, format_path, line_of, parse_yaml
 
 __all__ = [
