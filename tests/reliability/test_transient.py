@@ -191,7 +191,7 @@ async def test_lost_answers_are_not_applied_twice(route: str) -> None:
 
 
 async def test_duplicate_temp_albums_from_lost_create_answers_are_repaired_next_run() -> None:
-    """Until POST /albums is made safe to retry, the next run at least cleans up."""
+    """Lost create answers leave no duplicate temp album behind: the next run converges."""
     the_rules = rules()
     want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
     built = build_library(N_ASSETS, SEED)

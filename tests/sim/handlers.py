@@ -65,7 +65,7 @@ class Handlers(AlbumRoutes):
         match = request["match"]
         route: str = request["route"]
         body: Any = None
-        if request.can_read_body:
+        if request.body_exists:  # read() is cached: a middleware may have read it
             raw = await request.read()
             if raw:
                 try:

@@ -7,7 +7,9 @@ defensive JSON parsing `parsing.py`.
 
 Writes are retried on transient failures; that is safe because every write sent here is
 idempotent (membership add/remove, date set to a fixed value, tag upsert by path, delete),
-except `POST /albums`, which `create_album` never sends blindly twice.
+except `POST /albums`, which `create_album` never sends again without first looking for the
+album on the server. A retry answered "already done" (a deleted album or tag not found, a
+member already removed, a member already added) has reached its goal and is no error.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 from . import parsing, search
 from .client_base import ClientBase, chunks
 from .errors import (
+    ImmichBadRequestError,
     ImmichConnectionError,
+    ImmichRateLimitedError,
     ImmichServerError,
 )
 from .models import (
@@ -30,12 +34,16 @@ from .models import (
     BulkIdResult,
     Tag,
 )
+from .retry import retry_delay
 from .search import CHUNK_SIZE
 from .transport import RequestStats
 
 __all__ = ["CHUNK_SIZE", "ImmichClient", "RequestStats"]
 
 _WITH_EXIF = {"withExif": True}
+# "Already done" answers of writes whose earlier attempt may have been applied:
+_NOT_SHARED = "Album not shared with user"  # DELETE /albums/{id}/user/{userId}
+_ALREADY_ADDED = "User already added"  # PUT /albums/{id}/users on servers that refuse twice
 PARSE_IN_THREAD = 200  # albums parsed off the event loop above this many
 
 
@@ -215,10 +223,12 @@ class ImmichClient(ClientBase):
     ) -> Album:
         """`POST /albums` (first chunk of assets inline, rest via add); users=(id, role).
 
-        It is never blindly sent twice: when the answer is lost (connection error, 5xx) the
-        album may exist all the same. An album of that name owned by the key's user that is
-        not in `known_ids` (the albums the caller knew before) is then taken as the one
-        created and the assets are added to it; only when there is none is it sent again.
+        It is never blindly sent twice: when the answer is lost (connection error, 5xx, 503)
+        the album may exist all the same. After a short wait (the lost request may still be
+        on its way), an album of that name owned by the key's user that is not in
+        `known_ids` (the albums the caller knew before) is taken as the one created and the
+        assets are added to it; only when there is none is it sent again, and the same holds
+        for every resend (at most the retry policy's attempts).
         """
         ids = list(dict.fromkeys(asset_ids))
         body: dict[str, Any] = {"albumName": name}
@@ -226,21 +236,35 @@ class ImmichClient(ClientBase):
             body["assetIds"] = ids[:CHUNK_SIZE]
         if users:
             body["albumUsers"] = [{"userId": uid, "role": role} for uid, role in users]
-        try:
-            data = await self._http.request("POST", "/albums", body=body, idempotent=False)
-            album = parsing.parse_album(data)
-        except (ImmichConnectionError, ImmichServerError):
-            adopted = await self._created_anyway(name, known_ids)
-            if adopted is None:  # it did not reach the server: send it again
-                data = await self._http.request("POST", "/albums", body=body)
-                album = parsing.parse_album(data)
-            else:
-                album = adopted
-                if ids:
-                    await self.add_assets_to_album(album.id, ids[:CHUNK_SIZE])
+        album, adopted = await self._create_once(name, body, known_ids)
+        if adopted and ids:  # its answer was lost: make sure it holds what the body carried
+            await self.add_assets_to_album(album.id, ids[:CHUNK_SIZE])
         if len(ids) > CHUNK_SIZE:
             await self.add_assets_to_album(album.id, ids[CHUNK_SIZE:])
         return album
+
+    async def _create_once(
+        self, name: str, body: dict[str, Any], known_ids: Collection[str]
+    ) -> tuple[Album, bool]:
+        """Send `POST /albums` until answered; (album, True) when a lost send was applied."""
+        http = self._http
+        attempt = 0
+        while True:
+            try:
+                data = await http.request("POST", "/albums", body=body, idempotent=False)
+            except (ImmichConnectionError, ImmichServerError, ImmichRateLimitedError):
+                attempt += 1
+                if attempt >= http.policy.max_attempts:
+                    raise
+                delay = retry_delay(http.policy, http.timing, attempt - 1)
+                await http.timing.sleep(delay)
+                adopted = await self._created_anyway(name, known_ids)
+                if adopted is not None:
+                    return adopted, True
+                http.stats.retries += 1  # sent again: counted like the transport's retries
+                http.stats.throttled_seconds += delay
+                continue
+            return parsing.parse_album(data), False
 
     async def _created_anyway(self, name: str, known_ids: Collection[str]) -> Album | None:
         """An album of that name the key user owns that the caller did not know, if any."""
@@ -274,9 +298,14 @@ class ImmichClient(ClientBase):
         if not users:
             return
         body = {"albumUsers": [{"userId": uid, "role": role} for uid, role in users]}
-        data = await self._http.request(
-            "PUT", "/albums/{id}/users", path={"id": album_id}, body=body
-        )
+        try:
+            data = await self._http.request(
+                "PUT", "/albums/{id}/users", path={"id": album_id}, body=body
+            )
+        except ImmichBadRequestError as err:  # servers that refuse members twice: done
+            if _ALREADY_ADDED not in str(err):
+                raise
+            return
         if data is not None:
             parsing.obj(data, "album")
 
@@ -288,6 +317,14 @@ class ImmichClient(ClientBase):
         )
 
     async def remove_album_user(self, album_id: str, user_id: str) -> None:
-        """`DELETE /albums/{id}/user/{userId}`."""
+        """`DELETE /albums/{id}/user/{userId}`.
+
+        "Album not shared with user" means the goal is reached (the answer to an earlier
+        attempt was lost, or someone removed them meanwhile), so it is no error.
+        """
         path = {"id": album_id, "userId": user_id}
-        await self._http.request("DELETE", "/albums/{id}/user/{userId}", path=path)
+        try:
+            await self._http.request("DELETE", "/albums/{id}/user/{userId}", path=path)
+        except ImmichBadRequestError as err:
+            if _NOT_SHARED not in str(err):
+                raise

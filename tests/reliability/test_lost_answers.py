@@ -1,0 +1,88 @@
+"""Lost answers on the writes that are not plainly idempotent (issue 21.5).
+
+`POST /albums` creates a second album when sent again after its answer was lost; removing an
+album member answers `400 Album not shared with user` once it is done. A run meets both and
+still ends `success`, with exactly the state of a fault-free run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from aiohttp import web
+
+from custom_components.immich_autotag.engine.report import RunStatus
+from tests.e2e.test_all_phases import RULES, assert_end_state
+from tests.e2e.test_all_phases import build as build_world
+from tests.sim.server import Handler, Simulator, assert_no_violations
+
+from .common import build_library, canonical, diff, lose_answers, reference_state, rules, run_sim
+
+N_ASSETS, SEED = 100, 5
+
+
+def drop_then_lose(sim: Simulator, delay: float) -> list[str]:
+    """The first `POST /albums` of one album name never reaches the server; its resend is
+    applied but answered `delay` s late (after the client gave up). Returns [that name]."""
+    target: list[str] = []
+    seen: Counter[str] = Counter()
+
+    @web.middleware
+    async def fault(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.get("route") != "POST /albums":
+            return await handler(request)
+        name = (await request.json())["albumName"]
+        if not target:
+            target.append(name)
+        if name != target[0]:
+            return await handler(request)
+        seen[name] += 1
+        if seen[name] == 1:  # dropped unseen
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError
+        response = await handler(request)
+        if seen[name] == 2:  # applied, answer lost
+            await asyncio.sleep(delay)
+        return response
+
+    sim.app.middlewares.append(fault)
+    return target
+
+
+async def test_a_second_lost_create_answer_makes_no_duplicate() -> None:
+    the_rules = rules()
+    want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
+    built = build_library(N_ASSETS, SEED)
+    sim = Simulator(built.lib, metadata_delay_s=0.05)
+    target = drop_then_lose(sim, delay=0.4)
+    async with sim.serve() as url:
+        report, _ = await run_sim(sim, url, built.key, the_rules, client_timeout=0.2)
+        await asyncio.sleep(0.45)  # the late answer goes out (to nobody)
+        assert target, "the run created no album"
+        assert report.status is RunStatus.SUCCESS, report.errors[:5]
+        assert len(built.lib.album_by_name(target[0])) == 1  # not two
+        got = canonical(built.lib)
+        assert got == want, diff(got, want)
+        again, writes = await run_sim(sim, url, built.key, the_rules)
+        assert writes == 0, again.changes
+    assert_no_violations(sim)
+
+
+async def test_a_lost_answer_on_removing_a_member_counts_as_done() -> None:
+    world = build_world()
+    sim = Simulator(world.lib, metadata_delay_s=0.05)
+    lost = lose_answers(sim, "DELETE /albums/{id}/user/{userId}", count=1, delay=0.4)
+    async with sim.serve() as url:
+        report, _ = await run_sim(sim, url, world.key, RULES, client_timeout=0.2)
+        await asyncio.sleep(0.45)
+        assert lost[0] == 1
+        assert report.status is RunStatus.SUCCESS, report.errors
+        assert report.changes["album_user_remove"] == 1
+        assert not report.failed_changes
+        assert report.api.retries >= 1  # the retry was answered "Album not shared with user"
+        assert_end_state(world)
+        again, writes = await run_sim(sim, url, world.key, RULES)
+        assert writes == 0, again.changes
+    assert_no_violations(sim)
