@@ -1,4 +1,4 @@
-"""Buttons: start a run or a dry run."""
+"""Buttons: start a run or a dry run, cancel the run in progress."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class AutoTagButtonEntityDescription(ButtonEntityDescription):
     """A button that acts on the run manager."""
 
     press_fn: Callable[[AutoTagCoordinator], Any]
+    available_fn: Callable[[AutoTagCoordinator], bool] = lambda _: True
 
 
 BUTTONS: tuple[AutoTagButtonEntityDescription, ...] = (
@@ -33,6 +34,12 @@ BUTTONS: tuple[AutoTagButtonEntityDescription, ...] = (
         key="dry_run",
         translation_key="dry_run",
         press_fn=lambda coordinator: coordinator.async_start_run(dry_run=True),
+    ),
+    AutoTagButtonEntityDescription(
+        key="cancel",
+        translation_key="cancel",
+        press_fn=lambda coordinator: coordinator.async_cancel_run(),
+        available_fn=lambda coordinator: coordinator.running,  # only while a run is in progress
     ),
 )
 
@@ -48,10 +55,15 @@ async def async_setup_entry(
 
 
 class AutoTagButton(AutoTagEntity, ButtonEntity):
-    """Starts a run in the background (a second run is refused)."""
+    """Starts a run in the background (a second run is refused) or cancels it."""
 
     entity_description: AutoTagButtonEntityDescription
 
+    @property
+    def available(self) -> bool:
+        """Run buttons always; Cancel only while a run is in progress."""
+        return super().available and self.entity_description.available_fn(self.coordinator)
+
     async def async_press(self) -> None:
-        """Start the run; it continues in the background."""
+        """Start (or cancel) the run; a run continues in the background."""
         self.entity_description.press_fn(self.coordinator)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,7 +29,14 @@ from .const import (
     REQUIRED_PERMISSIONS,
 )
 from .immich.client import ImmichClient
-from .immich.errors import CONNECT_ERRORS, ImmichAuthError, ImmichUnsupportedVersionError
+from .immich.errors import (
+    CONNECT_ERRORS,
+    ImmichAuthError,
+    ImmichBadRequestError,
+    ImmichInvalidResponseError,
+    ImmichNotFoundError,
+    ImmichUnsupportedVersionError,
+)
 from .immich.limiter import Limiter
 from .immich.models import ServerInfo
 from .immich.retry import RetryPolicy
@@ -41,7 +49,12 @@ _LOGGER = logging.getLogger(__name__)
 
 # A person is waiting for the form: one quick retry, not the run's patient backoff.
 FLOW_CONCURRENCY = 2
+_HTTP_STATUS = re.compile(r"HTTP (\d{3})")
 FLOW_RETRY = RetryPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
+
+
+class NotImmichError(Exception):
+    """The URL answers, but not as an Immich server (a wrong port or path)."""
 
 
 class MissingPermissionsError(Exception):
@@ -57,7 +70,8 @@ async def async_validate_server(
 ) -> ServerInfo:
     """Connect to the server with the key and check it may read the library.
 
-    Raises the client's errors, or MissingPermissionsError (a required permission is missing).
+    Raises the client's errors, NotImmichError (the URL answers, but not as Immich: HTTP 404,
+    a web page), or MissingPermissionsError (a required permission is missing).
     """
     client = ImmichClient(
         async_get_clientsession(hass, verify_ssl),
@@ -67,6 +81,14 @@ async def async_validate_server(
         verify_ssl=verify_ssl,
         retry=FLOW_RETRY,
     )
+    where = f"{client.api_url}/server/version"
+    try:  # public, needs no key: a wrong port or path shows here, before the key is judged
+        await client.get_server_version()
+    except (ImmichNotFoundError, ImmichBadRequestError) as err:
+        status = _HTTP_STATUS.search(str(err))
+        raise NotImmichError(f"HTTP {status.group(1) if status else 404} at {where}") from err
+    except ImmichInvalidResponseError as err:
+        raise NotImmichError(f"no Immich answer at {where}") from err
     info = await client.connect()
     missing = info.api_key.missing(REQUIRED_PERMISSIONS)
     if missing:
@@ -96,6 +118,9 @@ async def _async_try_validate(
     except ImmichUnsupportedVersionError as err:
         errors["base"] = "unsupported_version"
         placeholders["version"] = err.version
+    except NotImmichError as err:
+        errors["base"] = "not_immich"
+        placeholders["detail"] = str(err)
     except MissingPermissionsError as err:
         errors["base"] = "missing_permissions"
         placeholders["permissions"] = ", ".join(sorted(err.missing))
@@ -113,8 +138,9 @@ def _user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             vol.Required(CONF_URL, default=defaults.get(CONF_URL, vol.UNDEFINED)): TextSelector(
                 TextSelectorConfig(type=TextSelectorType.URL)
             ),
-            vol.Required(CONF_API_KEY): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            # Kept after an error: only the URL may need fixing.
+            vol.Required(CONF_API_KEY, default=defaults.get(CONF_API_KEY, vol.UNDEFINED)): (
+                TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
             ),
             vol.Required(CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, True)): (
                 BooleanSelector()

@@ -10,10 +10,12 @@ CONF_RULES: Final = "rules"
 CONF_RUN_INTERVAL: Final = "run_interval"  # minutes, 0 = off
 CONF_MAX_CONCURRENCY: Final = "max_concurrency"
 CONF_MAX_RPS: Final = "max_rps"  # 0 = unlimited
+CONF_NOTIFY: Final = "notify"  # persistent notification when a run needs attention
 
 DEFAULT_RUN_INTERVAL: Final = 0
 DEFAULT_MAX_CONCURRENCY: Final = 4
 DEFAULT_MAX_RPS: Final = 0.0
+DEFAULT_NOTIFY: Final = False
 
 EVENT_RUN_FINISHED: Final = f"{DOMAIN}_run_finished"
 

@@ -33,6 +33,7 @@ from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.rules import Rules
 from .engine.runner import run
 from .issues import async_check_rules, async_follow_server
+from .notifications import async_notify_outcome
 from .storage import MAX_STORED_REPORTS, EntryStorage
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class RunState(StrEnum):
     LOADING = "loading"
     PLANNING = "planning"
     APPLYING = "applying"
+    CANCELLING = "cancelling"  # a cancel was asked for; the run stops at the next request
     FAILED = "failed"
 
 
@@ -207,7 +209,8 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         """Progress callback of the runner (called in the event loop)."""
         if not self.running:
             return
-        self._state = RunState(progress.phase.value)
+        if self._state is not RunState.CANCELLING:
+            self._state = RunState(progress.phase.value)
         self._progress = progress.percent
         wait = self._last_push + PROGRESS_INTERVAL - self.hass.loop.time()
         if wait <= 0:
@@ -259,6 +262,8 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         if not self.running or self._cancel is None:
             return False
         self._cancel.cancel()
+        self._state = RunState.CANCELLING
+        self._async_push()
         return True
 
     async def _async_run(
@@ -295,6 +300,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 journal_file.stop_and_wait(JOURNAL_DRAIN_SECONDS)
             self._async_cancel_pending_push()
             self._state = RunState.IDLE
+            self._progress = 0.0
             self._cancel = None
             self._running = False
             raise
@@ -314,13 +320,12 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
     async def _async_finish(self, report: RunReport) -> None:
         """Publish a finished run: state, event, reauth, storage."""
         self._cancel = None
+        previous = self._snapshot().last_complete_report
         self.reports = [*self.reports, report][-MAX_STORED_REPORTS:]
-        if report.status is RunStatus.FAILED:
-            self._state = RunState.FAILED
-        else:
-            self._state = RunState.IDLE
-            if report.status is not RunStatus.CANCELLED:
-                self._progress = 100.0
+        self._state = RunState.FAILED if report.status is RunStatus.FAILED else RunState.IDLE
+        # A run that did not finish leaves no progress behind (not "30 %" beside "idle").
+        finished = report.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
+        self._progress = 100.0 if finished else 0.0
         self._running = False
         self._async_push()
         self.hass.bus.async_fire(
@@ -329,6 +334,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         )
         if report.error_kind is ErrorKind.AUTH:
             self.config_entry.async_start_reauth(self.hass)
+        async_notify_outcome(self.hass, self.config_entry, report, previous)
         async_follow_server(self.hass, self.config_entry, report, self.connection.server)
         await self._storage.async_save(self.reports, self.album_cache)
 

@@ -1,4 +1,9 @@
-"""Base entity: one service device per config entry."""
+"""Base entity: one service device per config entry, named after the integration and user.
+
+Entity ids follow the device name (`sensor.immich_autotag_alice_status`), so they cannot
+clash with another integration's `sensor.alice_*`. Home Assistant's entity registry keeps the
+ids entities already have: entries set up before the rename keep `sensor.alice_*`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import AutoTagCoordinator
+
+
+def device_name(title: str) -> str:
+    """The device of an entry: "Immich AutoTag (Alice)" (entity ids start with its slug)."""
+    return f"Immich AutoTag ({title})"
 
 
 class AutoTagEntity(CoordinatorEntity[AutoTagCoordinator]):
@@ -27,7 +37,7 @@ class AutoTagEntity(CoordinatorEntity[AutoTagCoordinator]):
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="Immich",
             model="AutoTag",
-            name=entry.title,
+            name=device_name(entry.title),
             sw_version=str(server.version) if server is not None else None,
             configuration_url=entry.data[CONF_URL],
         )

@@ -1,4 +1,4 @@
-"""Options flow of Immich AutoTag: rules YAML, run interval, request limits.
+"""Options flow of Immich AutoTag: rules YAML (in the code editor), run interval, limits.
 
 Options are read at the start of every run, so saving them needs no reload.
 """
@@ -11,20 +11,22 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
+    TemplateSelector,
 )
 
 from .const import (
     CONF_MAX_CONCURRENCY,
     CONF_MAX_RPS,
+    CONF_NOTIFY,
     CONF_RULES,
     CONF_RUN_INTERVAL,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RPS,
+    DEFAULT_NOTIFY,
     DEFAULT_RUN_INTERVAL,
 )
 from .engine.default_rules import default_rules_yaml
@@ -36,12 +38,28 @@ MAX_CONCURRENCY = 16
 MAX_RPS = 1000
 
 
+class RulesEditorSelector(TemplateSelector):
+    """Home Assistant's code editor for the rules YAML: monospace, line numbers, grows.
+
+    No selector renders the code editor for plain text: `text` (multiline) is a proportional
+    textarea, `object` parses the YAML in the browser (comments and the predecessor's tags are
+    lost). The template selector renders the code editor on every Home Assistant version
+    (2025.4 to 2026.x); this subclass keeps its rendering but takes the text as typed: no
+    Jinja check and no stripping, so the line numbers of rule errors match the editor's.
+    """
+
+    def __call__(self, data: Any) -> str:
+        """The rules text, unchanged (validated as rules on submit)."""
+        if not isinstance(data, str):
+            msg = "rules must be text"
+            raise vol.Invalid(msg)
+        return data
+
+
 def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
-            vol.Required(CONF_RULES, default=values[CONF_RULES]): TextSelector(
-                TextSelectorConfig(multiline=True)
-            ),
+            vol.Required(CONF_RULES, default=values[CONF_RULES]): RulesEditorSelector(),
             vol.Required(CONF_RUN_INTERVAL, default=values[CONF_RUN_INTERVAL]): NumberSelector(
                 NumberSelectorConfig(
                     min=0,
@@ -70,6 +88,7 @@ def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
                     unit_of_measurement="req/s",
                 )
             ),
+            vol.Required(CONF_NOTIFY, default=values[CONF_NOTIFY]): BooleanSelector(),
         }
     )
 
@@ -91,6 +110,7 @@ class ImmichAutoTagOptionsFlow(OptionsFlow):
                         CONF_RUN_INTERVAL: int(user_input[CONF_RUN_INTERVAL]),
                         CONF_MAX_CONCURRENCY: int(user_input[CONF_MAX_CONCURRENCY]),
                         CONF_MAX_RPS: float(user_input[CONF_MAX_RPS]),
+                        CONF_NOTIFY: bool(user_input.get(CONF_NOTIFY, DEFAULT_NOTIFY)),
                     }
                 )
             errors[CONF_RULES] = "invalid_rules"
@@ -104,6 +124,7 @@ class ImmichAutoTagOptionsFlow(OptionsFlow):
                 CONF_RUN_INTERVAL: options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL),
                 CONF_MAX_CONCURRENCY: options.get(CONF_MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY),
                 CONF_MAX_RPS: options.get(CONF_MAX_RPS, DEFAULT_MAX_RPS),
+                CONF_NOTIFY: options.get(CONF_NOTIFY, DEFAULT_NOTIFY),
             }
         return self.async_show_form(
             step_id="init",

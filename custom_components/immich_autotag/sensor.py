@@ -19,10 +19,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import AutoTagData, ImmichAutoTagConfigEntry, RunState
+from .engine.outcome import CHANGE_NAMES, RunResult, readable_changes, run_result
 from .engine.report import RunReport
 from .entity import AutoTagEntity
 
 PARALLEL_UPDATES = 0  # state is pushed by the run manager
+
+MAX_LISTED_CHANGES = 25  # a dry run's first planned changes, as an attribute (with links)
+UNIT_ASSETS = "assets"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +47,17 @@ def _library(fn: Callable[[RunReport], int]) -> Callable[[AutoTagData], StateTyp
     return value
 
 
+def _library_attributes(data: AutoTagData) -> dict[str, Any] | None:
+    """What a count describes: the library as the last full run left it, or would leave it."""
+    report = data.last_complete_report
+    if report is None:
+        return None
+    return {
+        "basis": "after_dry_run" if report.dry_run else "after_run",
+        "counted_at": (report.finished_at or report.started_at).isoformat(),
+    }
+
+
 def _last_run_attributes(data: AutoTagData) -> dict[str, Any] | None:
     """What the last run was and did, for dashboards and automations."""
     report = data.last_report
@@ -50,13 +65,36 @@ def _last_run_attributes(data: AutoTagData) -> dict[str, Any] | None:
         return None
     return {
         "status": str(report.status),
+        "result": str(run_result(report)),
         "dry_run": report.dry_run,
-        "changes": dict(report.changes),
-        "failed_changes": dict(report.failed_changes),
+        "changes": readable_changes(report.changes),
+        "failed_changes": readable_changes(report.failed_changes),
         "repaired_after_reread": report.repaired_after_reread,
         "errors": report.errors_total,
         "warnings": len(report.warnings),
+        "links": list(report.links),
     }
+
+
+def _result_attributes(data: AutoTagData) -> dict[str, Any] | None:
+    """One attribute per change kind (translated names), the links and a dry run's listing."""
+    report = data.last_report
+    if report is None:
+        return None
+    attributes: dict[str, Any] = {
+        "dry_run": report.dry_run,
+        "changes_total": report.changes_total,
+        "failed_total": sum(report.failed_changes.values()),
+        "conflicts": report.status_counts.get("conflict", 0),
+        "error": report.error_message,
+    }
+    attributes.update(
+        {kind: report.changes[kind] for kind in CHANGE_NAMES if kind in report.changes}
+    )
+    attributes["links"] = list(report.links)
+    if report.dry_run:
+        attributes["planned_changes"] = list(report.planned_changes[:MAX_LISTED_CHANGES])
+    return attributes
 
 
 def _last_run[T](fn: Callable[[RunReport], T]) -> Callable[[AutoTagData], T | None]:
@@ -86,32 +124,50 @@ SENSORS: tuple[AutoTagSensorEntityDescription, ...] = (
     AutoTagSensorEntityDescription(
         key="assets",
         translation_key="assets",
+        native_unit_of_measurement=UNIT_ASSETS,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_library(lambda r: r.assets_in_scope),
+        attributes_fn=_library_attributes,
     ),
     AutoTagSensorEntityDescription(
         key="unclassified",
         translation_key="unclassified",
+        native_unit_of_measurement=UNIT_ASSETS,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_library(lambda r: r.status_counts.get("unclassified", 0)),
+        attributes_fn=_library_attributes,
     ),
     AutoTagSensorEntityDescription(
         key="conflicts",
         translation_key="conflicts",
+        native_unit_of_measurement=UNIT_ASSETS,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_library(lambda r: r.status_counts.get("conflict", 0)),
+        attributes_fn=_library_attributes,
     ),
     AutoTagSensorEntityDescription(
         key="date_mismatches",
         translation_key="date_mismatches",
+        native_unit_of_measurement=UNIT_ASSETS,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_library(lambda r: r.date_mismatches),
+        attributes_fn=_library_attributes,
     ),
     AutoTagSensorEntityDescription(
         key="duplicate_conflicts",
         translation_key="duplicate_conflicts",
+        native_unit_of_measurement="groups",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_library(lambda r: r.duplicate_conflicts),
+        attributes_fn=_library_attributes,
+    ),
+    AutoTagSensorEntityDescription(
+        key="last_run_result",
+        translation_key="last_run_result",
+        device_class=SensorDeviceClass.ENUM,
+        options=[result.value for result in RunResult],
+        value_fn=_last_run(lambda r: run_result(r).value),
+        attributes_fn=_result_attributes,
     ),
     AutoTagSensorEntityDescription(
         key="last_run",
@@ -132,12 +188,14 @@ SENSORS: tuple[AutoTagSensorEntityDescription, ...] = (
     AutoTagSensorEntityDescription(
         key="last_run_changes",
         translation_key="last_run_changes",
+        native_unit_of_measurement="changes",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_last_run(lambda r: r.changes_total),
     ),
     AutoTagSensorEntityDescription(
         key="last_run_api_requests",
         translation_key="last_run_api_requests",
+        native_unit_of_measurement="requests",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_last_run(lambda r: r.api.requests),
@@ -159,6 +217,9 @@ class AutoTagSensor(AutoTagEntity, SensorEntity):
     """A sensor of the run manager."""
 
     entity_description: AutoTagSensorEntityDescription
+
+    # Bulky, and of no use in history: the recorder skips them.
+    _unrecorded_attributes = frozenset({"links", "planned_changes"})
 
     @property
     def native_value(self) -> StateType | datetime:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncIterator, Generator, Mapping
 from unittest.mock import AsyncMock, patch
 
 import pytest
+from aiohttp import web
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_autotag.const import (
     CONF_MAX_CONCURRENCY,
     CONF_MAX_RPS,
+    CONF_NOTIFY,
     CONF_RULES,
     CONF_RUN_INTERVAL,
     DOMAIN,
@@ -26,6 +29,7 @@ from custom_components.immich_autotag.immich.errors import (
     ImmichServerError,
     ImmichUnsupportedVersionError,
 )
+from tests.loopback import allow_loopback
 
 from .conftest import SimServer
 
@@ -355,11 +359,18 @@ async def test_options_defaults_and_save(
         CONF_RUN_INTERVAL: 0,
         CONF_MAX_CONCURRENCY: 4,
         CONF_MAX_RPS: 0.0,
+        CONF_NOTIFY: False,
     }
     rules = "classification:\n  rules:\n    - {album_name_patterns: ['^\\d{4}']}\n"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_RULES: rules, CONF_RUN_INTERVAL: 60.0, CONF_MAX_CONCURRENCY: 8.0, CONF_MAX_RPS: 2.5},
+        {
+            CONF_RULES: rules,
+            CONF_RUN_INTERVAL: 60.0,
+            CONF_MAX_CONCURRENCY: 8.0,
+            CONF_MAX_RPS: 2.5,
+            CONF_NOTIFY: True,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert mock_config_entry.options == {
@@ -367,6 +378,7 @@ async def test_options_defaults_and_save(
         CONF_RUN_INTERVAL: 60,
         CONF_MAX_CONCURRENCY: 8,
         CONF_MAX_RPS: 2.5,
+        CONF_NOTIFY: True,
     }
 
 
@@ -397,3 +409,75 @@ async def test_options_invalid_rules_then_fix(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert mock_config_entry.options[CONF_RULES] == ""
+
+
+@pytest.fixture
+async def not_immich(socket_enabled: None) -> AsyncIterator[str]:
+    """A web server that is not Immich: 404 under /api, an HTML page everywhere else."""
+    allow_loopback()
+
+    async def page(request: web.Request) -> web.Response:
+        if request.path.startswith("/api/"):
+            return web.Response(status=404, text="<html>Not Found</html>")
+        return web.Response(text="<html><body>a router</body></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        ("", "HTTP 404 at http://localhost:{port}/api/server/version"),
+        ("/photos", "no Immich answer at http://localhost:{port}/photos/api/server/version"),
+    ],
+)
+async def test_user_flow_not_immich_keeps_the_key(
+    hass: HomeAssistant, sim_server: SimServer, not_immich: str, path: str, detail: str
+) -> None:
+    """A wrong port or path: said so (with the URL tried), the key stays in the form."""
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_URL: f"{not_immich}{path}", CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
+    )
+    assert result["errors"] == {"base": "not_immich"}
+    port = not_immich.rsplit(":", 1)[1]
+    assert _placeholders(result)["detail"] == detail.format(port=port)
+    defaults = {str(k): k.default() for k in result["data_schema"].schema}  # type: ignore[union-attr]
+    assert defaults[CONF_API_KEY] == sim_server.key
+    assert defaults[CONF_URL] == f"{not_immich}{path}"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_flow_adds_the_scheme(hass: HomeAssistant, sim_server: SimServer) -> None:
+    """`localhost:2283` is taken as `http://localhost:2283`."""
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_URL: sim_server.url.removeprefix("http://"),
+            CONF_API_KEY: sim_server.key,
+            CONF_VERIFY_SSL: True,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == sim_server.url
+
+
+async def test_not_immich_message_is_translated(hass: HomeAssistant) -> None:
+    names = await async_get_translations(hass, "en", "config", [DOMAIN])
+    message = names[f"component.{DOMAIN}.config.error.not_immich"]
+    assert message.startswith("This does not look like an Immich server ({detail})")

@@ -45,7 +45,7 @@ async def test_key_revoked_mid_run_starts_reauth(
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
-    assert hass.states.get("sensor.alice_status").state == "failed"  # type: ignore[union-attr]
+    assert hass.states.get("sensor.immich_autotag_alice_status").state == "failed"  # type: ignore[union-attr]
     assert mock_config_entry.runtime_data.coordinator.last_report.error_kind == "auth"
 
     # The user creates a new key for the same Immich user and completes the reauth flow.
@@ -82,7 +82,7 @@ async def test_cancelled_run_leaves_a_state_the_next_run_completes(
     cancelled = await _run(hass)
     assert cancelled["status"] == "cancelled"
     assert events[-1].data["status"] == "cancelled"
-    assert hass.states.get("sensor.alice_status").state == "idle"  # type: ignore[union-attr]
+    assert hass.states.get("sensor.immich_autotag_alice_status").state == "idle"  # type: ignore[union-attr]
 
     coordinator._async_on_progress = on_progress
     done = await _run(hass)
@@ -121,4 +121,4 @@ async def test_end_to_end_with_simulator(hass: HomeAssistant, sim_server: SimSer
     again = await call_run(hass)
     assert again is not None
     assert again["changes_total"] == 0, again
-    assert state_of(hass, "sensor.alice_assets") == "3"
+    assert state_of(hass, "sensor.immich_autotag_alice_assets") == "3"

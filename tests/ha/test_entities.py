@@ -51,9 +51,9 @@ async def test_entities_before_any_run(
         if s.entity_id.endswith(("_assets", "_last_run", "_status", "_progress", "_running"))
     }
     assert states == {
-        "sensor.alice_assets": "unknown",
-        "sensor.alice_last_run": "unknown",
-        "sensor.alice_status": "idle",
-        "sensor.alice_progress": "unknown",
-        "binary_sensor.alice_running": "off",
+        "sensor.immich_autotag_alice_assets": "unknown",
+        "sensor.immich_autotag_alice_last_run": "unknown",
+        "sensor.immich_autotag_alice_status": "idle",
+        "sensor.immich_autotag_alice_progress": "unknown",
+        "binary_sensor.immich_autotag_alice_running": "off",
     }

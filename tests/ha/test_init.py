@@ -32,9 +32,9 @@ async def test_setup_and_unload(
     assert device.identifiers == {(DOMAIN, ENTRY_ID)}
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.sw_version == "v3.0.3"
-    assert device.name == "Alice"
-    assert hass.states.get("sensor.alice_status").state == "idle"  # type: ignore[union-attr]
-    assert hass.states.get("binary_sensor.alice_running").state == "off"  # type: ignore[union-attr]
+    assert device.name == "Immich AutoTag (Alice)"
+    assert hass.states.get("sensor.immich_autotag_alice_status").state == "idle"  # type: ignore[union-attr]
+    assert hass.states.get("binary_sensor.immich_autotag_alice_running").state == "off"  # type: ignore[union-attr]
     assert len(issue_registry.issues) == 0
     # setup asked the server who we are: version, user, key
     requests = sim_server.sim.stats.requests
@@ -45,7 +45,7 @@ async def test_setup_and_unload(
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.NOT_LOADED  # type: ignore[comparison-overlap]
-    state = hass.states.get("sensor.alice_status")  # type: ignore[unreachable]
+    state = hass.states.get("sensor.immich_autotag_alice_status")  # type: ignore[unreachable]
     assert state is not None
     assert state.state == "unavailable"
 

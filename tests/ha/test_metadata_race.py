@@ -62,7 +62,7 @@ async def test_tags_reset_by_immich_are_repaired_and_reported(
     assert dropped
     assert done["repaired_after_reread"] == 1
     assert events[-1].data["repaired_after_reread"] == 1
-    attributes = hass.states.get("sensor.alice_last_run")
+    attributes = hass.states.get("sensor.immich_autotag_alice_last_run")
     assert attributes is not None
     assert attributes.attributes["repaired_after_reread"] == 1
     assert all(UNKNOWN in lib.asset_tags(a) for a in lib.assets)  # the server shows them all
@@ -70,5 +70,5 @@ async def test_tags_reset_by_immich_are_repaired_and_reported(
     again = await call_run(hass)
     assert again is not None
     assert again["changes_total"] == 0, again
-    assert state_of(hass, "sensor.alice_assets") == "6"
+    assert state_of(hass, "sensor.immich_autotag_alice_assets") == "6"
     assert_no_violations(sim_server.sim)

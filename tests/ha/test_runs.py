@@ -53,17 +53,17 @@ async def test_run_with_response(hass: HomeAssistant, fake_runner: FakeRunner) -
     assert events[0].data["changes_total"] == 6
     assert events[0].data["errors_count"] == 0
 
-    assert state_of(hass, "sensor.alice_status") == "idle"
-    assert state_of(hass, "sensor.alice_progress") == "100.0"
-    assert state_of(hass, "binary_sensor.alice_running") == "off"
-    assert state_of(hass, "sensor.alice_assets") == "10"
-    assert state_of(hass, "sensor.alice_unclassified") == "3"
-    assert state_of(hass, "sensor.alice_conflicts") == "1"
-    assert state_of(hass, "sensor.alice_date_mismatches") == "2"
-    assert state_of(hass, "sensor.alice_duplicate_conflicts") == "1"
-    assert state_of(hass, "sensor.alice_last_run_changes") == "6"
-    assert state_of(hass, "sensor.alice_last_run_duration") == "2.5"
-    assert state_of(hass, "sensor.alice_last_run_api_requests") == "17"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "idle"
+    assert state_of(hass, "sensor.immich_autotag_alice_progress") == "100.0"
+    assert state_of(hass, "binary_sensor.immich_autotag_alice_running") == "off"
+    assert state_of(hass, "sensor.immich_autotag_alice_assets") == "10"
+    assert state_of(hass, "sensor.immich_autotag_alice_unclassified") == "3"
+    assert state_of(hass, "sensor.immich_autotag_alice_conflicts") == "1"
+    assert state_of(hass, "sensor.immich_autotag_alice_date_mismatches") == "2"
+    assert state_of(hass, "sensor.immich_autotag_alice_duplicate_conflicts") == "1"
+    assert state_of(hass, "sensor.immich_autotag_alice_last_run_changes") == "6"
+    assert state_of(hass, "sensor.immich_autotag_alice_last_run_duration") == "2.5"
+    assert state_of(hass, "sensor.immich_autotag_alice_last_run_api_requests") == "17"
 
 
 @pytest.mark.usefixtures("loaded_entry")
@@ -92,12 +92,14 @@ async def test_progress_states(
     def _record(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         assert new is not None
-        target = statuses if new.entity_id == "sensor.alice_status" else running
+        target = statuses if new.entity_id == "sensor.immich_autotag_alice_status" else running
         if not target or target[-1] != new.state:
             target.append(new.state)
 
     unsub = async_track_state_change_event(
-        hass, ["sensor.alice_status", "binary_sensor.alice_running"], _record
+        hass,
+        ["sensor.immich_autotag_alice_status", "binary_sensor.immich_autotag_alice_running"],
+        _record,
     )
     await hass.services.async_call(DOMAIN, "run", {"config_entry_id": ENTRY_ID}, blocking=True)
     await wait_idle(hass, loaded_entry)
@@ -119,7 +121,7 @@ async def test_progress_throttled(
         assert new is not None
         changes.append(new.state)
 
-    unsub = async_track_state_change_event(hass, ["sensor.alice_progress"], _record)
+    unsub = async_track_state_change_event(hass, ["sensor.immich_autotag_alice_progress"], _record)
     await hass.services.async_call(DOMAIN, "run", {"config_entry_id": ENTRY_ID}, blocking=True)
     await wait_idle(hass, loaded_entry)
     unsub()
@@ -135,14 +137,14 @@ async def test_second_run_refused_and_cancel(
     events = async_capture_events(hass, EVENT_RUN_FINISHED)
     await hass.services.async_call(DOMAIN, "run", {"config_entry_id": ENTRY_ID}, blocking=True)
     await fake_runner.started.wait()
-    assert state_of(hass, "binary_sensor.alice_running") == "on"
-    assert state_of(hass, "sensor.alice_status") == "loading"
+    assert state_of(hass, "binary_sensor.immich_autotag_alice_running") == "on"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "loading"
 
     with pytest.raises(ServiceValidationError, match="A run of Alice is already in progress"):
         await call_run(hass, dry_run=True)
     with pytest.raises(ServiceValidationError, match="already in progress"):
         await hass.services.async_call(
-            "button", "press", {"entity_id": "button.alice_run"}, blocking=True
+            "button", "press", {"entity_id": "button.immich_autotag_alice_run"}, blocking=True
         )
 
     await hass.services.async_call(DOMAIN, "cancel", {"config_entry_id": ENTRY_ID}, blocking=True)
@@ -150,8 +152,8 @@ async def test_second_run_refused_and_cancel(
     await wait_idle(hass, loaded_entry)
     assert len(fake_runner.calls) == 1
     assert events[0].data["status"] == "cancelled"
-    assert state_of(hass, "sensor.alice_status") == "idle"
-    assert state_of(hass, "binary_sensor.alice_running") == "off"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "idle"
+    assert state_of(hass, "binary_sensor.immich_autotag_alice_running") == "off"
 
     with pytest.raises(ServiceValidationError, match="No run of Alice is in progress"):
         await hass.services.async_call(
@@ -194,7 +196,7 @@ async def test_auth_failure_starts_reauth(
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress()
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
-    assert state_of(hass, "sensor.alice_status") == "failed"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "failed"
 
 
 async def test_failed_run(
@@ -206,8 +208,10 @@ async def test_failed_run(
     fake_runner.error_kind = ErrorKind.CONNECTION
     with pytest.raises(HomeAssistantError, match="The run of Alice failed: boom"):
         await call_run(hass)
-    assert state_of(hass, "sensor.alice_status") == "failed"
-    assert state_of(hass, "sensor.alice_assets") == "10"  # from the last complete run
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "failed"
+    assert (
+        state_of(hass, "sensor.immich_autotag_alice_assets") == "10"
+    )  # from the last complete run
     assert hass.config_entries.flow.async_progress() == []
 
 
@@ -229,11 +233,11 @@ async def test_button_starts_runs(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, fake_runner: FakeRunner
 ) -> None:
     await hass.services.async_call(
-        "button", "press", {"entity_id": "button.alice_dry_run"}, blocking=True
+        "button", "press", {"entity_id": "button.immich_autotag_alice_dry_run"}, blocking=True
     )
     await wait_idle(hass, loaded_entry)
     await hass.services.async_call(
-        "button", "press", {"entity_id": "button.alice_run"}, blocking=True
+        "button", "press", {"entity_id": "button.immich_autotag_alice_run"}, blocking=True
     )
     await wait_idle(hass, loaded_entry)
     assert [c["dry_run"] for c in fake_runner.calls] == [True, False]
@@ -306,9 +310,9 @@ async def test_throttled_progress_is_delivered_later(
     await fake_runner.started.wait()
     coordinator._async_on_progress(Progress(RunPhase.PLANNING, 0, 1))
     await hass.async_block_till_done()
-    assert state_of(hass, "sensor.alice_status") == "loading"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "loading"
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
     await hass.async_block_till_done()
-    assert state_of(hass, "sensor.alice_status") == "planning"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "planning"
     fake_runner.hold.set()
     await wait_idle(hass, loaded_entry)

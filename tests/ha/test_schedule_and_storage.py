@@ -108,9 +108,9 @@ async def test_reports_survive_restart(
     await hass.async_block_till_done()
     coordinator = loaded_entry.runtime_data.coordinator
     assert [r.status for r in coordinator.reports] == [RunStatus.SUCCESS, RunStatus.FAILED]
-    assert state_of(hass, "sensor.alice_status") == "failed"
-    assert state_of(hass, "sensor.alice_assets") == "10"
-    assert state_of(hass, "sensor.alice_last_run_changes") == "6"
+    assert state_of(hass, "sensor.immich_autotag_alice_status") == "failed"
+    assert state_of(hass, "sensor.immich_autotag_alice_assets") == "10"
+    assert state_of(hass, "sensor.immich_autotag_alice_last_run_changes") == "6"
 
 
 async def test_unreadable_stored_reports_are_skipped(
@@ -128,7 +128,7 @@ async def test_unreadable_stored_reports_are_skipped(
     await setup_integration(hass, mock_config_entry)
     reports = mock_config_entry.runtime_data.coordinator.reports
     assert [r.id for r in reports] == ["r1"]
-    assert state_of(hass, "sensor.alice_last_run") == "2026-11-28T10:00:00+00:00"
+    assert state_of(hass, "sensor.immich_autotag_alice_last_run") == "2026-11-28T10:00:00+00:00"
 
 
 async def test_album_cache_is_rebuilt_off_the_event_loop(

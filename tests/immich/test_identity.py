@@ -55,6 +55,11 @@ from .fake_server import BASE, FakeImmich
         ),
         ("http://192.168.1.5:2283/api/", "http://192.168.1.5:2283", "http://192.168.1.5:2283/api"),
         (
+            "immich.local:2283",
+            "http://immich.local:2283",
+            "http://immich.local:2283/api",
+        ),  # no scheme
+        (
             " https://example.com/immich/api?x=1#f ",
             "https://example.com/immich",
             "https://example.com/immich/api",
@@ -73,7 +78,6 @@ async def test_url_normalisation(
     "raw",
     [
         "",
-        "immich.local:2283",
         "ftp://host",
         "http://",
         "not a url",

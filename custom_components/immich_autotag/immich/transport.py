@@ -81,13 +81,19 @@ class RequestStats:
 
 
 def normalize_url(url: str) -> tuple[str, str]:
-    """User input -> (web_url, api_url); accepts `/api` or not, trailing slashes, http(s)."""
+    """User input -> (web_url, api_url); accepts `/api` or not, trailing slashes, http(s).
+
+    Without a scheme, `http://` is assumed (`192.168.1.10:2283`, `immich.local:2283`).
+    """
     text = url.strip() if isinstance(url, str) else ""
+    if text and "://" not in text:
+        text = f"http://{text}"
     try:
         parsed = URL(text)
     except (ValueError, TypeError) as err:
         raise ValueError(f"invalid URL: {text!r}") from err
-    if parsed.scheme not in {"http", "https"} or not parsed.host:
+    host = parsed.host or ""
+    if parsed.scheme not in {"http", "https"} or not host or any(c.isspace() for c in host):
         raise ValueError(f"invalid URL (need http(s)://host[:port]): {text!r}")
     try:
         port = parsed.port
