@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -94,21 +93,6 @@ async def test_setup_unreachable_retries(hass: HomeAssistant, socket_enabled: No
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "Cannot connect to the Immich server" in str(entry.reason)
-
-
-@pytest.mark.parametrize("sim_version", ["1.132.3"])
-async def test_setup_unsupported_version(
-    hass: HomeAssistant,
-    sim_server: SimServer,
-    mock_config_entry: MockConfigEntry,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    """An unsupported server: setup error plus a repair issue naming the version."""
-    await setup_integration(hass, mock_config_entry)
-    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
-    issue = issue_registry.async_get_issue(DOMAIN, f"unsupported_version_{ENTRY_ID}")
-    assert issue is not None
-    assert issue.translation_placeholders == {"title": "Alice", "version": "v1.132.3"}
 
 
 async def _setup_with_key(

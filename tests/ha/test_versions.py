@@ -114,23 +114,25 @@ async def test_the_flow_accepts_a_newer_minor(hass: HomeAssistant, sim_server: S
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-@pytest.mark.parametrize("sim_version", ["4.0.0"])
-async def test_unknown_major_is_refused_at_setup_and_in_the_flow(
+@pytest.mark.parametrize("sim_version", ["1.132.3", "4.0.0"])
+async def test_unsupported_versions_are_refused_at_setup_and_in_the_flow(
     hass: HomeAssistant,
     sim_server: SimServer,
     mock_config_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
+    sim_version: str,
 ) -> None:
+    """Older than v2, or an unknown major: a setup error and a repair issue naming it."""
     await setup_integration(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
     issue = _issue(issue_registry, UNSUPPORTED)
-    assert issue.translation_placeholders == {"title": "Alice", "version": "v4.0.0"}
+    assert issue.translation_placeholders == {"title": "Alice", "version": f"v{sim_version}"}
     assert sim_server.sim.stats.writes == 0
 
     result = await _add_alice_through_the_flow(hass, sim_server)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unsupported_version"}
-    assert result["description_placeholders"] == {"version": "v4.0.0"}
+    assert result["description_placeholders"] == {"version": f"v{sim_version}"}
 
 
 async def test_upgrade_to_an_unknown_major_stops_runs_until_it_is_gone(
