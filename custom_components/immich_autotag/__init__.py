@@ -15,7 +15,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .connection import EntryConnection
-from .const import DOMAIN
+from .const import (
+    CONF_MAX_CONCURRENCY,
+    DEFAULT_MAX_CONCURRENCY,
+    DOMAIN,
+    LEGACY_DEFAULT_MAX_CONCURRENCY,
+)
 from .coordinator import AutoTagCoordinator, ImmichAutoTagConfigEntry, ImmichAutoTagRuntimeData
 from .immich.errors import (
     CONNECT_ERRORS,
@@ -42,6 +47,22 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
     """Register the actions (once, for every entry)."""
     async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry) -> bool:
+    """1.1 -> 1.2: "max concurrent requests" became the ceiling of an adaptive limit.
+
+    Options saved with the old default of 4 in flight move to the new default ceiling;
+    any other value stays (it is now the ceiling).
+    """
+    if entry.version > 1:
+        return False  # a newer version's entry: refuse rather than guess
+    if entry.minor_version < 2:  # noqa: PLR2004
+        options = dict(entry.options)
+        if options.get(CONF_MAX_CONCURRENCY) == LEGACY_DEFAULT_MAX_CONCURRENCY:
+            options[CONF_MAX_CONCURRENCY] = DEFAULT_MAX_CONCURRENCY
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
     return True
 
 

@@ -153,7 +153,7 @@ class ImmichAutoTagConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an Immich server and user."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2  # 2: max_concurrency is the adaptive limit's ceiling (see __init__)
 
     def __init__(self) -> None:
         self._finish: Callable[[], ConfigFlowResult] | None = None  # after `features_off`

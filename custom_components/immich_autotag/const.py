@@ -3,17 +3,22 @@
 from typing import Final
 
 from .engine.permissions import WRITE_PERMISSIONS
+from .immich import limiter
 
 DOMAIN: Final = "immich_autotag"
 
 CONF_RULES: Final = "rules"
 CONF_RUN_INTERVAL: Final = "run_interval"  # minutes, 0 = off
-CONF_MAX_CONCURRENCY: Final = "max_concurrency"
+CONF_MAX_CONCURRENCY: Final = "max_concurrency"  # the ceiling of the adaptive in-flight limit
 CONF_MAX_RPS: Final = "max_rps"  # 0 = unlimited
 CONF_NOTIFY: Final = "notify"  # persistent notification when a run needs attention
 
 DEFAULT_RUN_INTERVAL: Final = 0
-DEFAULT_MAX_CONCURRENCY: Final = 4
+DEFAULT_MAX_CONCURRENCY: Final = limiter.DEFAULT_MAX_CONCURRENCY  # 32
+MAX_CONCURRENCY: Final = 64
+# Before the limit adapted, 4 was the default number of requests in flight; options saved
+# with it move to the new default ceiling (config entry minor version 2).
+LEGACY_DEFAULT_MAX_CONCURRENCY: Final = 4
 DEFAULT_MAX_RPS: Final = 0.0
 DEFAULT_NOTIFY: Final = False
 

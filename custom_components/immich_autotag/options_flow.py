@@ -28,13 +28,13 @@ from .const import (
     DEFAULT_MAX_RPS,
     DEFAULT_NOTIFY,
     DEFAULT_RUN_INTERVAL,
+    MAX_CONCURRENCY,
 )
 from .engine.default_rules import default_rules_yaml
 from .engine.rules_loader import validate_rules_text
 
 MAX_RUN_INTERVAL = 10080  # one week, in minutes
 MIN_CONCURRENCY = 1
-MAX_CONCURRENCY = 16
 MAX_RPS = 1000
 
 

@@ -162,7 +162,7 @@ async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None
 
 def options(**values: Any) -> dict[str, Any]:
     """Options with defaults."""
-    return {"rules": "", "run_interval": 0, "max_concurrency": 4, "max_rps": 0.0} | values
+    return {"rules": "", "run_interval": 0, "max_concurrency": 32, "max_rps": 0.0} | values
 
 
 # --- runs with a scripted runner ---------------------------------------------------------

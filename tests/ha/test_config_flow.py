@@ -357,7 +357,7 @@ async def test_options_defaults_and_save(
     assert defaults == {
         CONF_RULES: default_rules_yaml(hass.config.time_zone),
         CONF_RUN_INTERVAL: 0,
-        CONF_MAX_CONCURRENCY: 4,
+        CONF_MAX_CONCURRENCY: 32,  # the ceiling of the adaptive limit
         CONF_MAX_RPS: 0.0,
         CONF_NOTIFY: False,
     }

@@ -48,7 +48,7 @@ async def test_changed_limits_apply_after_a_reload(
     """Limits saved in the options and then reloaded are the ones the next run uses."""
     await setup_integration(hass, mock_config_entry)
     await call_run(hass)
-    assert _client_of_last_run(fake_runner).limiter.max_concurrency == 4
+    assert _client_of_last_run(fake_runner).limiter.max_concurrency == 32  # the default
     hass.config_entries.async_update_entry(
         mock_config_entry, options=options(max_concurrency=1, max_rps=5.0)
     )
@@ -77,11 +77,11 @@ async def test_one_limiter_per_server_with_the_strictest_limits(
     assert alice_limiter.max_concurrency == 2
     limiters = hass.data[LIMITERS]
     assert list(limiters) == [sim_server.url]
-    # Bob relaxes his limit without a reload: Alice's default (4) is now the strictest.
-    hass.config_entries.async_update_entry(bob_entry, options=options(max_concurrency=8))
+    # Bob relaxes his limit without a reload: Alice's default (32) is now the strictest.
+    hass.config_entries.async_update_entry(bob_entry, options=options(max_concurrency=40))
     await call_run(hass)
-    assert _client_of_last_run(fake_runner).limiter.max_concurrency == 4
-    assert bob_entry.options[CONF_MAX_CONCURRENCY] == 8
+    assert _client_of_last_run(fake_runner).limiter.max_concurrency == 32
+    assert bob_entry.options[CONF_MAX_CONCURRENCY] == 40
     assert bob_entry.options[CONF_MAX_RPS] == 0.0
 
 
@@ -100,3 +100,26 @@ async def test_limiter_released_when_the_last_entry_unloads(
     assert await hass.config_entries.async_unload(bob_entry.entry_id)
     assert hass.data[LIMITERS] == {}
     assert fake_runner.calls == []
+
+
+async def test_entries_saved_with_the_old_default_move_to_the_new_ceiling(
+    hass: HomeAssistant, sim_server: SimServer, fake_runner: FakeRunner
+) -> None:
+    """Options saved before the limit adapted: 4 in flight was the default, now 32 is."""
+    old_default = _bob_entry(sim_server, max_concurrency=4)
+    chosen = MockConfigEntry(
+        domain=DOMAIN,
+        title="Carol",
+        unique_id="carol",
+        data=dict(old_default.data),
+        options=options(max_concurrency=6),
+    )
+    for entry in (old_default, chosen):
+        assert entry.minor_version == 1
+        await setup_integration(hass, entry)
+        assert entry.minor_version == 2
+    assert old_default.options[CONF_MAX_CONCURRENCY] == 32
+    assert chosen.options[CONF_MAX_CONCURRENCY] == 6  # a chosen value stays: now the ceiling
+    await call_run(hass, config_entry_id=chosen.entry_id)
+    # one limiter for the server, the strictest ceiling of its entries
+    assert _client_of_last_run(fake_runner).limiter.max_concurrency == 6

@@ -52,7 +52,8 @@ async def test_diagnostics(
     for private in ("family", "mum@", "share"):  # group, member, rule names
         assert private not in text
     assert diagnostics["last_report"]["status"] == "success"
-    assert diagnostics["limiter"]["max_concurrency"] == 4
+    assert diagnostics["limiter"]["max_concurrency"] == 32
+    assert diagnostics["limiter"]["concurrency"] == 8  # where the adaptive limit starts
     assert diagnostics["requests"]["total"] == 3  # version, users/me, api-keys/me
     assert diagnostics == snapshot(
         exclude=props("created_at", "modified_at", "entry_id", "started_at", "finished_at")

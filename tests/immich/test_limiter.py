@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
@@ -46,40 +47,83 @@ async def test_cap_never_exceeded_through_client(
 
 async def test_default_constructor() -> None:
     limiter = Limiter()
-    assert limiter.concurrency == 4
+    assert limiter.max_concurrency == 32  # the hard maximum
+    assert limiter.concurrency == 8  # where the adaptive limit starts
     assert limiter.max_rps is None
-    assert limiter.stats.concurrency == 4
+    assert limiter.stats.concurrency == 8
+    assert Limiter(2).concurrency == 2
     limiter2 = Limiter(max_concurrency=2, max_rps=5)
     assert limiter2.max_rps == 5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_concurrency"):
         Limiter(0)
 
 
-async def test_adaptive_decrease_and_increase(fake_time: FakeTime) -> None:
-    limiter = fake_limiter(fake_time, max_concurrency=8, increase_after=3)
-    limiter.on_throttled()
-    assert limiter.concurrency == 4
-    limiter.on_throttled()
-    limiter.on_throttled()
-    limiter.on_throttled()
-    assert limiter.concurrency == 1  # floor = min_concurrency
-    for _ in range(2):
-        limiter.on_success()
-    assert limiter.concurrency == 1
-    limiter.on_success()
-    assert limiter.concurrency == 2
-    limiter.on_throttled()  # resets the streak
-    assert limiter.concurrency == 1
-    for _ in range(3 * 20):
-        limiter.on_success()
-    assert limiter.concurrency == 8  # grows back to the max, never beyond
-    assert limiter.stats.concurrency == 8
+async def bulk_round(
+    limiter: Limiter, fake_time: FakeTime, latency: float, status: int = 200
+) -> int:
+    """Take every slot the limit allows, let `latency` pass, answer them all; the new limit."""
+    async with AsyncExitStack() as stack:
+        permits = [
+            await stack.enter_async_context(limiter.slot("GET /users/me"))
+            for _ in range(limiter.concurrency)
+        ]
+        fake_time.now += latency
+        for permit in permits:
+            permit.answered(status, 300)
+    return limiter.concurrency
+
+
+async def test_flat_latency_grows_to_the_maximum(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, initial_concurrency=4)
+    assert [await bulk_round(limiter, fake_time, 0.04) for _ in range(5)] == [4, 8, 16, 32, 32]
+    stats = limiter.stats
+    assert stats.concurrency == stats.concurrency_max == 32
+    assert stats.concurrency_min == 4
+    assert stats.increases == 3
+    assert stats.samples == 4 + 4 + 8 + 16 + 32
+    assert stats.recent == [8, 16, 32, 32]
+    assert limiter.in_flight == 0
+
+
+async def test_latency_rising_with_concurrency_shrinks_the_limit(fake_time: FakeTime) -> None:
+    """A server with 2 workers: n in flight take n/2 times as long."""
+    limiter = fake_limiter(fake_time, initial_concurrency=16)
+    for _ in range(3):
+        await bulk_round(limiter, fake_time, 0.04)  # the first answers: unloaded latency
+    limits = [await bulk_round(limiter, fake_time, 0.02 * limiter.concurrency) for _ in range(40)]
+    assert max(limits[-10:]) <= 3
+    stats = limiter.stats
+    assert stats.decreases > 0
+    assert stats.latency_ratio > 1.0
+
+
+async def test_throttled_answers_halve_once_per_round(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, initial_concurrency=16)
+    assert await bulk_round(limiter, fake_time, 0.04, status=429) == 8  # 16 refusals, one halving
+    assert await bulk_round(limiter, fake_time, 0.04, status=503) == 4
+    assert limiter.stats.halvings == 2
+    assert limiter.stats.samples == 0  # refusals are no latency samples
+
+
+async def test_errors_cancellations_and_token_waits_are_not_latency(fake_time: FakeTime) -> None:
+    limiter = fake_limiter(fake_time, max_rps=1)
+    async with limiter.slot("GET /albums") as permit:
+        pass  # no answer: a connection error or a cancelled request
+    async with limiter.slot("GET /albums") as permit:
+        assert fake_time.sleeps == [1.0]  # waited for the rate token...
+        assert permit.started == fake_time.now  # ...before its latency started counting
+        permit.answered(500, 10)  # a server error says nothing about queueing
+    assert limiter.stats.samples == 0
+    async with limiter.slot("GET /albums") as permit:
+        permit.answered(404, 10)  # an answer, though not a success
+    assert limiter.stats.samples == 1
+    assert limiter.in_flight == 0
 
 
 async def test_reduced_cap_is_enforced_and_grows_back(
     session: aiohttp.ClientSession, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
-    limiter = fake_limiter(fake_time, max_concurrency=4, increase_after=5)
+    limiter = fake_limiter(fake_time, max_concurrency=4)
     client = ImmichClient(session, BASE, KEY, limiter=limiter)
     state = {"now": 0, "max_after": 0, "calls": 0}
 
@@ -98,8 +142,8 @@ async def test_reduced_cap_is_enforced_and_grows_back(
     assert limiter.concurrency == 2
     await asyncio.gather(*(client.get_my_user() for _ in range(4)))
     assert state["max_after"] <= 2
-    await asyncio.gather(*(client.get_my_user() for _ in range(20)))
-    assert limiter.concurrency == 4
+    await asyncio.gather(*(client.get_my_user() for _ in range(40)))
+    assert limiter.concurrency == 4  # flat latency (the fake clock stands still): back up
 
 
 async def test_rate_bucket(fake_time: FakeTime) -> None:

@@ -30,7 +30,7 @@ from ..engine.rules_loader import load_rules, load_rules_file
 from ..engine.runner import run
 from ..engine.scope import InvalidAssetIdError, parse_asset_ids
 from ..immich.client import ImmichClient
-from ..immich.limiter import Limiter
+from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, Limiter
 from ..immich.session import new_session
 from ..immich.transport import normalize_url
 from .output import format_report, links_markdown
@@ -61,7 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--rules", type=Path, help="rules YAML (default rules when omitted)")
     add("--dry-run", action="store_true", help="plan only; write nothing")
     add("--json", action="store_true", help="print the report as JSON")
-    add("--max-concurrency", type=int, default=4, help="in-flight requests")
+    add(
+        "--max-concurrency",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        help="ceiling of the adaptive in-flight limit",
+    )
     add("--max-rps", type=float, default=0, help="requests/second (0 = no cap)")
     add("--asset-id", action="append", dest="asset_ids", help="limit the run")
     add("--cache", type=Path, help="album membership cache file")

@@ -45,6 +45,12 @@ def format_report(report: RunReport) -> str:
         f" {api.throttled_seconds:.1f} s throttled)"
     )
     lines.extend(f"    {endpoint}: {n}" for endpoint, n in api.by_endpoint.items())
+    if api.concurrency:
+        c = api.concurrency
+        lines.append(
+            f"  in flight: adaptive limit {c['limit']:g} (during the run {c['min']:g}-{c['max']:g},"
+            f" mean {c['mean']:g})"
+        )
     lines.extend(f"  warning: {w['message']}" for w in report.warnings[:SHOWN])
     if len(report.warnings) > SHOWN:
         lines.append(f"  ... {len(report.warnings) - SHOWN} more warnings")

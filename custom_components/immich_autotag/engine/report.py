@@ -43,6 +43,8 @@ class ApiStats:
     writes: int = 0
     retries: int = 0
     throttled_seconds: float = 0.0
+    # the adaptive in-flight limit during the run: limit (at the end), min, max, mean
+    concurrency: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -87,6 +87,7 @@ async def run(
     report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
     stats = client.stats
     before = (Counter(stats.by_endpoint), stats.retries, stats.throttled_seconds, stats.writes)
+    limits_mark = client.limiter.mark()
     job = _Run(client, rules, report, progress, cancel or CancelToken(), verify=verify)
     try:
         await job.execute(asset_ids, album_cache, journal)
@@ -114,6 +115,7 @@ async def run(
         report.api.retries = stats.retries - before[1]
         report.api.throttled_seconds = round(stats.throttled_seconds - before[2], 3)
         report.api.writes = stats.writes - before[3]
+        report.api.concurrency = client.limiter.summary_since(limits_mark)
     _end_journal(journal, str(report.status), failed_changes=dict(report.failed_changes))
     return report
 

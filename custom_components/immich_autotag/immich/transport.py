@@ -199,18 +199,15 @@ class Transport:
         attempt = 0
         while True:
             status, raw, retry_after, error = await self._attempt(
-                method, url, params, data, headers
+                method, url, params, data, headers, endpoint=endpoint
             )
             if error is None and 200 <= status < 300:  # noqa: PLR2004
-                self._limiter.on_success()
                 if len(raw) > DECODE_IN_THREAD:  # e.g. a search page: keep the loop free
                     return await asyncio.to_thread(self._decode, raw, endpoint)
                 return self._decode(raw, endpoint)
             retryable, limit = self._retryable(status, error, policy.max_attempts)
             if not idempotent and status != 429:  # noqa: PLR2004
                 retryable = False
-            if status in THROTTLE_STATUSES:
-                self._limiter.on_throttled()
             if not retryable or attempt + 1 >= limit:
                 if error is not None:
                     raise ImmichConnectionError(
@@ -242,9 +239,15 @@ class Transport:
         params: Mapping[str, str] | None,
         data: bytes | None,
         headers: dict[str, str],
+        *,
+        endpoint: str,
     ) -> tuple[int, bytes, str | None, Exception | None]:
-        """One attempt inside a limiter slot; the slot is released before any backoff."""
-        async with self._limiter.slot():
+        """One attempt inside a limiter slot; the slot is released before any backoff.
+
+        The answer (status, bytes sent and received) goes to the limiter, which learns the
+        server's latency from it and halves its limit on 429/503.
+        """
+        async with self._limiter.slot(endpoint) as permit:
             try:
                 async with self._session.request(
                     method,
@@ -256,6 +259,7 @@ class Transport:
                     ssl=self._ssl,
                 ) as resp:
                     raw = await resp.read()
+                    permit.answered(resp.status, len(raw) + (len(data) if data else 0))
                     return resp.status, raw, resp.headers.get("Retry-After"), None
             except (aiohttp.ClientError, TimeoutError) as err:
                 return 0, b"", None, err
