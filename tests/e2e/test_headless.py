@@ -59,7 +59,10 @@ async def test_json_report_dry_run_then_real_runs(tmp_path: Path, rules_file: Pa
         journal = tmp_path / "journal.jsonl"
         code, out, err = await headless(*base, "--journal", str(journal), home=tmp_path)
         assert code == 0, err
-        assert json.loads(out)["changes"]["tag_add"] >= 1
+        report = json.loads(out)
+        assert report["changes"]["tag_add"] >= 1
+        in_flight = report["api"]["concurrency"]  # the adaptive limit during the run
+        assert 1 <= in_flight["min"] <= in_flight["mean"] <= in_flight["max"] <= 32
         assert lib.asset_tags(ids["loose"]) == {"autotag_output_unknown"}
         assert "loading" in err  # progress goes to stderr
         assert journal.read_text().count("\n") > 1
@@ -69,6 +72,7 @@ async def test_json_report_dry_run_then_real_runs(tmp_path: Path, rules_file: Pa
         code, out, _ = await headless(*base[:-1], home=tmp_path)  # human-readable report
         assert code == 0
         assert "changes applied: none" in out
+        assert "in flight: adaptive limit" in out
         assert sim.stats.writes == writes
     assert_no_violations(sim)
 
