@@ -53,7 +53,7 @@ def workers(count: int, extra: Callable[[], int] = lambda: 0) -> Callable[[int],
     return lambda n: L0 * max(1.0, (n + extra()) / count)
 
 
-@pytest.mark.parametrize(("count", "high", "waiting"), [(2, 3, 1.0), (8, 11, 2.5), (24, 32, 8)])
+@pytest.mark.parametrize(("count", "high", "waiting"), [(2, 4, 2.0), (8, 11, 2.5), (24, 32, 8)])
 def test_settles_just_above_the_servers_workers(count: int, high: int, waiting: float) -> None:
     """Enough in flight to keep every worker busy, few waiting: at most ~30 % of the limit."""
     loop = ClosedLoop(AdaptiveLimit(32), workers(count))
@@ -113,7 +113,7 @@ def test_real_server_curve_holds_a_few_in_flight() -> None:
     settled = loop.run(40)
     assert limit.history.probes >= 1
     assert min(settled) >= 2
-    assert max(settled) <= 4
+    assert max(settled) <= 5
 
 
 def test_429_halves_once_per_round() -> None:
@@ -166,11 +166,15 @@ def test_request_sizes_are_compared_with_their_own_kind() -> None:
 def test_baselines_forget_after_two_periods() -> None:
     base = LatencyBaselines(period=10.0)
     assert base.ratio("k", 1.0, now=0.0) is None  # a new class
-    assert base.ratio("k", 2.0, now=1.0) == 2.0
+    assert base.ratio("k", 2.0, now=1.0) == pytest.approx(2.0, rel=0.01)
     assert base.ratio("k", 0.5, now=2.0) == 1.0  # faster than ever: the new baseline
-    assert base.ratio("k", 1.0, now=3.0) == 2.0
-    assert base.ratio("k", 1.0, now=12.0) == 2.0  # one period later: still remembered
+    assert base.ratio("k", 1.0, now=3.0) == pytest.approx(2.0, rel=0.01)
+    assert base.ratio("k", 1.0, now=12.0) == pytest.approx(2.0, rel=0.01)  # still remembered
     assert base.ratio("k", 1.0, now=40.0) is None  # long gone: starts again
+    # a few milliseconds of jitter on a fast server are no sign of queueing
+    fast = LatencyBaselines()
+    fast.ratio("k", 0.001, now=0.0)
+    assert fast.ratio("k", 0.003, now=1.0) == pytest.approx(8 / 6)
 
 
 def test_size_buckets() -> None:

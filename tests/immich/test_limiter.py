@@ -91,7 +91,7 @@ async def test_latency_rising_with_concurrency_shrinks_the_limit(fake_time: Fake
     for _ in range(3):
         await bulk_round(limiter, fake_time, 0.04)  # the first answers: unloaded latency
     limits = [await bulk_round(limiter, fake_time, 0.02 * limiter.concurrency) for _ in range(40)]
-    assert max(limits[-10:]) <= 3
+    assert max(limits[-10:]) <= 4  # 2 serving, at most 2 waiting
     stats = limiter.stats
     assert stats.decreases > 0
     assert stats.latency_ratio > 1.0

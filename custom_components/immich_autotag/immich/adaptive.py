@@ -2,14 +2,17 @@
 
 Every answered request is a latency sample. Its *ratio* is its latency divided by the lowest
 latency recently seen for requests of the same class (endpoint and size bucket), so a 250-asset
-page and a 3-id write are each compared with their own kind. An adjustment window holds the
-samples of requests sent since the last change, as many as the limit (at least 3: about one
-round trip's worth; a window whose requests were sent more than 8 median latencies apart mixes
-two phases of work and starts again). Their mean ratio `r` (each sample clipped at 3x the
-window's median, so one stall of the event loop does not dominate) and mean in-flight count
-`n` estimate how many requests wait in the server's queue: `queue = n * (1 - 1/r)`. With `n`
-in flight at `r` times the unloaded latency the server completes `n / r` per unloaded latency,
-so `n / r` are being served and the rest wait; exact for a server with fixed workers.
+page and a 3-id write are each compared with their own kind (5 ms are added to both, so the
+jitter of a server that answers in a millisecond or two is not mistaken for queueing).
+
+An adjustment window holds the samples of requests granted a slot since the last change, as many
+as the limit (at least 3: about one round trip's worth; a window whose requests were sent more
+than 8 median latencies apart mixes two phases of work and starts again). Their mean ratio `r`
+(each sample clipped at 3x the window's median, so one stall of the event loop does not
+dominate) and mean in-flight count `n` estimate how many requests wait in the server's queue:
+`queue = n * (1 - 1/r)`. With `n` in flight at `r` times the unloaded latency the server
+completes `n / r` per unloaded latency, so `n / r` are being served and the rest wait; exact for
+a server with fixed workers.
 
 - queue below `alpha` and the limit held requests back: grow (doubling until the first sign of
   queueing, then by 10 % of the limit, at least 1, per window);
@@ -44,6 +47,7 @@ OUTLIER = 3.0  # a sample counts at most this many times the window's median rat
 MAX_DECREASE = 0.5  # queueing shrinks the limit by at most half per window
 SLOW_START_FACTOR = 2.0
 GROWTH = 0.1  # after slow start: grow by 10 % of the limit per window (at least 1)
+NOISE = 0.005  # s added to both latencies of a ratio: a few ms of jitter is not queueing
 BASELINE_PERIOD = 30.0  # seconds a class's lowest latency is remembered (two periods at most)
 PROBE_INTERVAL = 10.0  # seconds between probes (re-measuring the unloaded latency)
 PROBE_FROM = 2  # limits below this are low enough to see the unloaded latency anyway
@@ -82,9 +86,7 @@ class LatencyBaselines:
         self._classes[key] = [start, min(current, latency), previous]
         if not math.isfinite(base):
             return None
-        if base <= 0:
-            return 1.0 if latency <= 0 else OUTLIER
-        return max(1.0, latency / base)
+        return max(1.0, (latency + NOISE) / (max(0.0, base) + NOISE))
 
 
 @dataclass
