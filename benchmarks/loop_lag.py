@@ -1,4 +1,4 @@
-"""How long the engine ever blocks the event loop (SPEC §7: never more than 100 ms).
+"""How long the engine ever blocks the event loop (at most 100 ms: docs/engine.md).
 
 python -m benchmarks.loop_lag [ASSETS]
 

@@ -39,7 +39,7 @@ from .storage import MAX_STORED_REPORTS, EntryStorage
 _LOGGER = logging.getLogger(__name__)
 JOURNAL_DRAIN_SECONDS = 1.0  # at most this long in the loop for the last journal lines
 
-PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (SPEC §3: at most once per second)
+PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (at most one a second: README.md)
 SCHEDULE_TICK = timedelta(minutes=1)
 
 

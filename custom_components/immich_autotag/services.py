@@ -1,4 +1,4 @@
-"""Actions: `immich_autotag.run` and `immich_autotag.cancel` (SPEC §3)."""
+"""Actions: `immich_autotag.run` and `immich_autotag.cancel` (README.md)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ async def test_albums_of_other_users_are_never_targets(version: str) -> None:
 
 @pytest.mark.parametrize("version", ["2.7.0", "3.0.3", "3.2.2"])
 async def test_albums_created_by_a_run_are_shared_in_the_same_run(version: str) -> None:
-    """SPEC §5.8: 'family: view' + 'trip: edit' on a new 'Family trip' album, in one run."""
+    """docs/engine.md: 'family: view' + 'trip: edit' on a new 'Family trip' album, in one run."""
     lib = SimLibrary()
     me = lib.add_user("me@example.com", "Me")
     alice = lib.add_user("alice@example.com", "Alice")

@@ -1,4 +1,4 @@
-"""Every phase of SPEC §5 together, against the simulator: the end state in one run."""
+"""Every phase of docs/engine.md together, against the simulator: the end state in one run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The headless runner as cron users run it (SPEC §9): output, exit codes, server fallback."""
+"""The headless runner as cron users run it (README.md): output, exit codes, server fallback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dates at the edge of what Python can represent never fail a run (SPEC §5: reported, not fatal).
+"""Dates at the edge of what Python can represent never fail a run (docs/engine.md: reported).
 
 Year 1 and year 9999 instants, zones up to ±14 h, naive-looking names of year 1 or 9999, in
 every phase that reads a date (date repair, temp albums, album date checks, duplicates).

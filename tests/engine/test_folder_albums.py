@@ -1,4 +1,4 @@
-"""Folder path -> album: every row of date-cases.md, plus edge cases."""
+"""Folder path -> album: every row of docs/date-cases.md, plus edge cases."""
 
 import re
 

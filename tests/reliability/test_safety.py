@@ -1,4 +1,4 @@
-"""Safety properties over generated libraries and rule variants (SPEC §5 "Safety").
+"""Safety properties over generated libraries and rule variants (docs/engine.md#safety).
 
 - no asset is deleted, trashed or changes visibility;
 - no album that is not temporary is deleted;

@@ -1,4 +1,4 @@
-"""What a run remembers of the server between runs (SPEC §7), per server, user and API family.
+"""What a run remembers between runs (docs/engine.md#reads), per server, user and API family.
 
 - Album memberships: an album whose `(updatedAt, assetCount)` pair is unchanged since the last
   listing is not listed again (Immich bumps `updatedAt` when assets are added; `assetCount`

@@ -1,4 +1,4 @@
-"""After applying, the album cache records what the run wrote (SPEC §7).
+"""After applying, the album cache records what the run wrote (docs/engine.md#reads).
 
 Every album whose members or users the run changed gets a new `updatedAt` on the server, so
 without this the next run would list each of them again. One album listing at the end

@@ -1,4 +1,4 @@
-r"""The default rules text (SPEC §4 "Defaults"): pre-fills the options flow, used when empty."""
+r"""The default rules text (docs/rules.md#keys): pre-fills the options flow, used when empty."""
 
 from typing import Final
 

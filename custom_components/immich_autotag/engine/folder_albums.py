@@ -1,4 +1,4 @@
-"""Album names from dated folders in an asset's path (SPEC §5.4 "Folder album"). Pure."""
+"""Album names from dated folders in an asset's path (docs/engine.md#album-assignment). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whole-word keyword matching in album names (SPEC §5 phase 8)."""
+"""Whole-word keyword matching in album names (docs/engine.md#album-permissions)."""
 
 from __future__ import annotations
 

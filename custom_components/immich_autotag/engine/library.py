@@ -155,7 +155,7 @@ class Library:
         return {a: tuple(ids) for a, ids in inverse.items()}
 
     def albums_named(self, name: str) -> list[Album]:
-        """Albums of that name, the key user's first, then oldest first (SPEC §5)."""
+        """Albums of that name, the key user's first, then oldest first (docs/engine.md)."""
         if self._by_name is None:
             index: dict[str, list[Album]] = {}
             for album in self.albums.values():

@@ -1,4 +1,4 @@
-"""Whether a Rule matches an asset in the current State, and through what (SPEC §5)."""
+"""Whether a Rule matches an asset in the State, and how (docs/engine.md#classification)."""
 
 from __future__ import annotations
 

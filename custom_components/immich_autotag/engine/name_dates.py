@@ -1,4 +1,4 @@
-"""Dates found in file names and folder paths (SPEC §5 phase 2, `reference/date-cases.md`).
+"""Dates found in file names and folder paths (docs/engine.md#dates, docs/date-cases.md).
 
 Extraction gives *naive* wall-clock datetimes; `localize` attaches the extraction zone.
 Impossible dates (month 13, 30 February, 25:00) are no date at all.

@@ -1,4 +1,4 @@
-"""What the API key may write (SPEC §2: a missing permission disables its feature).
+"""What the API key may write (docs/engine.md#safety: a missing permission turns its feature off).
 
 The run plans only what the key may do: every change that needs a write permission the key
 lacks is left out of the plan (with a warning naming the permission), so no request is sent

@@ -1,6 +1,6 @@
 """Plan: the net diff between the library and the State the phases left, grouped by target.
 
-`make_plan` runs the phases of SPEC §5 in order on one State and turns the overlay into a
+`make_plan` runs the phases of docs/engine.md in order on one State and turns the overlay into a
 `Plan`. Grouping by target lets apply send one request per (tag, chunk), (album, chunk) and
 (date value, chunk).
 """

@@ -1,4 +1,4 @@
-"""RunReport: what a run did (SPEC §6). Plain data, JSON-ready through `to_dict()`."""
+"""RunReport: what a run did (docs/engine.md#report). Plain data, JSON-ready through `to_dict()`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The typed, immutable rules a run follows (SPEC §4), `RulesError`, and their summary.
+"""The typed, immutable rules a run follows (docs/rules.md), `RulesError`, and their summary.
 
 Parsing lives in `rules_loader.py`; `RulesError` is raised there for YAML and for meaning.
 """

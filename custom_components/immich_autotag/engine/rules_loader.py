@@ -1,4 +1,4 @@
-"""Rules file -> typed `Rules` (SPEC §4): validation with key paths and YAML lines, warnings."""
+"""Rules file -> typed `Rules` (docs/rules.md): validation with key paths and lines, warnings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which assets a run may change (SPEC §5 "Scope"): owned, passing the filters, asked for."""
+"""Which assets a run may change (docs/engine.md#scope): owned, passing the filters, asked for."""
 
 from __future__ import annotations
 

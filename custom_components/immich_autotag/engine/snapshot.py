@@ -1,4 +1,4 @@
-"""Load a `Library` in O(pages + tags + albums) requests (SPEC §7).
+"""Load a `Library` in O(pages + tags + albums) requests (docs/engine.md#reads).
 
 Assets come from the paged search (1000 a page); asset->tags from one paged search per tag
 the rules care about (closure is the server's); asset->albums from one listing per album that
@@ -42,7 +42,7 @@ def tracked_tag_paths(rules: Rules, existing: Iterable[str]) -> set[str]:
 
 
 def album_is_relevant(album: Album, rules: Rules, me: str) -> bool:
-    """True for albums whose members a run needs (SPEC §7)."""
+    """True for albums whose members a run needs (docs/engine.md#reads)."""
     name = album.name
     if is_temp_album(name):
         return album.owner_id == me

@@ -200,7 +200,7 @@ class State:
     def find_album(self, name: str) -> str | None:
         """Key of the album of that name the tool writes to: the key user's, oldest first.
 
-        Albums of other users are never picked (SPEC §5), even when shared with the key's
+        Albums of other users are never picked (docs/engine.md), even when shared with the key's
         user: without one of its own the tool plans its own album (`album_for`).
         """
         new_key = NEW_ALBUM_PREFIX + name

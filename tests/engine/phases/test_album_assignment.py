@@ -45,7 +45,7 @@ def test_unclassified_duplicate_joins_its_duplicates_rule_album() -> None:
 
 
 def test_duplicates_album_of_another_user_gives_the_name_not_the_album() -> None:
-    """SPEC §5: the tool files into an album the key's user owns, creating its own."""
+    """docs/engine.md: the tool files into an album the key's user owns, creating its own."""
     b = LibraryBuilder()
     a = b.asset(duplicate_id="d1")
     c = b.asset(duplicate_id="d1", owned=False)

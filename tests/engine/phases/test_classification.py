@@ -1,4 +1,4 @@
-"""Phase 5: status per SPEC §5.5, output tags, and the classification-regex reference table."""
+"""Phase 5: status (docs/engine.md), output tags, the patterns table of docs/date-cases.md."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The phases of SPEC §5, one module each, run in this order by `engine.plan`.
+"""The phases of docs/engine.md, one module each, run in this order by `engine.plan`.
 
 Contract: every phase is `def run(state: State, rules: Rules) -> None`. It reads the State
 (which already reflects the earlier phases) and records its changes on it through the State's

@@ -1,4 +1,4 @@
-"""Phase 4: albums for unclassified assets from duplicates and dated folders (SPEC §5.4)."""
+"""Phase 4: albums for unclassified assets, from duplicates and folders (docs/engine.md)."""
 
 from __future__ import annotations
 

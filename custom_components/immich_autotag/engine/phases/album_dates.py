@@ -1,4 +1,4 @@
-"""Phase 7: flag assets whose capture date does not fit their dated album (SPEC §5.7).
+"""Phase 7: flag assets whose date does not fit their dated album (docs/engine.md).
 
 An album named `YYYY…`, `YYYY-MM…` or `YYYY-MM-DD…` covers that year, month or day. An
 in-scope member more than `threshold_days` outside that span carries the mismatch tag; the tag

@@ -1,4 +1,4 @@
-"""Phase 8: share owned albums with user groups by keywords in their names (SPEC §5.8).
+"""Phase 8: share owned albums with user groups by keywords in their names (docs/engine.md).
 
 For an album owned by the key's user whose name holds a selection rule's keyword as a whole
 word, the members become exactly the union of the matching rules' groups (resolved by email,

@@ -1,4 +1,4 @@
-"""Phase 5: classification status of each in-scope asset and its output tags (SPEC §5.5)."""
+"""Phase 5: classification status of each in-scope asset, its output tags (docs/engine.md)."""
 
 from __future__ import annotations
 

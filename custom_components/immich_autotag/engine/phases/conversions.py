@@ -1,4 +1,4 @@
-"""Phase 1: conversions of legacy tags/albums into canonical ones (SPEC §5.1, §10)."""
+"""Phase 1: conversions of legacy tags/albums into canonical ones (docs/engine.md#conversions)."""
 
 from __future__ import annotations
 

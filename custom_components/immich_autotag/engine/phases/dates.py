@@ -1,4 +1,4 @@
-"""Phase 2: repair capture dates from file names, folder paths and duplicates (SPEC §5.2).
+"""Phase 2: repair capture dates from file names, folder paths, duplicates (docs/engine.md).
 
 Candidates for an asset come from itself and every member of its duplicate group (members
 out of scope are read, never changed): dates in file names (camera style and WhatsApp),
@@ -84,7 +84,7 @@ def decide(
     options: DateCorrection,
     zone: tzinfo,
 ) -> Decision:
-    """The predecessor's decision, made total (SPEC §5.2).
+    """The predecessor's decision, made total (docs/engine.md#dates).
 
     `named` holds name and duplicate candidates, `paths` folder-path candidates; `zone` is
     the extraction zone (calendar days are compared there), `immich_zone` the asset's own

@@ -1,4 +1,4 @@
-"""Phase 3: classification tags kept consistent across duplicate groups (SPEC §5.3)."""
+"""Phase 3: classification tags kept consistent across duplicate groups (docs/engine.md)."""
 
 from __future__ import annotations
 

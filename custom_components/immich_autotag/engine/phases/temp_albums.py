@@ -1,4 +1,4 @@
-"""Phase 6: per-day temporary albums holding the unclassified assets (SPEC §5.6)."""
+"""Phase 6: per-day temporary albums holding the unclassified assets (docs/engine.md)."""
 
 from __future__ import annotations
 
