@@ -31,11 +31,11 @@ NO_MATCH = RuleMatch(matched=False)
 
 def classifying_albums(state: State, asset: int) -> list[tuple[str, str]]:
     """(key, name) of the asset's non-temporary albums: the only ones that can classify."""
-    out: list[tuple[str, str]] = []
-    for key in state.albums_of(asset):
-        name = state.album_name(key)
-        if not is_temp_album(name):
-            out.append((key, name))
+    keys = state.albums_of(asset)
+    if not keys:  # most assets: no album at all
+        return []
+    name_of = state.album_name
+    out = [(key, name) for key in keys if not is_temp_album(name := name_of(key))]
     out.sort()
     return out
 
@@ -46,23 +46,32 @@ def rule_matches(
     asset: int,
     albums: Sequence[tuple[str, str]] | None = None,
 ) -> RuleMatch:
-    """Match `rule` against an asset; `albums` may pass `classifying_albums` precomputed."""
-    tags = tuple(t for t in rule.tag_names if state.has_tag(asset, t))
+    """Match `rule` against an asset; `albums` may pass `classifying_albums` precomputed.
+
+    Called for every asset and rule (twice per asset in a plan): kept free of temporaries.
+    """
+    tag_names, patterns, links = rule.tag_names, rule.album_name_patterns, rule.asset_links
+    tags: tuple[str, ...] = ()
+    if tag_names:
+        has_tag = state.has_tag
+        tags = tuple([t for t in tag_names if has_tag(asset, t)])
     matched_albums: tuple[str, ...] = ()
-    if rule.album_name_patterns:
+    if patterns:
         if albums is None:
             albums = classifying_albums(state, asset)
-        matched_albums = tuple(key for key, name in albums if rule.album_matches(name))
-    linked = bool(rule.asset_links) and state.lib.assets.ids[asset].lower() in rule.asset_links
-    kinds = (
-        (bool(rule.tag_names), bool(tags)),
-        (bool(rule.album_name_patterns), bool(matched_albums)),
-        (bool(rule.asset_links), linked),
-    )
+        if albums:
+            album_matches = rule.album_matches
+            matched_albums = tuple([key for key, name in albums if album_matches(name)])
+    linked = bool(links) and state.lib.assets.ids[asset].lower() in links
     if rule.require_all:
-        matched = any(listed for listed, _ in kinds) and all(hit for listed, hit in kinds if listed)
+        matched = (
+            bool(tag_names or patterns or links)
+            and (not tag_names or bool(tags))
+            and (not patterns or bool(matched_albums))
+            and (not links or linked)
+        )
     else:
-        matched = any(hit for _, hit in kinds)
+        matched = bool(tags) or bool(matched_albums) or linked
     if not matched:
         return NO_MATCH
     return RuleMatch(matched=True, tags=tags, albums=matched_albums, linked=linked)

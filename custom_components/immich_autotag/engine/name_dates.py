@@ -40,7 +40,10 @@ def camera_date(file_name: str) -> datetime | None:
 
 def whatsapp_date(text: str) -> datetime | None:
     """WhatsApp date in a file name or path (`IMG-YYYYMMDD-WAn` is midnight)."""
-    return _first_valid(_WHATSAPP_SHORT, text) or _first_valid(_WHATSAPP_LONG, text)
+    short = _first_valid(_WHATSAPP_SHORT, text) if "-wa" in text.lower() else None
+    if short is not None:  # neither pattern can match without its marker: skip the search
+        return short
+    return _first_valid(_WHATSAPP_LONG, text) if "WhatsApp " in text else None
 
 
 def has_time(naive: datetime) -> bool:

@@ -33,7 +33,7 @@ def _bad(what: str) -> ImmichInvalidResponseError:
 
 def obj(value: Any, what: str = "object") -> Mapping[str, Any]:
     """`value` as a JSON object."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # dict: the fast check
         raise _bad(f"{what} is not an object")
     return value
 
@@ -109,6 +109,8 @@ def aware(value: datetime) -> datetime:
 
     An instant beyond the range in UTC (0001-01-01T00:00+01:00) is clamped like `to_datetime`.
     """
+    if value.tzinfo is UTC:  # the usual `...Z`
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
@@ -207,7 +209,7 @@ def parse_search_page(data: Any) -> SearchPage:
 
 def item_id(item: Any) -> str:
     """The id of one raw search item (fast path)."""
-    if isinstance(item, Mapping):
+    if type(item) is dict or isinstance(item, Mapping):
         value = item.get("id")
         if isinstance(value, str):
             return value
@@ -216,7 +218,7 @@ def item_id(item: Any) -> str:
 
 def item_visible(item: Any) -> bool:
     """False for hidden/locked (live-photo halves) or trashed raw items."""
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):
         raise _bad("search item is not an object")
     if item.get("isTrashed") is True:
         return False
