@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from homeassistant.components import persistent_notification
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
@@ -35,7 +36,7 @@ from .issues import (
     async_delete_issues,
 )
 from .services import async_setup_services
-from .storage import EntryStorage
+from .storage import EntryStorage, kept_journal_path
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,6 +117,21 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntr
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry) -> None:
-    """Forget the stored reports, album cache, journal and repair issues of a removed entry."""
+    """Forget the reports, album cache and repair issues of a removed entry; keep its journal.
+
+    The journal (the only record that could undo its runs) is moved out of `.storage` to
+    `<config>/immich_autotag/journal-<entry id>.jsonl`, and a notification names the file.
+    """
     async_delete_issues(hass, entry.entry_id)
-    await EntryStorage(hass, entry.entry_id).async_remove()
+    storage = EntryStorage(hass, entry.entry_id)
+    kept = await storage.async_remove(kept_journal_path(hass, entry.entry_id))
+    if kept is not None:
+        persistent_notification.async_create(
+            hass,
+            f"The journal of the changes Immich AutoTag made for {entry.title} was kept: "
+            f"`{kept}`. It lists every change with its old value (docs/journal.md). "
+            "Tags and albums the integration created stay in Immich; to delete them, "
+            "call `immich_autotag.clean_up` before removing the entry.",
+            title=f"Immich AutoTag ({entry.title}) removed",
+            notification_id=f"{DOMAIN}_{entry.entry_id}_removed",
+        )

@@ -1,4 +1,4 @@
-"""Actions: `immich_autotag.run` and `immich_autotag.cancel` (README.md)."""
+"""Actions: `immich_autotag.run`, `immich_autotag.cancel` and `immich_autotag.clean_up` (README.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
+from .clean_up import async_clean_up
 from .const import DOMAIN
 from .engine.report import ErrorKind, RunReport, RunStatus
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 SERVICE_RUN: Final = "run"
 SERVICE_CANCEL: Final = "cancel"
+SERVICE_CLEAN_UP: Final = "clean_up"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_DRY_RUN: Final = "dry_run"
@@ -41,6 +43,12 @@ RUN_SCHEMA = vol.Schema(
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+CLEAN_UP_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_DRY_RUN, default=True): cv.boolean,  # dry run first
+    }
+)
 
 
 def _get_entry(hass: HomeAssistant, entry_id: str) -> ImmichAutoTagConfigEntry:
@@ -140,6 +148,12 @@ async def _async_cancel(call: ServiceCall) -> None:
         )
 
 
+async def _async_clean_up(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call.hass, call)
+    response = await async_clean_up(coordinator, dry_run=call.data[ATTR_DRY_RUN])
+    return response if call.return_response else None
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of the integration."""
@@ -151,3 +165,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(DOMAIN, SERVICE_CANCEL, _async_cancel, schema=CANCEL_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CLEAN_UP,
+        _async_clean_up,
+        schema=CLEAN_UP_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -2,12 +2,12 @@
 
 Reports (the last `MAX_STORED_REPORTS`) and the album membership cache are `Store`s in
 `.storage/`; the journal of applied changes is a JSON-lines file beside them that only grows
-(format: docs/journal.md). Everything is removed with the entry.
+(format: docs/journal.md). Reports and cache are removed with the entry; the journal is kept,
+moved to `<config>/immich_autotag/journal-<entry id>.jsonl`.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +25,11 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
 MAX_STORED_REPORTS = 20
+
+
+def kept_journal_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where a removed entry's journal is kept (the only record that could undo its runs)."""
+    return Path(hass.config.path(DOMAIN, f"journal-{entry_id}.jsonl"))
 
 
 def journal_path(hass: HomeAssistant, entry_id: str) -> Path:
@@ -82,10 +87,25 @@ class EntryStorage:
         """Wait for the last lines (raises JournalWriteError if a write failed)."""
         await self._hass.async_add_executor_job(journal_file.close)
 
-    async def async_remove(self) -> None:
-        """Forget the reports, the album cache and the journal."""
+    async def async_remove(self, kept: Path) -> Path | None:
+        """Forget the reports and the album cache; move the journal to `kept`.
+
+        Returns where the journal now is (None when no run ever applied a change).
+        """
         await self._reports.async_remove()
         await self._cache.async_remove()
-        await self._hass.async_add_executor_job(
-            functools.partial(self._journal_path.unlink, missing_ok=True)
-        )
+        return await self._hass.async_add_executor_job(_keep, self._journal_path, kept)
+
+
+def _keep(journal: Path, kept: Path) -> Path | None:
+    """Move the journal out of `.storage` (an existing file there is appended to)."""
+    if not journal.exists():
+        return None
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if kept.exists():
+        with kept.open("ab") as out:
+            out.write(journal.read_bytes())
+        journal.unlink()
+    else:
+        journal.replace(kept)
+    return kept

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -10,9 +12,10 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.immich_autotag.const import CONF_RULES, DOMAIN
-from custom_components.immich_autotag.storage import journal_path
+from custom_components.immich_autotag.storage import journal_path, kept_journal_path
 
 from .conftest import ENTRY_ID, SimServer, setup_integration
 
@@ -170,18 +173,35 @@ async def test_invalid_rules_issue(
     assert "bogus_key" in issue.translation_placeholders["error"]
 
 
-async def test_remove_entry_forgets_storage(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, object]
+async def test_remove_entry_forgets_storage_but_keeps_the_journal(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, object],
+    hass_ws_client: WebSocketGenerator,
 ) -> None:
+    """Reports and cache go; the journal (the record to undo from) moves and is named."""
+    assert await async_setup_component(hass, "persistent_notification", {})
     await setup_integration(hass, mock_config_entry)
     hass_storage[f"{DOMAIN}.{ENTRY_ID}.reports"] = {"version": 1, "data": {"reports": []}}
     journal = journal_path(hass, ENTRY_ID)
     journal.parent.mkdir(parents=True, exist_ok=True)
     journal.write_text('{"kind": "tag_add"}\n')
-    assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert f"{DOMAIN}.{ENTRY_ID}.reports" not in hass_storage
-    assert not journal.exists()
+    kept = kept_journal_path(hass, ENTRY_ID)
+    try:
+        assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert f"{DOMAIN}.{ENTRY_ID}.reports" not in hass_storage
+        assert not journal.exists()
+        assert kept.read_text() == '{"kind": "tag_add"}\n'
+        assert kept == Path(hass.config.path("immich_autotag", f"journal-{ENTRY_ID}.jsonl"))
+    finally:
+        kept.unlink(missing_ok=True)
+    client = await hass_ws_client()
+    await client.send_json_auto_id({"type": "persistent_notification/get"})
+    notes = (await client.receive_json())["result"]
+    (note,) = [n for n in notes if n["notification_id"] == f"{DOMAIN}_{ENTRY_ID}_removed"]
+    assert str(kept) in note["message"]
+    assert "immich_autotag.clean_up" in note["message"]
 
 
 async def test_repairs_platform_scan_accepts_the_integration(
