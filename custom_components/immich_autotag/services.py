@@ -1,4 +1,4 @@
-"""Actions: `immich_autotag.run`, `immich_autotag.cancel` and `immich_autotag.clean_up` (README.md)."""
+"""Actions: `run`, `cancel`, `clean_up` and `dashboard` of `immich_autotag` (README.md)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util.yaml import dump as yaml_dump
 
 from .clean_up import async_clean_up
 from .const import DOMAIN
+from .dashboard import dashboard_view, entry_entity_ids
 from .engine.report import ErrorKind, RunReport, RunStatus
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 SERVICE_RUN: Final = "run"
 SERVICE_CANCEL: Final = "cancel"
 SERVICE_CLEAN_UP: Final = "clean_up"
+SERVICE_DASHBOARD: Final = "dashboard"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_DRY_RUN: Final = "dry_run"
@@ -154,6 +157,13 @@ async def _async_clean_up(call: ServiceCall) -> ServiceResponse:
     return response if call.return_response else None
 
 
+async def _async_dashboard(call: ServiceCall) -> ServiceResponse:
+    """The entry's dashboard view (as data and as YAML for the raw configuration editor)."""
+    entry = _get_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    view = dashboard_view(entry_entity_ids(call.hass, str(entry.unique_id)))
+    return {"view": view, "yaml": yaml_dump({"views": [view]})}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of the integration."""
@@ -165,6 +175,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(DOMAIN, SERVICE_CANCEL, _async_cancel, schema=CANCEL_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_DASHBOARD,
+        _async_dashboard,
+        schema=CANCEL_SCHEMA,  # the entry only
+        supports_response=SupportsResponse.ONLY,
+    )
     hass.services.async_register(
         DOMAIN,
         SERVICE_CLEAN_UP,

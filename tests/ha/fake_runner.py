@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.library import Library
+from custom_components.immich_autotag.engine.links import with_urls
 from custom_components.immich_autotag.engine.plan import Plan
 from custom_components.immich_autotag.engine.progress import (
     CancelToken,
@@ -129,7 +130,8 @@ class FakeRunner:
             ],
         )
         if dry_run:  # as the runner fills a dry run's report
-            report.planned_changes = list(islice(plan.describe(lib), MAX_PLANNED_CHANGES))
+            listing = islice(plan.describe(lib), MAX_PLANNED_CHANGES)
+            report.planned_changes = with_urls(client.web_url, listing)
             report.planned_changes_total = report.changes_total
         return report
 

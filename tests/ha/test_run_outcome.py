@@ -29,7 +29,7 @@ async def _translations(hass: HomeAssistant) -> dict[str, str]:
 
 @pytest.mark.usefixtures("loaded_entry")
 async def test_dry_run_and_real_run_look_different(
-    hass: HomeAssistant, fake_runner: FakeRunner
+    hass: HomeAssistant, fake_runner: FakeRunner, mock_config_entry: MockConfigEntry
 ) -> None:
     """The result sensor says "Dry run (nothing changed)" or "Applied"; its attributes differ."""
     await call_run(hass, dry_run=True)
@@ -40,6 +40,8 @@ async def test_dry_run_and_real_run_look_different(
     assert dry.attributes["tag_add"] == 4
     listed = dry.attributes["planned_changes"]
     assert len(listed) == 6
+    assert listed[0]["url"] == f"{mock_config_entry.data['url']}/photos/{listed[0]['asset_id']}"
+    assert all(i["target_url"].endswith("/tags?path=x") for i in listed if i["kind"] == "tag_add")
     assert state_of(hass, "sensor.immich_autotag_alice_last_run_changes") == "6"
     # the library counts say they describe the library as the dry run would leave it
     unclassified = hass.states.get("sensor.immich_autotag_alice_unclassified")

@@ -6,6 +6,8 @@ Outputs are the tags the run writes; inputs are the tags and albums the rules re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 from .library import Library
@@ -17,6 +19,23 @@ MAX_ALBUM_LINKS = 500  # a dated-albums rule can match thousands; the report kee
 def tag_url(web_url: str, path: str) -> str:
     """Immich's page of the assets carrying a tag."""
     return f"{web_url}/tags?path={quote(path, safe='')}"
+
+
+def asset_url(web_url: str, asset_id: str) -> str:
+    """Immich's page of one asset."""
+    return f"{web_url}/photos/{asset_id}"
+
+
+def with_urls(web_url: str, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A dry run's listing with a link to each asset (`url`) and tag (`target_url`)."""
+    linked: list[dict[str, Any]] = []
+    for item in items:
+        if item.get("asset_id"):
+            item["url"] = asset_url(web_url, item["asset_id"])
+        if str(item.get("kind", "")).startswith("tag_") and item.get("target"):
+            item["target_url"] = tag_url(web_url, item["target"])
+        linked.append(item)
+    return linked
 
 
 def quick_links(web_url: str, rules: Rules, lib: Library | None) -> list[dict[str, str]]:

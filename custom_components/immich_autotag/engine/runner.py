@@ -35,7 +35,7 @@ from .cache_update import forget_touched, record_applied
 from .deletions import confirm_deletions
 from .journal import Journal, JournalWriteError
 from .library import Library
-from .links import quick_links
+from .links import quick_links, with_urls
 from .permissions import Capabilities
 from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
@@ -213,7 +213,8 @@ class _Run:
 
         if report.dry_run:
             report.changes = plan.counts()
-            report.planned_changes = list(islice(plan.describe(lib), MAX_PLANNED_CHANGES))
+            listing = islice(plan.describe(lib), MAX_PLANNED_CHANGES)
+            report.planned_changes = with_urls(client.web_url, listing)
             report.planned_changes_total = report.changes_total
         else:
             started = time.perf_counter()
