@@ -38,8 +38,8 @@ def planned(report: RunReport) -> Counter[Change]:
     out: Counter[Change] = Counter()
     for item in report.planned_changes:
         kind = item["kind"]
-        if kind == "date_set":
-            out[kind, item["new"], item["asset_id"]] += 1
+        if kind in {"date_set", "date_rezone"}:  # journaled as date_set (rezone: true)
+            out["date_set", item["new"], item["asset_id"]] += 1
         elif kind.startswith("album_user_"):
             out[kind, item["target"], item["user_id"]] += 1
         else:

@@ -54,10 +54,13 @@ def generate_library(
     wrong_date_ratio: float = 0.03,
     others_ratio: float = 0.05,
     photos_per_day: int = 18,
+    naive_exif_ratio: float = 0.0,
 ) -> SimLibrary:
     """Build a library of `n_assets` assets; the first user (`me@example.com`) owns most.
 
     The key for `me` is `lib.keys` first entry (`all`); `generator_key(lib)` returns it.
+    `naive_exif_ratio` of the photos with EXIF have a date without an offset, which Immich
+    stores as if it were UTC with no time zone (measured on v3.1).
     """
     rng = random.Random(seed)
     lib = SimLibrary(seed=seed)
@@ -103,6 +106,9 @@ def generate_library(
         offset = zone_offsets.get(bucket)
         if offset is None:
             offset = zone_offsets[bucket] = zone_offset_ms(zone or HOME, wall_s * 1000)
+        naive = bool(zone) and naive_exif_ratio > 0 and rng.random() < naive_exif_ratio
+        if naive:  # the wall clock stored as UTC, no zone
+            zone, offset = None, 0
         instant = wall_s * 1000 - offset
         if rng.random() < wrong_date_ratio:
             instant += rng.randrange(1, 400) * 86_400_000  # Immich date later than the name date
@@ -114,7 +120,7 @@ def generate_library(
             path,
             instant,
             instant + offset,
-            instant if zone else None,
+            instant if zone or naive else None,
             zone,
             None,
             visibility,

@@ -37,6 +37,11 @@ def format_report(report: RunReport) -> str:
     if report.failed_changes:
         failed = ", ".join(f"{k} {v}" for k, v in sorted(report.failed_changes.items()))
         lines.append(f"  failed: {failed}")
+    if report.changes.get("date_rezone"):
+        lines.append(
+            f"  dates re-zoned from naive EXIF: {report.changes['date_rezone']}"
+            f"{' (planned)' if report.dry_run else ''}"
+        )
     if not report.dry_run:
         lines.append(f"  repaired after server re-read: {report.repaired_after_reread}")
     api = report.api

@@ -43,7 +43,7 @@ def estimate_requests(plan: Plan) -> int:
         + chunked(plan.album_creates)
         + chunked(plan.tag_adds)
         + chunked(plan.album_adds)
-        + chunked(plan.date_sets)
+        + sum(-(-len(assets) // CHUNK_SIZE) for _, _, assets in plan.date_groups())
         + chunked(plan.tag_removes)
         + chunked(plan.album_removes)
         + 2 * len(plan.album_deletes)  # a re-read right before, then the deletion
@@ -110,7 +110,11 @@ class Applier(AlbumJobs):
                 self._fail(kind, skipped, "skipped: the matching addition failed")
         await self._stage([self._job_tag_delete(p) for p in plan.tag_deletes])
         await self._stage(
-            [self._job_date(v, c) for v, a in plan.date_sets.items() for c in chunks(sorted(a))]
+            [
+                self._job_date(kind, v, c)
+                for kind, v, a in plan.date_groups()
+                for c in chunks(sorted(a))
+            ]
         )
         await self._stage([self._job_album_delete(k) for k in plan.album_deletes])
         await self._stage([self._job_album_users(c) for c in album_user_jobs(plan)])
@@ -177,21 +181,24 @@ class Applier(AlbumJobs):
 
         return job
 
-    def _job_date(self, value: str, chunk: list[int]) -> Job:
+    def _job_date(self, kind: str, value: str, chunk: list[int]) -> Job:
+        """`kind` is `date_set` or `date_rezone` (a naive EXIF date given its zone)."""
+        rezone = {"rezone": True} if kind == "date_rezone" else {}
+
         async def job() -> None:
             ids = self._ids(chunk)
             old = old_dates(self.lib, chunk)
             sent = await self._send(
-                "date_set",
+                kind,
                 len(chunk),
                 value,
                 lambda: self.client.update_assets_date(ids, value),
-                unanswered=self._uncertain("date_set", None, ids, new=value, old=old),
+                unanswered=self._uncertain("date_set", None, ids, new=value, old=old, **rezone),
             )
             if not isinstance(sent, Failed):
-                self._ok("date_set", len(chunk))
+                self._ok(kind, len(chunk))
                 self.dated.update(dict.fromkeys(chunk, datetime.fromisoformat(value)))
-                self.journal.record("date_set", None, ids, new=value, old=old)
+                self.journal.record("date_set", None, ids, new=value, old=old, **rezone)
 
         return job
 

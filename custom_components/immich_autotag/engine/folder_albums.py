@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from .rules import TextPattern
 
 DATED_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Where Immich keeps uploaded files: `upload/<user id>/xx/yy/<uuid>.jpg` (measured on v3.1).
+# Folder names of the user's own exist only for external libraries.
+UPLOAD_STORAGE = re.compile(r"(?:^|/)upload/[0-9a-fA-F-]{36}/[0-9a-f]{2}/[0-9a-f]{2}/?$")
 BARE_DATE_LENGTH = 10  # "YYYY-MM-DD"
 MAX_FOLLOWING = 3  # folders after the dated one that join the album name
 
@@ -39,3 +42,8 @@ def folder_album(folder: str, excluded_paths: Sequence[TextPattern] = ()) -> Fol
     if len(chosen) == 1 and len(chosen[0]) == BARE_DATE_LENGTH:
         return NO_FOLDER_ALBUM
     return FolderAlbum(name="/".join(chosen))
+
+
+def is_upload_storage(folder: str) -> bool:
+    """True for Immich's own storage folder of an uploaded file (no folder names to read)."""
+    return UPLOAD_STORAGE.search(folder) is not None

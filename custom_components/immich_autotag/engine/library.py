@@ -89,6 +89,11 @@ class AssetTable:
         return self._columns[0]
 
     @property
+    def folders(self) -> list[str]:
+        """The folder column (originalPath without the file name)."""
+        return self._columns[2]
+
+    @property
     def instants(self) -> list[datetime]:
         """The capture-instant column."""
         return self._columns[3]

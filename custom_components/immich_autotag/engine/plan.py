@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .library import Library
@@ -43,6 +44,19 @@ def format_date(value: Any) -> str:
     return str(value.isoformat(timespec="milliseconds"))
 
 
+def is_rezone(lib: Library, asset: int, value: datetime) -> bool:
+    """True when a date change only gives a naive EXIF date its zone.
+
+    Immich stores an EXIF `DateTimeOriginal` without an offset as if it were UTC and leaves
+    the time zone empty; a file-name date read in `extraction_timezone` then has the same
+    wall clock in another zone. The change moves the instant by the zone's offset.
+    """
+    if lib.assets.time_zones[asset] or not value.utcoffset():
+        return False
+    old = lib.assets.instants[asset].astimezone(UTC)
+    return value.replace(tzinfo=None, microsecond=0) == old.replace(tzinfo=None, microsecond=0)
+
+
 @dataclass(frozen=True, slots=True)
 class AlbumUserChange:
     """Add, re-role or remove one member of an owned album."""
@@ -68,6 +82,7 @@ class Plan:
     album_removes: dict[str, frozenset[int]] = field(default_factory=dict)
     album_deletes: tuple[str, ...] = ()
     date_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # value -> assets
+    date_rezones: frozenset[int] = frozenset()  # of those, naive EXIF dates given a zone
     album_users: tuple[AlbumUserChange, ...] = ()
 
     @classmethod
@@ -91,9 +106,12 @@ class Plan:
             if name in creates and state.album_users.get(key)
         }
         date_sets: dict[str, set[int]] = {}
+        rezones: set[int] = set()
         for asset, value in state.dates.items():
             if value != lib.assets.instants[asset]:
                 date_sets.setdefault(format_date(value), set()).add(asset)
+                if is_rezone(lib, asset, value):
+                    rezones.add(asset)
         users: list[AlbumUserChange] = []
         for album_id, targets in sorted(state.album_users.items()):
             if album_id in state.new_albums:
@@ -118,8 +136,19 @@ class Plan:
             album_removes=nonempty(state.album_removes),
             album_deletes=tuple(sorted(state.album_deletes)),
             date_sets=nonempty(date_sets),
+            date_rezones=frozenset(rezones),
             album_users=tuple(users),
         )
+
+    def date_groups(self) -> Iterator[tuple[str, str, frozenset[int]]]:
+        """(kind, value, assets): the date changes by value, re-zones apart (`date_rezone`)."""
+        for value, assets in self.date_sets.items():
+            for kind, part in (
+                ("date_set", assets - self.date_rezones),
+                ("date_rezone", assets & self.date_rezones),
+            ):
+                if part:
+                    yield kind, value, part
 
     @property
     def is_empty(self) -> bool:
@@ -138,8 +167,9 @@ class Plan:
             + sum(map(len, self.album_creates.values())),
             "album_remove": sum(map(len, self.album_removes.values())),
             "album_delete": len(self.album_deletes),
-            "date_set": sum(map(len, self.date_sets.values())),
         }
+        for kind, _, assets in self.date_groups():
+            out[kind] = out.get(kind, 0) + len(assets)
         for change in self.album_users:
             out[change.kind] = out.get(change.kind, 0) + 1
         if self.album_create_users:
@@ -161,11 +191,11 @@ class Plan:
             yield from _asset_items("tag_add", path, assets, lib)
         for album_id, assets in self.album_adds.items():
             yield from _asset_items("album_add", lib.albums[album_id].name, assets, lib)
-        for value, assets in self.date_sets.items():
+        for kind, value, assets in self.date_groups():
             for a in sorted(assets):
                 rec = lib.assets[a]
                 yield {
-                    "kind": "date_set",
+                    "kind": kind,
                     "asset_id": rec.id,
                     "file_name": rec.file_name,
                     "old": rec.instant.isoformat(),

@@ -33,6 +33,7 @@ from .album_cache import AlbumCache
 from .apply import Applier
 from .cache_update import forget_touched, record_applied
 from .deletions import confirm_deletions
+from .folder_albums import is_upload_storage
 from .journal import Journal, JournalWriteError
 from .library import Library
 from .links import quick_links, with_urls
@@ -251,6 +252,13 @@ def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report:
     return plan
 
 
+NO_LIBRARY_PATHS = (
+    "folder albums are on, but no asset in scope comes from an external library: uploaded"
+    " files live in Immich's storage (upload/<user>/xx/yy/<uuid>.jpg), whose folder names"
+    " carry no dates, so folder albums only apply to external libraries"
+)
+
+
 def _note(kind: str, message: str, asset_id: str | None = None) -> dict[str, str | None]:
     return {"kind": kind, "message": message, "asset_id": asset_id, "album_id": None}
 
@@ -264,6 +272,10 @@ def _fill_from_state(report: RunReport, state: State, rules: Rules) -> None:
     report.date_mismatches = state.counters.get("date_mismatches", 0)
     report.duplicate_conflicts = state.counters.get("duplicate_conflicts", 0)
     report.warnings.extend(_same_name_notes(state.lib, rules))
+    if rules.folder_albums.enabled and state.scope:
+        folders = state.lib.assets.folders
+        if all(is_upload_storage(f) for f in {folders[a] for a in state.scope}):
+            report.warnings.append(_note("no_library_paths", NO_LIBRARY_PATHS))
     for note in state.notes:
         if len(report.warnings) >= MAX_ERRORS:
             break
