@@ -50,6 +50,7 @@ CHANGE_NAMES: dict[str, str] = {
     "album_remove": "assets removed from albums",
     "album_delete": "albums deleted",
     "date_set": "capture dates corrected",
+    "date_rezone": "dates re-zoned from naive EXIF",
     "album_user_add": "album members added",
     "album_user_update": "album member roles changed",
     "album_user_remove": "album members removed",
