@@ -29,6 +29,7 @@ from .immich.errors import (
     ImmichPermissionError,
     ImmichUnsupportedVersionError,
 )
+from .immich.retry import FAIL_FAST
 from .issues import (
     async_check_permissions,
     async_check_rules,
@@ -72,7 +73,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry
     connection = EntryConnection(hass, entry)
     entry.async_on_unload(connection.async_release)
     try:
-        server = await connection.client.connect()
+        server = await connection.client.connect(retry=FAIL_FAST)  # seconds, not minutes
     except ImmichAuthError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,

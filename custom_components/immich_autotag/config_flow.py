@@ -35,11 +35,12 @@ from .immich.errors import (
     ImmichBadRequestError,
     ImmichInvalidResponseError,
     ImmichNotFoundError,
+    ImmichRedirectError,
     ImmichUnsupportedVersionError,
 )
 from .immich.limiter import Limiter
 from .immich.models import ServerInfo
-from .immich.retry import RetryPolicy
+from .immich.retry import FAIL_FAST
 from .immich.transport import normalize_url
 from .issues import features_off
 from .options_flow import ImmichAutoTagOptionsFlow
@@ -47,10 +48,9 @@ from .options_flow import ImmichAutoTagOptionsFlow
 _LOGGER = logging.getLogger(__name__)
 
 
-# A person is waiting for the form: one quick retry, not the run's patient backoff.
+# A person is waiting for the form: about 10 s (FAIL_FAST), not the run's patient retries.
 FLOW_CONCURRENCY = 2
 _HTTP_STATUS = re.compile(r"HTTP (\d{3})")
-FLOW_RETRY = RetryPolicy(max_attempts=2, max_attempts_500=1, base=0.25, max_delay=1.0)
 
 
 class NotImmichError(Exception):
@@ -79,7 +79,7 @@ async def async_validate_server(
         api_key,
         limiter=Limiter(FLOW_CONCURRENCY),
         verify_ssl=verify_ssl,
-        retry=FLOW_RETRY,
+        retry=FAIL_FAST,
     )
     where = f"{client.api_url}/server/version"
     try:  # public, needs no key: a wrong port or path shows here, before the key is judged
@@ -124,6 +124,9 @@ async def _async_try_validate(
     except MissingPermissionsError as err:
         errors["base"] = "missing_permissions"
         placeholders["permissions"] = ", ".join(sorted(err.missing))
+    except ImmichRedirectError as err:  # never followed: the key stays with this URL
+        errors["base"] = "redirected" if err.suggested_url else "redirected_elsewhere"
+        placeholders["target"] = err.suggested_url or err.target
     except CONNECT_ERRORS:
         errors["base"] = "cannot_connect"
     except Exception:  # any other failure is reported as "unknown"

@@ -32,7 +32,6 @@ class RunOptions(TypedDict, total=False):
     journal: Journal | None
     max_concurrency: int  # of a new limiter (4), unless `limiter` is given
     limiter: Limiter | None
-    client_timeout: float  # seconds (60)
     retry: RetryPolicy | None
     verify: VerifyPolicy | None
 
@@ -49,7 +48,6 @@ async def run_once(
             url,
             key,
             limiter=limiter,
-            timeout=options.get("client_timeout", 60.0),
             retry=options.get("retry"),
         )
         report = await run(

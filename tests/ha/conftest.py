@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +17,9 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.immich_autotag.const import DOMAIN
-from custom_components.immich_autotag.immich.retry import Timing
 from tests.ha.fake_runner import FakeRunner, install
 from tests.loopback import allow_loopback
+from tests.reliability.common import FAST_RETRY
 from tests.sim import SimLibrary, Simulator, SimUser
 
 ENTRY_ID = "01JAUTOTAGTESTENTRY0000000"
@@ -31,15 +30,10 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every HA test."""
 
 
-async def _no_sleep(_delay: float) -> None:
-    """Retries without waiting."""
-
-
 @pytest.fixture(autouse=True)
 def fast_retries() -> Generator[None]:
-    """Clients retry at once, so connection failures fail fast."""
-    fast = functools.partial(Timing, sleep=_no_sleep)
-    with patch("custom_components.immich_autotag.immich.transport.Timing", fast):
+    """Runs retry with the product's budgets 100x shorter (set-up keeps its FAIL_FAST)."""
+    with patch("custom_components.immich_autotag.immich.transport.RUN_POLICY", FAST_RETRY):
         yield
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from unittest.mock import patch
@@ -21,9 +22,11 @@ from custom_components.immich_autotag.immich.errors import (
     ImmichPermissionError,
     ImmichRateLimitedError,
     ImmichServerError,
+    ImmichServerUnavailableError,
+    ImmichTimeoutError,
 )
 from custom_components.immich_autotag.immich.limiter import Limiter
-from custom_components.immich_autotag.immich.retry import Timing
+from custom_components.immich_autotag.immich.retry import RUN_POLICY, Timing
 
 from . import payloads as p
 from .conftest import KEY, FakeTime
@@ -106,44 +109,96 @@ async def test_api_key_never_in_error(client: ImmichClient, mock: FakeImmich) ->
     assert KEY not in str(info.value)
 
 
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [
-        (429, ImmichRateLimitedError),
-        (503, ImmichRateLimitedError),
-        (502, ImmichServerError),
-        (504, ImmichServerError),
-    ],
-)
-async def test_retried_then_raised(
-    client: ImmichClient,
-    mock: FakeImmich,
-    fake_time: FakeTime,
-    status: int,
-    error: type[ImmichError],
-) -> None:
-    mock.get(URL, status=status, body=b"<html>gateway</html>", repeat=True)
-    with pytest.raises(error):
-        await client.get_my_user()
-    policy = client.retry_policy
-    assert client.stats.retries == policy.max_attempts - 1
-    assert len(fake_time.sleeps) == policy.max_attempts - 1
-    # exponential growth with jitter within [raw*(1-jitter), raw]
-    for n, delay in enumerate(fake_time.sleeps):
-        raw = min(policy.max_delay, policy.base * policy.factor**n)
-        assert raw * (1 - policy.jitter) <= delay <= raw
-    assert client.stats.by_endpoint["GET /users/me"] == 1  # logical requests, retries apart
-    assert client.stats.throttled_seconds == pytest.approx(sum(fake_time.sleeps))
-
-
-async def test_server_error_500_retried_fewer_times(
+async def test_throttling_is_waited_out_until_the_time_budget(
     client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
 ) -> None:
-    mock.get(URL, status=500, payload={"message": "Internal server error"}, repeat=True)
-    with pytest.raises(ImmichServerError) as info:
+    """429 without Retry-After: backoff waits until 10 minutes of patience are spent."""
+    mock.get(URL, status=429, body=b"<html>slow down</html>", repeat=True)
+    with pytest.raises(ImmichRateLimitedError, match="kept asking to wait"):
         await client.get_my_user()
+    policy = client.retry_policy
+    waited = sum(fake_time.sleeps)
+    assert policy.throttle_wait_per_request - policy.max_delay < waited
+    assert waited <= policy.throttle_wait_per_request
+    for n, delay in enumerate(fake_time.sleeps):  # exponential with jitter, capped
+        raw = min(policy.max_delay, policy.base * policy.factor**n)
+        assert raw * (1 - policy.jitter) <= delay <= raw
+    assert client.stats.retries == len(fake_time.sleeps)
+    assert client.stats.by_endpoint == {"GET /users/me": 1}  # logical requests
+    assert client.stats.throttled_seconds == pytest.approx(waited)
+    assert len(mock.requests) == len(fake_time.sleeps) + 1  # no probe: 429 is not an error
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_failing_server_is_ridden_out_then_reported_unavailable(
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime, status: int
+) -> None:
+    """Every request fails (the probe too): retried for the outage ride-through, then fatal."""
+    mock.get(f"{BASE}/server/version", payload={"major": 3, "minor": 0, "patch": 3})
+    mock.get(URL, status=status, body=b"<html>gateway</html>", repeat=True)
+    await client.get_server_version()  # the server answered once: later failures are an outage
+    with pytest.raises(ImmichServerUnavailableError, match=f"failed every request .*HTTP {status}"):
+        await client.get_my_user()
+    policy = client.retry_policy
+    assert sum(fake_time.sleeps) <= policy.outage_ride_through
+    assert sum(fake_time.sleeps) > policy.outage_ride_through - 2 * policy.max_delay
+    probes = len(mock.requests) - len(fake_time.sleeps) - 2
+    assert probes == 1  # one probe decided "outage", the retries themselves probe after that
+
+
+async def test_outage_then_recovery(
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
+) -> None:
+    """Eight refusals in a row (a restart) are ridden out; the request then succeeds."""
+    mock.get(f"{BASE}/server/version", payload={"major": 3, "minor": 0, "patch": 3})
+    await client.get_server_version()
+    for _ in range(9):  # 8 attempts + the probe
+        mock.get(URL, status=502)
+    mock.get(URL, payload=p.admin_user())
+    assert (await client.get_my_user()).id == p.OWNER
+    assert client.stats.retries == 8
+
+
+async def test_a_server_that_never_answered_is_not_waited_for(
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
+) -> None:
+    """The first requests fail: a wrong address, not a restart: 5 attempts, no probe."""
+    mock.get(URL, status=502, body=b"<html>bad gateway</html>", repeat=True)
+    with pytest.raises(ImmichServerError):
+        await client.get_my_user()
+    attempts = client.retry_policy.error_attempts
+    assert len(fake_time.sleeps) == attempts - 1
+    assert len(mock.requests) == attempts
+
+
+async def test_a_request_of_its_own_failing_is_given_up_after_its_attempts(
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
+) -> None:
+    """Only `GET /tags` fails; the probe answers, so the server is up: 5 attempts, no ride."""
+    mock.get(URL, payload=p.admin_user())
+    await client.get_my_user()
+    mock.get(f"{BASE}/tags", status=500, payload={"message": "Internal server error"}, repeat=True)
+    mock.get(URL, payload=p.admin_user())
+    with pytest.raises(ImmichServerError) as info:
+        await client.list_tags()
     assert info.value.status == 500
-    assert len(fake_time.sleeps) == client.retry_policy.max_attempts_500 - 1
+    attempts = client.retry_policy.error_attempts
+    assert len(fake_time.sleeps) == attempts - 1
+    assert [r.path for r in mock.requests][1:] == ["/tags"] * attempts + ["/users/me"]
+
+
+async def test_throttling_does_not_use_up_the_error_attempts(
+    client: ImmichClient, mock: FakeImmich, fake_time: FakeTime
+) -> None:
+    """429s between 500s: the 500s have their own budget (issue: a 500 after 429s was final)."""
+    tags = f"{BASE}/tags"
+    for _ in range(3):
+        mock.get(tags, status=429, headers={"Retry-After": "1"})
+        mock.get(tags, status=500, payload={"message": "Internal server error"})
+    mock.get(tags, payload=[])
+    assert await client.list_tags() == []
+    assert client.stats.retries == 6
+    assert [r.path for r in mock.requests] == ["/tags"] * 7  # no probe needed
 
 
 async def test_transient_then_success(
@@ -198,23 +253,40 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("fault", ["disconnect", "stall", "refused"])
-async def test_connection_errors(
-    mock: FakeImmich, limiter: Limiter, timing: Timing, fake_time: FakeTime, fault: str
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("disconnect", ImmichConnectionError),
+        ("stall", ImmichTimeoutError),
+        ("refused", ImmichConnectionError),
+    ],
+)
+async def test_connection_errors(  # noqa: PLR0917
+    mock: FakeImmich,
+    limiter: Limiter,
+    timing: Timing,
+    fake_time: FakeTime,
+    fault: str,
+    error: type[ImmichError],
 ) -> None:
-    """A dropped connection, no answer within the timeout, a refused connection: retried."""
+    """A dropped connection, no answer within the timeout, a refused connection: retried.
+
+    The server never answered, so it is not an outage to ride out: 5 attempts, then stop.
+    """
     if fault == "refused":
         resolver = FakeResolver("127.0.0.1", _closed_port())
     else:
         mock.get(URL, drop=fault == "disconnect", stall=30 if fault == "stall" else 0, repeat=True)
         assert mock.resolver is not None
         resolver = mock.resolver
+    policy = replace(RUN_POLICY, answer_timeout=0.2)
     connector = aiohttp.TCPConnector(resolver=resolver)
     async with aiohttp.ClientSession(connector=connector) as session:
-        client = ImmichClient(session, BASE, KEY, limiter=limiter, timing=timing, timeout=0.2)
-        with pytest.raises(ImmichConnectionError):
+        client = ImmichClient(session, BASE, KEY, limiter=limiter, timing=timing, retry=policy)
+        with pytest.raises(error) as info:
             await client.get_my_user()
-    attempts = client.retry_policy.max_attempts
+    assert isinstance(info.value, ImmichConnectionError)  # it stops a run
+    attempts = policy.error_attempts
     assert len(fake_time.sleeps) == attempts - 1
     if fault == "refused":
         assert mock.requests == []
@@ -230,14 +302,22 @@ async def test_connection_error_then_success(client: ImmichClient, mock: FakeImm
     assert client.stats.retries >= 1
 
 
-async def test_timeout_and_ssl_passed(session: aiohttp.ClientSession, mock: FakeImmich) -> None:
-    client = ImmichClient(session, BASE, KEY, verify_ssl=False, timeout=5)
+async def test_timeout_ssl_and_no_redirects_passed(
+    session: aiohttp.ClientSession, mock: FakeImmich
+) -> None:
+    policy = replace(RUN_POLICY, answer_timeout=20, answer_timeout_per_item=0.01)
+    client = ImmichClient(session, BASE, KEY, verify_ssl=False, retry=policy)
     mock.get(URL, payload=p.admin_user())
+    mock.get(f"{BASE}/tags", payload=[])
     with patch.object(session, "request", wraps=session.request) as spy:
         await client.get_my_user()
-    call = spy.call_args
-    assert call.kwargs["ssl"] is False
-    assert call.kwargs["timeout"].total == 5
+        await client.list_tags()  # a listing: timed like a page of 1,000
+    small, listing = (call.kwargs for call in spy.call_args_list)
+    assert small["ssl"] is False
+    assert small["allow_redirects"] is False
+    assert small["timeout"].total == 20
+    assert small["timeout"].sock_connect == policy.connect_timeout
+    assert listing["timeout"].total == 20 + 0.01 * 1000
 
 
 async def test_empty_body_where_json_expected(client: ImmichClient, mock: FakeImmich) -> None:

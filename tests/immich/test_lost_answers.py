@@ -53,7 +53,7 @@ async def test_an_album_create_that_never_lands_gives_up(
     with pytest.raises(ImmichConnectionError):
         await client.create_album("New")
     posts = [m for m, path, _, _ in sent(mock) if (m, path) == ("POST", "/albums")]
-    assert len(posts) == client.retry_policy.max_attempts
+    assert len(posts) == client.retry_policy.error_attempts
 
 
 async def test_removing_a_member_that_is_gone_is_done(

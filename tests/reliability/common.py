@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Unpack
 
@@ -23,7 +23,7 @@ from custom_components.immich_autotag.engine.rules import Rule, Rules, is_temp_a
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
-from custom_components.immich_autotag.immich.retry import RetryPolicy
+from custom_components.immich_autotag.immich.retry import RUN_POLICY, RetryPolicy
 from tests.e2e.harness import RunOptions, run_once
 from tests.rules_text import (
     DATE_CORRECTION,
@@ -37,10 +37,35 @@ from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
 from tests.sim.server import Handler, Simulator
 
-# Retries in milliseconds, not seconds; Retry-After clamped so 429 storms stay fast.
-FAST_RETRY = RetryPolicy(
-    max_attempts=10, max_attempts_500=6, base=0.005, factor=2.0, max_delay=0.08, max_retry_after=0.1
+TIME_SCALE = 0.01  # test runs wait 100x shorter than real ones
+_SCALED = (
+    "max_retry_after",
+    "throttle_wait_per_request",
+    "throttle_stuck_per_run",
+    "outage_ride_through",
+    "base",
+    "max_delay",
 )
+
+
+def fast_retry(**overrides: float) -> RetryPolicy:
+    """The product's retry policy with its waits and time budgets 100x shorter.
+
+    Attempt counts stay as they are. Timeouts stay generous (a loaded test machine can be
+    slow to answer) unless a test overrides them to provoke a stall.
+    """
+    scaled = {name: getattr(RUN_POLICY, name) * TIME_SCALE for name in _SCALED}
+    timeouts = {
+        "connect_timeout": 5.0,
+        "answer_timeout": 10.0,
+        "answer_timeout_per_item": 0.0,
+        "max_stall": 30.0,
+        "probe_timeout": 5.0,
+    }
+    return replace(RUN_POLICY, **{**scaled, **timeouts, **overrides})
+
+
+FAST_RETRY = fast_retry()
 
 RULES_TEXT = (
     conversions(
@@ -148,25 +173,18 @@ def make_client(
     key: str,
     *,
     limiter: Limiter | None = None,
-    timeout: float = 30.0,
+    retry: RetryPolicy = FAST_RETRY,
     max_concurrency: int = 4,
 ) -> ImmichClient:
     """A client with fast retries."""
-    return ImmichClient(
-        session,
-        url,
-        key,
-        limiter=limiter or Limiter(max_concurrency),
-        timeout=timeout,
-        retry=FAST_RETRY,
-    )
+    return ImmichClient(session, url, key, limiter=limiter or Limiter(max_concurrency), retry=retry)
 
 
 async def run_sim(
     sim: Simulator, url: str, key: str, the_rules: Rules, **options: Unpack[RunOptions]
 ) -> tuple[RunReport, int]:
-    """One run with fast retries (client timeout 30 s); the report and the writes it made."""
-    merged: RunOptions = {"client_timeout": 30.0, "retry": FAST_RETRY}
+    """One run with fast retries (`FAST_RETRY`); the report and the writes it made."""
+    merged: RunOptions = {"retry": FAST_RETRY}
     merged.update(options)
     report, _, writes = await run_once(sim, url, key, the_rules, **merged)
     return report, writes

@@ -17,7 +17,16 @@ from tests.e2e.test_all_phases import RULES, assert_end_state
 from tests.e2e.test_all_phases import build as build_world
 from tests.sim.server import Handler, Simulator, assert_no_violations
 
-from .common import build_library, canonical, diff, lose_answers, reference_state, rules, run_sim
+from .common import (
+    build_library,
+    canonical,
+    diff,
+    fast_retry,
+    lose_answers,
+    reference_state,
+    rules,
+    run_sim,
+)
 
 N_ASSETS, SEED = 100, 5
 
@@ -58,7 +67,9 @@ async def test_a_second_lost_create_answer_makes_no_duplicate() -> None:
     sim = Simulator(built.lib, metadata_delay_s=0.05)
     target = drop_then_lose(sim, delay=0.4)
     async with sim.serve() as url:
-        report, _ = await run_sim(sim, url, built.key, the_rules, client_timeout=0.2)
+        report, _ = await run_sim(
+            sim, url, built.key, the_rules, retry=fast_retry(answer_timeout=0.2)
+        )
         await asyncio.sleep(0.45)  # the late answer goes out (to nobody)
         assert target, "the run created no album"
         assert report.status is RunStatus.SUCCESS, report.errors[:5]
@@ -75,7 +86,7 @@ async def test_a_lost_answer_on_removing_a_member_counts_as_done() -> None:
     sim = Simulator(world.lib, metadata_delay_s=0.05)
     lost = lose_answers(sim, "DELETE /albums/{id}/user/{userId}", count=1, delay=0.4)
     async with sim.serve() as url:
-        report, _ = await run_sim(sim, url, world.key, RULES, client_timeout=0.2)
+        report, _ = await run_sim(sim, url, world.key, RULES, retry=fast_retry(answer_timeout=0.2))
         await asyncio.sleep(0.45)
         assert lost[0] == 1
         assert report.status is RunStatus.SUCCESS, report.errors

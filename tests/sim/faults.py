@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+import orjson
+from aiohttp import web
+
 from .capacity import REAL_SERVER_CURVE, CapacityCurve, LoadMeter
+
+READ_POSTS = frozenset({"POST /search/metadata", "POST /search/statistics"})
+WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 
 
 @dataclass(slots=True)
 class Faults:
     """Fault injection, changeable at runtime (`sim.faults.x = ...` or `POST /__sim/faults`).
 
-    Routes are "METHOD /template" strings, e.g. "POST /search/metadata".
+    Routes are "METHOD /template" strings, e.g. "POST /search/metadata". `FaultInjector`
+    (below) applies them; several may be on at once (a fault matrix).
+
     Capacity (see `capacity.py`): `latency_ms` (+ `jitter_ms`) is a request's solo service
     time; `max_concurrency` is the number of workers (requests beyond it queue);
     `capacity_curve` ([[in_flight, latency_ms], ...], e.g. `REAL_SERVER_CURVE`) makes the
     server processor-shared with latency rising along the curve (solo time defaults to the
     curve's latency at 1 when `latency_ms` is 0). `latency_per_item_ms` adds service time per
     item a request carries or returns (ids written, search items, albums listed).
+
+    Outage (a server restart): once `outage_after` API requests have arrived, every request
+    fails for `outage_s` seconds, then the server answers again. `outage_mode` says how:
+    "502" (a proxy with nothing behind it), "500", "reset" (connections dropped), "stall"
+    (requests hang until the outage ends, then their connections drop), or "mixed" (502,
+    503 without Retry-After, 500 and resets at random).
+
+    Lost answers: `lose_rate` of the requests to `lose_routes` (every write when None) are
+    applied and then their connections are dropped, so the client never sees the answer.
     """
 
     latency_ms: float = 0.0
@@ -34,6 +53,8 @@ class Faults:
     retry_after_s: float = 1.0
     error_rate: float = 0.0  # random 500s
     reset_rate: float = 0.0  # random connection resets
+    error_every: int | None = None  # also every Nth API request answers 500
+    reset_every: int | None = None  # also every Nth API request is dropped
     seed: int = 0
     revoke_after: int | None = None  # every key turns invalid after N authenticated requests
     malformed_route: str | None = None
@@ -41,6 +62,12 @@ class Faults:
     fail_route: str | None = None  # always 500
     stall_route: str | None = None
     stall_s: float = 30.0
+    stall_count: int | None = None  # only the first N requests to stall_route stall
+    outage_after: int | None = None  # API requests before the outage starts
+    outage_s: float = 0.0
+    outage_mode: str = "mixed"  # 502 | 500 | reset | stall | mixed
+    lose_rate: float = 0.0
+    lose_routes: list[str] | None = None
 
     def update(self, values: dict[str, Any]) -> None:
         """Set knobs from a JSON object (unknown names raise KeyError)."""
@@ -136,3 +163,137 @@ class TokenBucket:
 def seeded_rng(seed: int) -> random.Random:
     """RNG for fault decisions."""
     return random.Random(seed)
+
+
+def _answer(status: int, message: str) -> web.Response:
+    return web.Response(
+        body=orjson.dumps({"message": message}), status=status, content_type="application/json"
+    )
+
+
+class DroppedError(ConnectionResetError):
+    """The simulator dropped the connection on purpose (the client sees no answer)."""
+
+
+def _drop(request: web.Request) -> DroppedError:
+    if request.transport is not None:
+        request.transport.close()
+    return DroppedError()
+
+
+class FaultInjector:
+    """Applies `Faults` around the simulator's handler: `before` it, then `after` it.
+
+    `before` returns an error answer (or raises `DroppedError` after closing the connection)
+    when a fault hits, else None; `after` may replace the handler's answer (malformed JSON)
+    or lose it (the change is applied, the connection dropped).
+    """
+
+    def __init__(self, stats: SimStats) -> None:
+        self._stats = stats
+        self._bucket = TokenBucket()
+        self._outage: tuple[float, float] | None = None  # (start, end), monotonic
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """End every stall now (the simulator stops, or a test lifts the fault)."""
+        self._released.set()
+        self._released = asyncio.Event()
+
+    async def _hang(self, seconds: float) -> None:
+        """Hang for `seconds`, or until `release()`."""
+        released = self._released
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(released.wait(), seconds)
+
+    def outage_active(self, faults: Faults) -> float:
+        """Seconds left of the outage (0 when there is none now)."""
+        if self._outage is None:
+            if faults.outage_after is None or faults.outage_s <= 0:
+                return 0.0
+            if self._stats.total < faults.outage_after:
+                return 0.0
+            now = time.monotonic()
+            self._outage = (now, now + faults.outage_s)
+        left = self._outage[1] - time.monotonic()
+        return max(0.0, left)
+
+    async def before(
+        self, faults: Faults, request: web.Request, route: str, rng: random.Random
+    ) -> web.StreamResponse | None:
+        """A fault answer for this request, or None to let the handler run."""
+        injected = self._stats.faults_injected
+        left = self.outage_active(faults)
+        if left > 0:
+            injected["outage"] += 1
+            return await self._outage_answer(faults, request, left, rng)
+        stalls = faults.stall_count is None or injected["stall"] < faults.stall_count
+        if faults.stall_route == route and stalls:
+            injected["stall"] += 1
+            await self._hang(faults.stall_s)
+        if faults.rate_limit_per_s is not None and not self._bucket.take(
+            faults.rate_limit_per_s, faults.rate_burst
+        ):
+            injected["429"] += 1
+            limited = _answer(429, "Too Many Requests")
+            limited.headers["Retry-After"] = f"{faults.retry_after_s:g}"
+            return limited
+        if (faults.reset_rate and rng.random() < faults.reset_rate) or self._nth(
+            faults.reset_every
+        ):
+            injected["reset"] += 1
+            raise _drop(request)
+        if (
+            faults.fail_route == route
+            or (faults.error_rate and rng.random() < faults.error_rate)
+            or self._nth(faults.error_every)
+        ):
+            injected["500"] += 1
+            return _answer(500, "Internal server error")
+        return None
+
+    def _nth(self, every: int | None) -> bool:
+        return every is not None and every > 0 and self._stats.total % every == 0
+
+    async def _outage_answer(
+        self, faults: Faults, request: web.Request, left: float, rng: random.Random
+    ) -> web.StreamResponse:
+        mode = faults.outage_mode
+        if mode == "mixed":
+            mode = rng.choice(("502", "503", "500", "reset"))
+        if mode == "stall":
+            await self._hang(left)
+            raise _drop(request)
+        if mode == "reset":
+            raise _drop(request)
+        status = int(mode)
+        return _answer(status, "Bad Gateway" if status == 502 else "Service Unavailable")
+
+    def after(
+        self,
+        faults: Faults,
+        request: web.Request,
+        route: str,
+        response: web.StreamResponse,
+        rng: random.Random,
+    ) -> web.StreamResponse:
+        """The handler's answer, malformed or lost when a fault says so."""
+        injected = self._stats.faults_injected
+        lost = faults.lose_rate and response.status < 300
+        if lost and self._losable(faults, request, route) and rng.random() < faults.lose_rate:
+            injected["lost"] += 1
+            raise _drop(request)
+        if faults.malformed_route == route and response.status < 300:
+            injected["malformed"] += 1
+            if faults.malformed_mode == "shape":
+                body = orjson.dumps({"unexpected": True, "items": "nope"})
+            else:
+                body = b'{"truncated": [1, 2'
+            return web.Response(body=body, status=response.status, content_type="application/json")
+        return response
+
+    @staticmethod
+    def _losable(faults: Faults, request: web.Request, route: str) -> bool:
+        if faults.lose_routes is not None:
+            return route in faults.lose_routes
+        return request.method in WRITE_METHODS and route not in READ_POSTS

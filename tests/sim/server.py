@@ -13,14 +13,12 @@ import orjson
 from aiohttp import web
 
 from .capacity import CapacityCurve, SharedServer, server_workers
-from .faults import Faults, SimStats, TokenBucket, seeded_rng
+from .faults import READ_POSTS, WRITE_METHODS, FaultInjector, Faults, SimStats, seeded_rng
 from .library import MetadataJob, SimLibrary
 from .openapi import validator_for
 from .search import SearchEngine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
-READ_POSTS = frozenset({"POST /search/metadata", "POST /search/statistics"})
 
 
 class ApiError(Exception):
@@ -76,7 +74,7 @@ class Simulator:
         self.before_metadata_job: Callable[[MetadataJob], None] | None = None
         self._rng: random.Random = seeded_rng(self.faults.seed)
         self._rng_seed = self.faults.seed
-        self._bucket = TokenBucket()
+        self.injector = FaultInjector(self.stats)
         self._gate: asyncio.Semaphore | None = None
         self._capacity: tuple[int | None, list[list[float]] | None] | None = None
         self._shared: SharedServer | None = None
@@ -135,6 +133,7 @@ class Simulator:
         try:
             yield f"http://{url_host}:{bound}"
         finally:
+            self.injector.release()  # stalled requests end before the server stops
             await runner.cleanup()
             for timer in self._job_timers:
                 timer.cancel()
@@ -248,38 +247,14 @@ class Simulator:
         if request.method in WRITE_METHODS and route not in READ_POSTS:
             self.stats.writes += 1
         await self._serve_work()
-        if faults.stall_route == route:
-            self.stats.faults_injected["stall"] += 1
-            await asyncio.sleep(faults.stall_s)
-        if faults.rate_limit_per_s is not None and not self._bucket.take(
-            faults.rate_limit_per_s, faults.rate_burst
-        ):
-            self.stats.faults_injected["429"] += 1
-            limited = json_response({"message": "Too Many Requests"}, 429)
-            limited.headers["Retry-After"] = f"{faults.retry_after_s:g}"
-            return limited
-        if faults.reset_rate and self._rng.random() < faults.reset_rate:
-            self.stats.faults_injected["reset"] += 1
-            if request.transport is not None:
-                request.transport.close()
-            raise ConnectionResetError
-        if faults.fail_route == route or (
-            faults.error_rate and self._rng.random() < faults.error_rate
-        ):
-            self.stats.faults_injected["500"] += 1
-            return json_response({"message": "Internal server error"}, 500)
+        early = await self.injector.before(faults, request, route, self._rng)
+        if early is not None:
+            return early
         response: web.StreamResponse = await handler(request)
         if self.check_responses and self.version >= (3, 0, 0):
             self._check_response(request, response)
         await self._serve_items(request.get("items", 0))
-        if faults.malformed_route == route and response.status < 300:
-            self.stats.faults_injected["malformed"] += 1
-            if faults.malformed_mode == "shape":
-                return json_response({"unexpected": True, "items": "nope"}, response.status)
-            return web.Response(
-                body=b'{"truncated": [1, 2', status=response.status, content_type="application/json"
-            )
-        return response
+        return self.injector.after(faults, request, route, response, self._rng)
 
     def _check_response(self, request: web.Request, response: web.StreamResponse) -> None:
         """Record where a 2xx JSON answer does not match the spec's response schema."""

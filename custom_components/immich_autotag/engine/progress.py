@@ -43,14 +43,22 @@ class RunCancelledError(Exception):
 
 
 class CancelToken:
-    """Asks a run to stop at the next request boundary."""
+    """Asks a run to stop at the next request boundary (and its waits to end at once)."""
 
     def __init__(self) -> None:
         self._cancelled = False
+        self._listeners: list[Callable[[], None]] = []
 
     def cancel(self) -> None:
-        """Request cancellation."""
+        """Request cancellation; tells the listeners (the client stops waiting)."""
         self._cancelled = True
+        for listener in list(self._listeners):
+            listener()
+
+    def on_cancel(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` on cancellation; returns a function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     @property
     def cancelled(self) -> bool:

@@ -87,9 +87,13 @@ async def run(
     """
     report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
     stats = client.stats
+    client.start_run()
     before = (Counter(stats.by_endpoint), stats.retries, stats.throttled_seconds, stats.writes)
     limits_mark = client.limiter.mark()
-    job = _Run(client, rules, report, progress, cancel or CancelToken(), verify=verify)
+    token = cancel or CancelToken()
+    job = _Run(client, rules, report, progress, token, verify=verify)
+    # A cancel also ends the client's waits (a stalled read, a backoff) at once.
+    stop_listening = token.on_cancel(lambda: client.interrupt(RunCancelledError))
     try:
         await job.execute(asset_ids, album_cache, journal)
     except RunCancelledError:
@@ -108,6 +112,7 @@ async def run(
         if report.error_kind is ErrorKind.UNKNOWN:
             _LOGGER.exception("Run failed unexpectedly")
     finally:
+        stop_listening()
         report.finished_at = datetime.now(UTC)
         by_endpoint = Counter(stats.by_endpoint)
         by_endpoint.subtract(before[0])

@@ -26,6 +26,7 @@ from .errors import (
     ImmichConnectionError,
     ImmichRateLimitedError,
     ImmichServerError,
+    ImmichTimeoutError,
 )
 from .models import (
     Album,
@@ -34,7 +35,6 @@ from .models import (
     BulkIdResult,
     Tag,
 )
-from .retry import retry_delay
 from .search import CHUNK_SIZE
 from .transport import RequestStats
 
@@ -45,6 +45,7 @@ _WITH_EXIF = {"withExif": True}
 _NOT_SHARED = "Album not shared with user"  # DELETE /albums/{id}/user/{userId}
 _ALREADY_ADDED = "User already added"  # PUT /albums/{id}/users on servers that refuse twice
 PARSE_IN_THREAD = 200  # albums parsed off the event loop above this many
+LISTING = CHUNK_SIZE  # a listing of unknown length gets the timeout of a full page
 
 
 def _parse_assets(items: list[Any]) -> list[Asset]:
@@ -154,19 +155,19 @@ class ImmichClient(ClientBase):
         """`PUT /assets {ids, dateTimeOriginal}` in chunks of <= 1000."""
         for part in chunks(asset_ids):
             body = {"ids": part, "dateTimeOriginal": date_time_original}
-            await self._http.request("PUT", "/assets", body=body)
+            await self._http.request("PUT", "/assets", body=body, items=len(part))
 
     # --- tags ---------------------------------------------------------------------------
     async def list_tags(self) -> list[Tag]:
         """`GET /tags`."""
-        return parsing.parse_tags(await self._http.request("GET", "/tags"))
+        return parsing.parse_tags(await self._http.request("GET", "/tags", items=LISTING))
 
     async def upsert_tags(self, paths: Iterable[str]) -> list[Tag]:
         """`PUT /tags {tags}`; returns the leaf tag of each path."""
         unique = list(dict.fromkeys(paths))
         tags: list[Tag] = []
         for part in chunks(unique):
-            data = await self._http.request("PUT", "/tags", body={"tags": part})
+            data = await self._http.request("PUT", "/tags", body={"tags": part}, items=len(part))
             tags.extend(parsing.parse_tags(data))
         return tags
 
@@ -177,7 +178,10 @@ class ImmichClient(ClientBase):
         total = 0
         for part in chunks(asset_ids):
             body = {"tagIds": list(tag_ids), "assetIds": part}
-            total += parsing.parse_count(await self._http.request("PUT", "/tags/assets", body=body))
+            data = await self._http.request(
+                "PUT", "/tags/assets", body=body, items=len(part) * len(tag_ids)
+            )
+            total += parsing.parse_count(data)
         return total
 
     async def untag_assets(self, tag_id: str, asset_ids: Sequence[str]) -> list[BulkIdResult]:
@@ -192,10 +196,12 @@ class ImmichClient(ClientBase):
     async def list_albums(self) -> list[Album]:
         """Owned and shared-with-me albums (v2: `shared=false` + `shared=true`, merged)."""
         if await self._mode() is not ApiMode.V2:
-            return await _parse_albums(await self._http.request("GET", "/albums"))
+            return await _parse_albums(await self._http.request("GET", "/albums", items=LISTING))
         merged: dict[str, Album] = {}
         for shared in ("false", "true"):
-            data = await self._http.request("GET", "/albums", params={"shared": shared})
+            data = await self._http.request(
+                "GET", "/albums", params={"shared": shared}, items=LISTING
+            )
             for album in await _parse_albums(data):
                 merged.setdefault(album.id, album)
         return list(merged.values())
@@ -209,7 +215,9 @@ class ImmichClient(ClientBase):
     async def get_album_asset_ids(self, album: Album) -> list[str]:
         """Members of one album: v2 `GET /albums/{id}`; v3 paged search by album id."""
         if await self._mode() is ApiMode.V2:
-            data = await self._http.request("GET", "/albums/{id}", path={"id": album.id})
+            data = await self._http.request(
+                "GET", "/albums/{id}", path={"id": album.id}, items=album.asset_count
+            )
             return list(parsing.parse_album(data).asset_ids or ())
         return await self.search_asset_ids(album_id=album.id, size=album.asset_count)
 
@@ -246,18 +254,35 @@ class ImmichClient(ClientBase):
     async def _create_once(
         self, name: str, body: dict[str, Any], known_ids: Collection[str]
     ) -> tuple[Album, bool]:
-        """Send `POST /albums` until answered; (album, True) when a lost send was applied."""
+        """Send `POST /albums` until answered; (album, True) when a lost send was applied.
+
+        Each failed send is followed by a look for the album (a listing, which rides out an
+        outage like any read); at most the policy's error attempts are sent, and no answer
+        is waited for longer than its stall budget in all. Patience spent on 429s ends it.
+        """
         http = self._http
+        policy, timing = http.policy, http.timing
         attempt = 0
+        first_failure: float | None = None
+        items = len(body.get("assetIds", ()))
         while True:
             try:
-                data = await http.request("POST", "/albums", body=body, idempotent=False)
-            except (ImmichConnectionError, ImmichServerError, ImmichRateLimitedError):
+                data = await http.request(
+                    "POST", "/albums", body=body, idempotent=False, items=items
+                )
+            except ImmichRateLimitedError:
+                raise  # the server kept asking to wait: the transport's patience is spent
+            except (ImmichConnectionError, ImmichServerError) as err:
                 attempt += 1
-                if attempt >= http.policy.max_attempts:
+                now = timing.monotonic()
+                first_failure = now if first_failure is None else first_failure
+                stalled = isinstance(err, ImmichTimeoutError)
+                if attempt >= policy.error_attempts or (
+                    stalled and now - first_failure >= policy.max_stall
+                ):
                     raise
-                delay = retry_delay(http.policy, http.timing, attempt - 1)
-                await http.timing.sleep(delay)
+                delay = policy.delay(attempt - 1, timing.rng)
+                await timing.sleep(delay)
                 adopted = await self._created_anyway(name, known_ids)
                 if adopted is not None:
                     return adopted, True

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import aiohttp
 
@@ -48,7 +48,6 @@ class ClientBase:
         *,
         limiter: Limiter | None = None,
         verify_ssl: bool = True,
-        timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         timing: Timing | None = None,
     ) -> None:
@@ -64,7 +63,6 @@ class ClientBase:
             api_key,
             self._limiter,
             verify_ssl=verify_ssl,
-            timeout=timeout,
             retry=retry,
             timing=timing,
         )
@@ -128,17 +126,27 @@ class ClientBase:
             raise ImmichUnsupportedVersionError(str(version))
         self._version = version
 
-    async def connect(self) -> ServerInfo:
+    def start_run(self) -> None:
+        """A run begins: its retry budgets are full again (see `retry.py`)."""
+        self._http.start_run()
+
+    def interrupt(self, make_error: Callable[[], Exception]) -> None:
+        """Stop waiting: reads in flight and backoffs end with `make_error()` (see Transport)."""
+        self._http.interrupt(make_error)
+
+    async def connect(self, *, retry: RetryPolicy | None = None) -> ServerInfo:
         """`server/version`, `users/me`, `api-keys/me`; raises on unsupported versions.
 
         The version is read at every call (a run calls it first), so a server upgraded while
-        a client lives gets the right calls from the next run on.
+        a client lives gets the right calls from the next run on. `retry` overrides the
+        client's policy for these requests (`FAIL_FAST` where a person or Home Assistant's
+        set-up is waiting).
         """
-        version = await self.get_server_version()
+        version = await self.get_server_version(retry=retry)
         self.set_version(version)
-        user = await self.get_my_user()
+        user = await self.get_my_user(retry=retry)
         self._me = user.id
-        key = await self.get_my_api_key()
+        key = await self.get_my_api_key(retry=retry)
         self._server = ServerInfo(version=version, user=user, api_key=key)
         return self._server
 
@@ -148,17 +156,18 @@ class ClientBase:
         return self.mode
 
     # --- server / users -----------------------------------------------------------------
-    async def get_server_version(self) -> ServerVersion:
+    async def get_server_version(self, *, retry: RetryPolicy | None = None) -> ServerVersion:
         """`GET /server/version`."""
-        return parsing.parse_server_version(await self._http.request("GET", "/server/version"))
+        data = await self._http.request("GET", "/server/version", policy=retry)
+        return parsing.parse_server_version(data)
 
-    async def get_my_api_key(self) -> ApiKeyInfo:
+    async def get_my_api_key(self, *, retry: RetryPolicy | None = None) -> ApiKeyInfo:
         """`GET /api-keys/me`."""
-        return parsing.parse_api_key(await self._http.request("GET", "/api-keys/me"))
+        return parsing.parse_api_key(await self._http.request("GET", "/api-keys/me", policy=retry))
 
-    async def get_my_user(self) -> User:
+    async def get_my_user(self, *, retry: RetryPolicy | None = None) -> User:
         """`GET /users/me`."""
-        return parsing.parse_user(await self._http.request("GET", "/users/me"))
+        return parsing.parse_user(await self._http.request("GET", "/users/me", policy=retry))
 
     async def list_users(self) -> list[User]:
         """`GET /users`."""
@@ -170,7 +179,7 @@ class ClientBase:
         results: list[BulkIdResult] = []
         for part in chunks(asset_ids):
             data = await self._http.request(
-                method, template, path={"id": ident}, body={"ids": part}
+                method, template, path={"id": ident}, body={"ids": part}, items=len(part)
             )
             results.extend(parsing.parse_bulk_ids(data))
         return results

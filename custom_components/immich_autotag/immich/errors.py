@@ -10,7 +10,31 @@ class ImmichError(Exception):
 
 
 class ImmichConnectionError(ImmichError):
-    """The server could not be reached (DNS, refused, reset, timeout) after retries."""
+    """The server could not be used (DNS, refused, reset, timeout, outage) after retries.
+
+    It stops a run: nothing more can be done until the server is back.
+    """
+
+
+class ImmichTimeoutError(ImmichConnectionError):
+    """The server accepted the request but did not answer in time, over every attempt."""
+
+
+class ImmichServerUnavailableError(ImmichConnectionError):
+    """Every request failed (5xx, refused, reset) for longer than a restart takes."""
+
+
+class ImmichRedirectError(ImmichConnectionError):
+    """The server answered with a redirect; the client never follows one.
+
+    `target` is where it points; `suggested_url` the server URL to configure instead, when
+    the target is this same API at another address (else None).
+    """
+
+    def __init__(self, message: str, target: str, suggested_url: str | None) -> None:
+        super().__init__(message)
+        self.target = target
+        self.suggested_url = suggested_url
 
 
 class ImmichAuthError(ImmichError):
@@ -33,8 +57,8 @@ class ImmichBadRequestError(ImmichError):
     """400 validation failure: the request was rejected as invalid."""
 
 
-class ImmichRateLimitedError(ImmichError):
-    """429/503 persisted after every retry."""
+class ImmichRateLimitedError(ImmichConnectionError):
+    """The server kept asking to wait (429/503) beyond the retry budget."""
 
 
 class ImmichServerError(ImmichError):

@@ -132,7 +132,7 @@ class Pager:
             body["order"] = "asc"
             body["page"] = int(page) if page and page.isdigit() else page
         return parsing.parse_search_page(
-            await self._http.request("POST", "/search/metadata", body=body)
+            await self._http.request("POST", "/search/metadata", body=body, items=CHUNK_SIZE)
         )
 
     async def count(self, query: dict[str, Any]) -> int | None:

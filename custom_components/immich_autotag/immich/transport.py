@@ -1,68 +1,63 @@
-"""HTTP core of the Immich client: URL handling, limiter, retries, error mapping, JSON.
+"""HTTP core of the Immich client: one logical request, its attempts, stats and errors.
+
+Each attempt holds a limiter slot; between attempts the transport waits as `retry.py`
+decides, without a slot. Redirects are never followed (the API key goes to the configured
+origin only): a 3xx is an error naming the target.
+
+`interrupt()` (a cancelled run) ends every wait at once: backoffs and reads in flight stop
+with the caller's error. A write in flight finishes its attempt (its outcome must be known)
+but is not retried.
 
 Retrying writes is safe for every write the engine sends but one: they are idempotent
 (add/remove album or tag membership, set a date to a fixed value, upsert tags by path, delete
 by id), so a request that may or may not have reached the server can simply be sent again.
 `POST /albums` is not (a lost answer retried creates a second album): it is sent with
-`idempotent=False` and the client looks for the album before sending it again.
+`idempotent=False`, retried only on 429, and the client looks for the album before sending
+it again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import aiohttp
-from yarl import URL
 
+from .answers import decode, dumps, map_error, normalize_url, redirect_error
 from .errors import (
-    ImmichAuthError,
-    ImmichBadRequestError,
     ImmichConnectionError,
     ImmichError,
-    ImmichInvalidResponseError,
-    ImmichNotFoundError,
-    ImmichPermissionError,
     ImmichRateLimitedError,
-    ImmichServerError,
+    ImmichServerUnavailableError,
+    ImmichTimeoutError,
 )
 from .limiter import Limiter
-from .retry import RetryPolicy, Timing, retry_delay
+from .retry import (
+    RUN_POLICY,
+    Failure,
+    GiveUp,
+    RequestRetry,
+    RetryPolicy,
+    ServerHealth,
+    Timing,
+    classify,
+)
 
-try:
-    import orjson
-
-    def _dumps(value: Any) -> bytes:
-        return orjson.dumps(value)
-
-    def _loads(raw: bytes) -> Any:
-        return orjson.loads(raw)
-
-except ImportError:  # pragma: no cover - orjson ships with Home Assistant
-
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode()
-
-    def _loads(raw: bytes) -> Any:
-        return json.loads(raw)
-
+__all__ = ["RequestStats", "Transport", "normalize_url"]
 
 _LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-THROTTLE_STATUSES: Final = frozenset({429, 503})
-GATEWAY_STATUSES: Final = frozenset({502, 504, 520, 521, 522, 523, 524})
 WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DECODE_IN_THREAD: Final = 256 * 1024  # bytes of JSON decoded in a worker thread
-_PERMISSION_RE: Final = re.compile(r"Missing required permission:\s*([A-Za-z0-9_.\-]+)")
-_NOT_FOUND_RE: Final = re.compile(r"not found|no access|no .*access|not have access", re.IGNORECASE)
 _READS_OVER_POST: Final = frozenset(  # POSTs that do not write
     {"POST /search/metadata", "POST /search/statistics"}
 )
+PROBE: Final = ("GET", "/users/me")  # answers only when the server and its database are up
 
 
 @dataclass
@@ -71,7 +66,7 @@ class RequestStats:
 
     by_endpoint: dict[str, int] = field(default_factory=dict)  # "POST /search/metadata": n
     retries: int = 0
-    throttled_seconds: float = 0.0
+    throttled_seconds: float = 0.0  # time waited before retries
     writes: int = 0  # requests that change server state
 
     @property
@@ -80,65 +75,17 @@ class RequestStats:
         return sum(self.by_endpoint.values())
 
 
-def normalize_url(url: str) -> tuple[str, str]:
-    """User input -> (web_url, api_url); accepts `/api` or not, trailing slashes, http(s).
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What one attempt got: a status and body, or the error that stopped it."""
 
-    Without a scheme, `http://` is assumed (`192.168.1.10:2283`, `immich.local:2283`).
-    """
-    text = url.strip() if isinstance(url, str) else ""
-    if text and "://" not in text:
-        text = f"http://{text}"
-    try:
-        parsed = URL(text)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"invalid URL: {text!r}") from err
-    host = parsed.host or ""
-    if parsed.scheme not in {"http", "https"} or not host or any(c.isspace() for c in host):
-        raise ValueError(f"invalid URL (need http(s)://host[:port]): {text!r}")
-    try:
-        port = parsed.port
-    except ValueError as err:
-        raise ValueError(f"invalid port in URL: {text!r}") from err
-    path = parsed.path.rstrip("/")
-    if path.lower().endswith("/api"):
-        path = path[:-4].rstrip("/")
-    if port is None:
-        raise ValueError(f"invalid URL: {text!r}")
-    web = f"{str(parsed.origin()).rstrip('/')}{path}"
-    return web, f"{web}/api"
-
-
-def _message(body: Any) -> str:
-    """The server's error message (v2 `message` may be a list; v3 has `errors`)."""
-    if isinstance(body, Mapping):
-        msg = body.get("message")
-        if isinstance(msg, list):
-            return "; ".join(str(m) for m in msg)[:500]
-        if msg is not None:
-            return str(msg)[:500]
-    return ""
-
-
-def map_error(status: int, raw: bytes, where: str) -> ImmichError:
-    """Non-2xx status -> the client's error (final: after retries where retried)."""
-    try:
-        body = _loads(raw) if raw else None
-    except ValueError:
-        body = None
-    msg = _message(body) or raw[:200].decode("utf-8", "replace")
-    text = f"{where}: HTTP {status}: {msg}"
-    if status == 401:  # noqa: PLR2004
-        return ImmichAuthError(text)
-    if status == 403:  # noqa: PLR2004
-        match = _PERMISSION_RE.search(msg)
-        return ImmichPermissionError(text, match.group(1) if match else None)
-    if status == 404 or (status == 400 and _NOT_FOUND_RE.search(msg)):  # noqa: PLR2004
-        return ImmichNotFoundError(text)
-    if status == 429 or status == 503:  # noqa: PLR2004, PLR1714
-        return ImmichRateLimitedError(text)
-    if status >= 500:  # noqa: PLR2004
-        return ImmichServerError(text, status)
-    return ImmichBadRequestError(text)
+    status: int = 0
+    raw: bytes = b""
+    retry_after: str | None = None
+    location: str | None = None
+    error: BaseException | None = None
+    sent: float = 0.0  # when it was sent (monotonic), once it had a limiter slot
+    elapsed: float = 0.0  # how long it took from there
 
 
 class Transport:
@@ -152,7 +99,6 @@ class Transport:
         limiter: Limiter,
         *,
         verify_ssl: bool,
-        timeout: float,
         retry: RetryPolicy | None = None,
         timing: Timing | None = None,
     ) -> None:
@@ -160,14 +106,53 @@ class Transport:
         self._api_url = api_url
         self._headers = {"x-api-key": api_key, "Accept": "application/json"}
         self._limiter = limiter
-        self.policy = retry or RetryPolicy()
+        self.policy = retry or RUN_POLICY
         self.timing = timing or Timing()
+        self.health = ServerHealth(self.timing, self._probe)
         self._ssl = verify_ssl
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.stats = RequestStats()
+        self._interrupted: Callable[[], Exception] | None = None
+        self._waits: set[asyncio.Future[Any]] = set()
+
+    def start_run(self) -> None:
+        """A run begins: budgets full again, no interruption pending."""
+        self._interrupted = None
+        self.health.start_run()
+
+    def interrupt(self, make_error: Callable[[], Exception]) -> None:
+        """End every wait now: interrupted requests raise `make_error()`."""
+        self._interrupted = make_error
+        for wait in list(self._waits):
+            wait.cancel()
+
+    def _check_interrupted(self) -> None:
+        if self._interrupted is not None:
+            raise self._interrupted()
+
+    async def _interruptible(self, wait: Awaitable[_T]) -> _T:
+        """Await `wait` unless `interrupt()` comes first (then raise its error)."""
+        self._check_interrupted()
+        task = asyncio.ensure_future(wait)
+        self._waits.add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._interrupted is None or (current is not None and current.cancelling()):
+                raise  # cancelled from outside: not ours to turn into an error
+            raise self._interrupted() from None
+        finally:
+            self._waits.discard(task)
 
     def __repr__(self) -> str:
         return f"Transport({self._api_url!r})"  # never the key
+
+    def _count(self, method: str, template: str) -> str:
+        endpoint = f"{method} {template}"
+        self.stats.by_endpoint[endpoint] = self.stats.by_endpoint.get(endpoint, 0) + 1
+        if method in WRITE_METHODS and endpoint not in _READS_OVER_POST:
+            self.stats.writes += 1
+        return endpoint
 
     async def request(
         self,
@@ -178,76 +163,123 @@ class Transport:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         idempotent: bool = True,
+        items: int = 0,
+        policy: RetryPolicy | None = None,
     ) -> Any:
         """`METHOD /template` -> parsed JSON; maps errors; retries transient failures.
 
-        A non-idempotent request is retried only on 429 (a proxy refused it unseen): any other
-        failure may have reached the server, so the caller decides what to do.
+        `items` is how many items the request carries or asks for (its timeout grows with
+        it); `policy` overrides the client's retry policy for this request. A non-idempotent
+        request is retried only on 429 (a proxy refused it unseen): any other failure may
+        have reached the server, so the caller decides what to do.
         """
-        endpoint = f"{method} {template}"
-        self.stats.by_endpoint[endpoint] = self.stats.by_endpoint.get(endpoint, 0) + 1
-        if method in WRITE_METHODS and endpoint not in _READS_OVER_POST:
-            self.stats.writes += 1
+        endpoint = self._count(method, template)
         rel = template.format_map(path or {})
         url = f"{self._api_url}{rel}"
         headers = dict(self._headers)
         data: bytes | None = None
         if body is not None:
-            data = _dumps(body)
+            data = dumps(body)
             headers["Content-Type"] = "application/json"
-        policy = self.policy
-        attempt = 0
+        policy = policy or self.policy
+        state = RequestRetry(policy, self.timing, self.health, policy.attempt_timeout(items))
+        reads = method == "GET" or endpoint in _READS_OVER_POST
+        answer = _Answer()
         while True:
-            status, raw, retry_after, error = await self._attempt(
-                method, url, params, data, headers, endpoint=endpoint
+            self._check_interrupted()
+            attempt = self._attempt(
+                method,
+                url,
+                params,
+                data,
+                headers,
+                state.timeout,
+                policy.connect_timeout,
+                state.stall_left(),  # a stalled request waits for a slot only so long
+                endpoint=endpoint,
             )
-            if error is None and 200 <= status < 300:  # noqa: PLR2004
-                if len(raw) > DECODE_IN_THREAD:  # e.g. a search page: keep the loop free
-                    return await asyncio.to_thread(self._decode, raw, endpoint)
-                return self._decode(raw, endpoint)
-            retryable, limit = self._retryable(status, error, policy.max_attempts)
-            if not idempotent and status != 429:  # noqa: PLR2004
-                retryable = False
-            if not retryable or attempt + 1 >= limit:
-                if error is not None:
-                    raise ImmichConnectionError(
-                        f"{endpoint}: cannot reach the server ({type(error).__name__}: {error})"
-                    ) from error
-                raise map_error(status, raw, endpoint)
-            delay = retry_delay(policy, self.timing, attempt, retry_after)
+            got = await (self._interruptible(attempt) if reads else attempt)
+            if got is None:
+                raise self._give_up(GiveUp.NO_ANSWER, endpoint, answer, state)
+            answer = got
+            if answer.error is None and 200 <= answer.status < 300:  # noqa: PLR2004
+                self.health.success(answer.sent)
+                if len(answer.raw) > DECODE_IN_THREAD:  # e.g. a search page: keep the loop free
+                    return await asyncio.to_thread(decode, answer.raw, endpoint)
+                return decode(answer.raw, endpoint)
+            if answer.error is None and 300 <= answer.status < 400:  # noqa: PLR2004
+                raise redirect_error(endpoint, answer.status, url, rel, answer.location)
+            retry_after = state.retry_after(answer.retry_after)
+            failure = classify(answer.status, answer.error, retry_after)
+            if not idempotent and answer.status != 429:  # noqa: PLR2004
+                failure = Failure.FINAL
+            outcome = await state.next_delay(failure, retry_after, answer.elapsed, answer.sent)
+            if isinstance(outcome, GiveUp):
+                raise self._give_up(outcome, endpoint, answer, state)
+            self._check_interrupted()
             self.stats.retries += 1
-            self.stats.throttled_seconds += delay
-            await self.timing.sleep(delay)  # without a limiter slot
+            self.stats.throttled_seconds += outcome
             _LOGGER.debug(
-                "%s: retry %d after %.2fs (status %s)", endpoint, attempt + 1, delay, status
+                "%s: retry %d after %.2fs (%s)", endpoint, state.attempts, outcome, _what(answer)
             )
-            attempt += 1
+            waited_from = self.timing.monotonic()
+            await self._interruptible(self.timing.sleep(outcome))  # without a limiter slot
+            if failure is Failure.THROTTLED:
+                self.health.throttled_until_now(waited_from)
 
-    def _retryable(
-        self, status: int, error: Exception | None, max_attempts: int
-    ) -> tuple[bool, int]:
-        if error is not None or status in THROTTLE_STATUSES or status in GATEWAY_STATUSES:
-            return True, max_attempts
-        if status == 500:  # noqa: PLR2004
-            return True, self.policy.max_attempts_500
-        return False, 1
+    def _give_up(
+        self, why: GiveUp, endpoint: str, answer: _Answer, state: RequestRetry
+    ) -> ImmichError:
+        """The error of a request that is not retried again."""
+        error = answer.error
+        attempts = f"{state.attempts} attempt{'s' if state.attempts != 1 else ''}"
+        if isinstance(error, TimeoutError):
+            return _no_answer(why, endpoint, error, state, attempts)
+        if why is GiveUp.THROTTLED:
+            return ImmichRateLimitedError(
+                f"{endpoint}: the server kept asking to wait (HTTP {answer.status}) for"
+                f" {state.throttled:.0f} s ({attempts}); giving up"
+            )
+        if why is GiveUp.OUTAGE:
+            return ImmichServerUnavailableError(
+                f"{endpoint}: the server failed every request for"
+                f" {state.elapsed_in_outage:.0f} s (last: {_what(answer)}, {attempts})"
+            )
+        if error is not None:
+            return ImmichConnectionError(f"{endpoint}: cannot reach the server ({_what(answer)})")
+        return map_error(answer.status, answer.raw, endpoint)
 
-    async def _attempt(
+    async def _attempt(  # noqa: PLR0917
         self,
         method: str,
         url: str,
         params: Mapping[str, str] | None,
         data: bytes | None,
         headers: dict[str, str],
+        seconds: float,
+        connect_seconds: float,
+        slot_wait: float | None = None,
         *,
         endpoint: str,
-    ) -> tuple[int, bytes, str | None, Exception | None]:
+    ) -> _Answer | None:
         """One attempt inside a limiter slot; the slot is released before any backoff.
 
+        None when no slot came within `slot_wait` seconds (other requests hold them all).
         The answer (status, bytes sent and received) goes to the limiter, which learns the
         server's latency from it and halves its limit on 429/503.
         """
-        async with self._limiter.slot(endpoint) as permit:
+        # The connect limit stays below the total, so a connection that never opens is told
+        # apart from an answer that never comes.
+        connect = min(connect_seconds, 0.95 * seconds)
+        limits = aiohttp.ClientTimeout(total=seconds, sock_connect=connect)
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout(None if slot_wait is None else max(0.0, slot_wait)):
+                    permit = await stack.enter_async_context(self._limiter.slot(endpoint))
+            except TimeoutError:
+                return None
+            self._check_interrupted()  # the slot may come after a long wait
+            sent = self.timing.monotonic()
             try:
                 async with self._session.request(
                     method,
@@ -255,20 +287,60 @@ class Transport:
                     params=params,
                     data=data,
                     headers=headers,
-                    timeout=self._timeout,
+                    timeout=limits,
                     ssl=self._ssl,
+                    allow_redirects=False,
                 ) as resp:
                     raw = await resp.read()
                     permit.answered(resp.status, len(raw) + (len(data) if data else 0))
-                    return resp.status, raw, resp.headers.get("Retry-After"), None
+                    return _Answer(
+                        resp.status,
+                        raw,
+                        resp.headers.get("Retry-After"),
+                        resp.headers.get("Location"),
+                        sent=sent,
+                        elapsed=self.timing.monotonic() - sent,
+                    )
             except (aiohttp.ClientError, TimeoutError) as err:
-                return 0, b"", None, err
+                return _Answer(error=err, sent=sent, elapsed=self.timing.monotonic() - sent)
 
-    @staticmethod
-    def _decode(raw: bytes, endpoint: str) -> Any:
-        if not raw.strip():
-            return None
-        try:
-            return _loads(raw)
-        except ValueError as err:
-            raise ImmichInvalidResponseError(f"{endpoint}: malformed JSON response") from err
+    async def _probe(self, seconds: float) -> bool:
+        """Whether the server answers a cheap authenticated read (any status below 500)."""
+        method, template = PROBE
+        self._count(method, template)
+        answer = await self._attempt(
+            method,
+            f"{self._api_url}{template}",
+            None,
+            None,
+            self._headers,
+            seconds,
+            seconds,
+            endpoint=f"{method} {template}",
+        )
+        if answer is not None and answer.error is None and answer.status < 500:  # noqa: PLR2004
+            self.health.success(answer.sent)
+            return True
+        return False
+
+
+def _no_answer(
+    why: GiveUp, endpoint: str, error: TimeoutError, state: RequestRetry, attempts: str
+) -> ImmichTimeoutError:
+    """The error of a request whose last attempt got no answer in time."""
+    waited = state.no_answer
+    if why is GiveUp.OUTAGE:
+        waited = max(waited, state.elapsed_in_outage)
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return ImmichTimeoutError(
+            f"{endpoint}: could not connect to the server within {waited:.0f} s ({attempts})"
+        )
+    return ImmichTimeoutError(f"{endpoint} did not answer within {waited:.0f} s ({attempts})")
+
+
+def _what(answer: _Answer) -> str:
+    """A short description of a failed attempt, for logs and messages."""
+    if answer.error is None:
+        return f"HTTP {answer.status}"
+    text = str(answer.error)
+    return f"{type(answer.error).__name__}: {text}" if text else type(answer.error).__name__
