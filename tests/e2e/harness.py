@@ -10,10 +10,12 @@ from aiohttp import web
 
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
+from custom_components.immich_autotag.engine.journal_read import LAST, JournalContents
 from custom_components.immich_autotag.engine.progress import CancelToken, ProgressCallback
 from custom_components.immich_autotag.engine.report import RunReport
 from custom_components.immich_autotag.engine.rules import Rules
 from custom_components.immich_autotag.engine.runner import run
+from custom_components.immich_autotag.engine.undo import undo
 from custom_components.immich_autotag.engine.verify import VerifyPolicy
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
@@ -74,3 +76,31 @@ def wrap_route(sim: Simulator, route: str, wrapper: Callable[[RouteHandler], Rou
     )
     routes: dict[str, RouteHandler] = dispatch.__self__.routes  # type: ignore[attr-defined]
     routes[route] = wrapper(routes[route])
+
+
+async def undo_once(
+    sim: Simulator,
+    url: str,
+    key: str,
+    contents: JournalContents,
+    run_id: str = LAST,
+    *,
+    dry_run: bool = False,
+    cache: AlbumCache | None = None,
+    journal: Journal | None = None,
+    verify: VerifyPolicy | None = None,
+) -> tuple[RunReport, int, int]:
+    """One undo; returns the report and the simulator's (requests, writes) during it."""
+    before_total, before_writes = sim.stats.total, sim.stats.writes
+    async with aiohttp.ClientSession() as session:
+        client = ImmichClient(session, url, key, limiter=Limiter(4))
+        report = await undo(
+            client,
+            contents,
+            run_id,
+            dry_run=dry_run,
+            album_cache=cache,
+            journal=journal,
+            verify=verify,
+        )
+    return report, sim.stats.total - before_total, sim.stats.writes - before_writes

@@ -26,7 +26,7 @@ from .apply_base import Failed, Job, chunks, unless_gone
 from .deletions import kept_tag_warning
 from .journal import Journal, old_dates
 from .library import Library
-from .plan import Plan
+from .plan import Plan, split_date_key
 from .progress import CancelToken, ProgressCallback
 from .report import RunReport
 from .verify import Verifier, VerifyPolicy
@@ -146,11 +146,26 @@ class Applier(AlbumJobs):
         created = [p for p in paths if p in self._tag_ids]
         self._ok("tag_create", len(created))
         for path in created:
-            self.journal.record("tag_create", path, [], new=self._tag_ids[path])
+            self.journal.record(
+                "tag_create", path, [], new=self._tag_ids[path], created=self._missing(path)
+            )
+
+    def _missing(self, path: str) -> list[str]:
+        """`path` and its ancestors that the snapshot did not have (`PUT /tags` creates them)."""
+        parts = path.split("/")
+        paths = ("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+        return [p for p in paths if p not in self.lib.tags]
 
     def _uncertain_tags(self, paths: Iterable[str]) -> None:
         for path in paths:
-            self.journal.record("tag_create", path, [], new=self._tag_ids.get(path), uncertain=True)
+            self.journal.record(
+                "tag_create",
+                path,
+                [],
+                new=self._tag_ids.get(path),
+                created=self._missing(path),
+                uncertain=True,
+            )
 
     def tag_id(self, path: str) -> str | None:
         """The server id of a tag path (existing or created by this run)."""
@@ -181,9 +196,12 @@ class Applier(AlbumJobs):
 
         return job
 
-    def _job_date(self, kind: str, value: str, chunk: list[int]) -> Job:
+    def _job_date(self, kind: str, key: str, chunk: list[int]) -> Job:
         """`kind` is `date_set` or `date_rezone` (a naive EXIF date given its zone)."""
-        rezone = {"rezone": True} if kind == "date_rezone" else {}
+        value, zone = split_date_key(key)
+        extra: dict[str, object] = {"rezone": True} if kind == "date_rezone" else {}
+        if zone:  # the IANA zone sent with the date (an undo restoring one)
+            extra["time_zone"] = zone
 
         async def job() -> None:
             ids = self._ids(chunk)
@@ -192,13 +210,13 @@ class Applier(AlbumJobs):
                 kind,
                 len(chunk),
                 value,
-                lambda: self.client.update_assets_date(ids, value),
-                unanswered=self._uncertain("date_set", None, ids, new=value, old=old, **rezone),
+                lambda: self.client.update_assets_date(ids, value, zone),
+                unanswered=self._uncertain("date_set", None, ids, new=value, old=old, **extra),
             )
             if not isinstance(sent, Failed):
                 self._ok(kind, len(chunk))
                 self.dated.update(dict.fromkeys(chunk, datetime.fromisoformat(value)))
-                self.journal.record("date_set", None, ids, new=value, old=old, **rezone)
+                self.journal.record("date_set", None, ids, new=value, old=old, **extra)
 
         return job
 

@@ -57,6 +57,21 @@ def is_rezone(lib: Library, asset: int, value: datetime) -> bool:
     return value.replace(tzinfo=None, microsecond=0) == old.replace(tzinfo=None, microsecond=0)
 
 
+def date_key(value: str, time_zone: str | None = None) -> str:
+    """A `Plan.date_sets` key: the date to write, and the IANA zone to set with it, if any.
+
+    A run writes dates only (the zone follows the offset); an undo also sets the named zone
+    an asset had ("Europe/Madrid"), which an offset alone cannot say. Dates hold no space.
+    """
+    return f"{value} {time_zone}" if time_zone else value
+
+
+def split_date_key(key: str) -> tuple[str, str | None]:
+    """The date and the IANA zone (or None) of a `Plan.date_sets` key."""
+    value, _, zone = key.partition(" ")
+    return value, zone or None
+
+
 @dataclass(frozen=True, slots=True)
 class AlbumUserChange:
     """Add, re-role or remove one member of an owned album."""
@@ -81,7 +96,7 @@ class Plan:
     album_adds: dict[str, frozenset[int]] = field(default_factory=dict)  # album id -> assets
     album_removes: dict[str, frozenset[int]] = field(default_factory=dict)
     album_deletes: tuple[str, ...] = ()
-    date_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # value -> assets
+    date_sets: dict[str, frozenset[int]] = field(default_factory=dict)  # date_key -> assets
     date_rezones: frozenset[int] = frozenset()  # of those, naive EXIF dates given a zone
     album_users: tuple[AlbumUserChange, ...] = ()
 
@@ -141,7 +156,7 @@ class Plan:
         )
 
     def date_groups(self) -> Iterator[tuple[str, str, frozenset[int]]]:
-        """(kind, value, assets): the date changes by value, re-zones apart (`date_rezone`)."""
+        """(kind, date_key, assets): the date changes by value, re-zones apart (`date_rezone`)."""
         for value, assets in self.date_sets.items():
             for kind, part in (
                 ("date_set", assets - self.date_rezones),
@@ -191,16 +206,8 @@ class Plan:
             yield from _asset_items("tag_add", path, assets, lib)
         for album_id, assets in self.album_adds.items():
             yield from _asset_items("album_add", lib.albums[album_id].name, assets, lib)
-        for kind, value, assets in self.date_groups():
-            for a in sorted(assets):
-                rec = lib.assets[a]
-                yield {
-                    "kind": kind,
-                    "asset_id": rec.id,
-                    "file_name": rec.file_name,
-                    "old": rec.instant.isoformat(),
-                    "new": value,
-                }
+        for kind, key, assets in self.date_groups():
+            yield from _date_items(kind, key, assets, lib)
         for path, assets in self.tag_removes.items():
             yield from _asset_items("tag_remove", path, assets, lib)
         for album_id, assets in self.album_removes.items():
@@ -216,6 +223,24 @@ class Plan:
                 "user_id": change.user_id,
                 "role": change.role,
             }
+
+
+def _date_items(
+    kind: str, key: str, assets: frozenset[int], lib: Library
+) -> Iterator[dict[str, Any]]:
+    value, zone = split_date_key(key)
+    for a in sorted(assets):
+        rec = lib.assets[a]
+        item = {
+            "kind": kind,
+            "asset_id": rec.id,
+            "file_name": rec.file_name,
+            "old": rec.instant.isoformat(),
+            "new": value,
+        }
+        if zone:  # an undo restoring a named zone
+            item["time_zone"] = zone
+        yield item
 
 
 def _asset_items(

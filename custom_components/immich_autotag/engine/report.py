@@ -76,6 +76,12 @@ class RunReport:
     links: list[dict[str, str]] = field(default_factory=list)  # {kind, name, url}: links.py
     planned_changes: list[dict[str, Any]] = field(default_factory=list)  # dry run, capped
     planned_changes_total: int = 0
+    # An undo (engine/undo.py): the run it reverts, the changes it left alone (first
+    # MAX_ERRORS, all counted) and those already as they were before that run.
+    undo_of: str | None = None
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped_total: int = 0
+    unchanged: int = 0
 
     @property
     def duration(self) -> float:
@@ -121,6 +127,15 @@ class RunReport:
             "warnings_count": len(self.warnings),
             "errors_count": self.errors_total,
             "api_requests": self.api.requests,
+        } | self._undo_summary()
+
+    def _undo_summary(self) -> dict[str, Any]:
+        if self.undo_of is None:
+            return {}
+        return {
+            "undo_of": self.undo_of,
+            "skipped_total": self.skipped_total,
+            "unchanged": self.unchanged,
         }
 
     def to_dict(self) -> dict[str, Any]:

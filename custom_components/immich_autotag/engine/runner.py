@@ -14,9 +14,10 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Coroutine
 from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
 from ..immich.client import ImmichClient
 from ..immich.errors import (
@@ -35,6 +36,7 @@ from .cache_update import forget_touched, record_applied
 from .deletions import confirm_deletions
 from .folder_albums import is_upload_storage
 from .journal import Journal, JournalWriteError
+from .journal_read import JournalReadError
 from .library import Library
 from .links import quick_links, with_urls
 from .permissions import Capabilities
@@ -65,6 +67,7 @@ _ERROR_KINDS: tuple[tuple[type[Exception], ErrorKind], ...] = (
     (ImmichBadRequestError, ErrorKind.SERVER),
     (ImmichError, ErrorKind.SERVER),
     (JournalWriteError, ErrorKind.JOURNAL),
+    (JournalReadError, ErrorKind.INVALID_INPUT),  # an undo of a run the journal cannot give
 )
 
 
@@ -86,16 +89,31 @@ async def run(
     for Immich's metadata jobs.
     """
     report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
+    token = cancel or CancelToken()
+    job = _Run(client, rules, report, progress, token, verify=verify)
+    body = job.execute(asset_ids, album_cache, journal)
+    return await guarded(client, report, journal, token, body)
+
+
+async def guarded(
+    client: ImmichClient,
+    report: RunReport,
+    journal: Journal | None,
+    cancel: CancelToken,
+    body: Coroutine[Any, Any, None],
+) -> RunReport:
+    """Await `body`, a job filling `report`, and finish the report (the CONTRACT above).
+
+    Errors become the report's status; request statistics and the journal's end line are added.
+    """
     stats = client.stats
     client.start_run()
     before = (Counter(stats.by_endpoint), stats.retries, stats.throttled_seconds, stats.writes)
     limits_mark = client.limiter.mark()
-    token = cancel or CancelToken()
-    job = _Run(client, rules, report, progress, token, verify=verify)
     # A cancel also ends the client's waits (a stalled read, a backoff) at once.
-    stop_listening = token.on_cancel(lambda: client.interrupt(RunCancelledError))
+    stop_listening = cancel.on_cancel(lambda: client.interrupt(RunCancelledError))
     try:
-        await job.execute(asset_ids, album_cache, journal)
+        await body
     except RunCancelledError:
         report.status = RunStatus.CANCELLED
     except asyncio.CancelledError:
@@ -124,6 +142,75 @@ async def run(
         report.api.concurrency = client.limiter.summary_since(limits_mark)
     _end_journal(journal, str(report.status), failed_changes=dict(report.failed_changes))
     return report
+
+
+async def connect(client: ImmichClient, report: RunReport) -> tuple[ServerInfo, Capabilities]:
+    """Version (read at every run), user and key; what the key may write.
+
+    A key without any write permission makes the run a dry run (with a warning).
+    """
+    info = await client.connect()
+    report.server_version = str(info.version)
+    if info.version.support is VersionSupport.NEWER:
+        tested = info.version.tested_up_to
+        message = f"Immich {info.version} is newer than tested ({tested}); using its calls"
+        report.warnings.append(_note("untested_version", message))
+    caps = Capabilities.from_permissions(info.api_key.permissions)
+    if caps.read_only:  # nothing could be written: show what a run would do
+        report.dry_run = True
+        report.warnings.append(_note("read_only_key", READ_ONLY_WARNING))
+    else:
+        report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
+    return info, caps
+
+
+def begin_journal(
+    journal: Journal | None, client: ImmichClient, report: RunReport, info: ServerInfo, **meta: Any
+) -> None:
+    """The journal's start line: the run, its server and the key's user."""
+    if journal is not None:
+        journal.begin(
+            report.id,
+            started_at=report.started_at.isoformat(),
+            server=client.web_url,
+            server_version=report.server_version,
+            user_id=info.user.id,
+            **meta,
+        )
+
+
+async def apply_plan(
+    client: ImmichClient,
+    lib: Library,
+    plan: Plan,
+    report: RunReport,
+    *,
+    journal: Journal | None,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+    verify: VerifyPolicy | None,
+    album_cache: AlbumCache | None,
+) -> Applier:
+    """Apply, verify and record in the album cache what was applied; returns the Applier.
+
+    A run with failed changes is PARTIAL.
+    """
+    started = time.perf_counter()
+    applier = Applier(
+        client, lib, plan, report, journal=journal, progress=progress, cancel=cancel, verify=verify
+    )
+    try:
+        await applier.apply()
+    except BaseException:
+        if album_cache is not None:
+            forget_touched(album_cache, applier)
+        raise
+    if album_cache is not None:
+        await record_applied(client, album_cache, lib, plan, applier)
+    report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
+    if report.failed_changes:
+        report.status = RunStatus.PARTIAL
+    return applier
 
 
 def _end_journal(journal: Journal | None, status: str, **meta: object) -> None:
@@ -157,23 +244,6 @@ class _Run:
         if self.progress is not None:
             self.progress(tick)
 
-    async def connect(self) -> tuple[ServerInfo, Capabilities]:
-        """Version (read at every run), user and key; what the key may write."""
-        report = self.report
-        info = await self.client.connect()
-        report.server_version = str(info.version)
-        if info.version.support is VersionSupport.NEWER:
-            tested = info.version.tested_up_to
-            message = f"Immich {info.version} is newer than tested ({tested}); using its calls"
-            report.warnings.append(_note("untested_version", message))
-        caps = Capabilities.from_permissions(info.api_key.permissions)
-        if caps.read_only:  # nothing could be written: show what a run would do
-            report.dry_run = True
-            report.warnings.append(_note("read_only_key", READ_ONLY_WARNING))
-        else:
-            report.warnings.extend(_note("permission_missing", w) for w in caps.disabled())
-        return info, caps
-
     async def execute(
         self,
         asset_ids: Collection[str] | None,
@@ -185,15 +255,8 @@ class _Run:
             asset_ids = parse_asset_ids(asset_ids)
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
-        info, caps = await self.connect()
-        if journal is not None:
-            journal.begin(
-                report.id,
-                started_at=report.started_at.isoformat(),
-                server=client.web_url,
-                server_version=report.server_version,
-                user_id=info.user.id,
-            )
+        info, caps = await connect(client, report)
+        begin_journal(journal, client, report, info)
         if not caps.read_only:
             rules = caps.restrict(rules)
         lib = await load_library(
@@ -223,8 +286,7 @@ class _Run:
             report.planned_changes = with_urls(client.web_url, listing)
             report.planned_changes_total = report.changes_total
         else:
-            started = time.perf_counter()
-            applier = Applier(
+            await apply_plan(
                 client,
                 lib,
                 plan,
@@ -233,18 +295,8 @@ class _Run:
                 progress=self.emit,
                 cancel=self.cancel,
                 verify=self.verify,
+                album_cache=album_cache,
             )
-            try:
-                await applier.apply()
-            except BaseException:
-                if album_cache is not None:
-                    forget_touched(album_cache, applier)
-                raise
-            if album_cache is not None:
-                await record_applied(client, album_cache, lib, plan, applier)
-            report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
-            if report.failed_changes:
-                report.status = RunStatus.PARTIAL
         report.links = quick_links(client.web_url, rules, lib)
 
 

@@ -11,18 +11,21 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..immich.client import ImmichClient
-from ..immich.models import Album, Asset, User
+from ..immich.models import Album, Asset, Tag, User
 from .album_cache import AlbumCache, cache_scope
 from .library import AssetRecord, Library
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .rules import Rules, is_temp_album
 
 DATED_NAME = re.compile(r"^\d{4}")
+
+# (tags by path, albums by id) -> (tag paths whose members to read, album ids to list)
+Selector: TypeAlias = Callable[[dict[str, Tag], dict[str, Album]], tuple[set[str], set[str]]]
 
 
 def tracked_tag_paths(rules: Rules, existing: Iterable[str]) -> set[str]:
@@ -51,6 +54,24 @@ def album_is_relevant(album: Album, rules: Rules, me: str) -> bool:
     if any(name in c.destination_albums for c in rules.conversions):
         return True
     return rules.album_date_consistency.enabled and DATED_NAME.match(name) is not None
+
+
+async def load_selected(
+    client: ImmichClient,
+    me: User,
+    select: Selector,
+    *,
+    cache: AlbumCache | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Library:
+    """Every asset, and the members of the tags and albums `select` picks from the listings.
+
+    For a job that is not a rules run (an undo): it names what it needs once it has seen the
+    server's tags and albums. The same requests as `load_library`, for fewer tags and albums.
+    """
+    loader = _Loader(client, me, cache if cache is not None else AlbumCache(), progress, cancel)
+    return await loader.load_selected(select)
 
 
 async def load_library(
@@ -97,6 +118,21 @@ class _Loader:
             self.progress(Progress(RunPhase.LOADING, self.done, total))
 
     async def load(self, rules: Rules) -> Library:
+        albums = await self._lists()
+        me = self.me
+        # User patterns run here: off the event loop (their cost is bounded, see patterns.py).
+        relevant = await asyncio.to_thread(
+            lambda: [a for a in albums if album_is_relevant(a, rules, me.id)]
+        )
+        return await self._read(tracked_tag_paths(rules, self.lib.tags), relevant)
+
+    async def load_selected(self, select: Selector) -> Library:
+        albums = await self._lists()
+        tags, album_ids = select(self.lib.tags, self.lib.albums)
+        return await self._read(tags, [a for a in albums if a.id in album_ids])
+
+    async def _lists(self) -> list[Album]:
+        """Users, tags and albums (concurrently); the albums as listed."""
         lib, me = self.lib, self.me
         self.cache.bind(cache_scope(self.client.api_url, me.id, self.client.mode))
         try:  # a failed listing cancels the others (nothing outlives the run)
@@ -111,15 +147,14 @@ class _Loader:
         lib.tags = {t.value: t for t in tags}
         lib.albums = {a.id: a for a in albums}
         self.cache.retain(set(lib.albums))
+        return albums
 
-        # User patterns run here: off the event loop (their cost is bounded, see patterns.py).
-        relevant = await asyncio.to_thread(
-            lambda: [a for a in albums if album_is_relevant(a, rules, me.id)]
-        )
-        tracked = tracked_tag_paths(rules, lib.tags)
+    async def _read(self, tracked: Iterable[str], relevant: list[Album]) -> Library:
+        """The asset walk, one search per tracked tag and one listing per relevant album."""
+        lib = self.lib
         self.tag_ids = {p: [] for p in tracked}
         jobs: list[Coroutine[Any, Any, None]] = [self._walk_assets()]
-        jobs.extend(self._tag(p, lib.tags[p].id) for p in sorted(tracked) if p in lib.tags)
+        jobs.extend(self._tag(p, lib.tags[p].id) for p in sorted(self.tag_ids) if p in lib.tags)
         for album in relevant:
             cached = [] if album.asset_count == 0 else self.cache.get(album)
             if cached is not None:

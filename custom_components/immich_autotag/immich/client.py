@@ -151,10 +151,18 @@ class ImmichClient(ClientBase):
                 return True
         return False
 
-    async def update_assets_date(self, asset_ids: Sequence[str], date_time_original: str) -> None:
-        """`PUT /assets {ids, dateTimeOriginal}` in chunks of <= 1000."""
+    async def update_assets_date(
+        self, asset_ids: Sequence[str], date_time_original: str, time_zone: str | None = None
+    ) -> None:
+        """`PUT /assets {ids, dateTimeOriginal[, timeZone]}` in chunks of <= 1000.
+
+        The zone comes from the date's offset ("UTC+2"); `time_zone`, an IANA name, sets a
+        named zone instead (Immich keeps the instant and takes the zone).
+        """
         for part in chunks(asset_ids):
             body = {"ids": part, "dateTimeOriginal": date_time_original}
+            if time_zone:
+                body["timeZone"] = time_zone
             await self._http.request("PUT", "/assets", body=body, items=len(part))
 
     # --- tags ---------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""Undo one journaled run: itself a run (snapshot, plan, dry run or apply, journal, report).
+
+1. connect, and pick the run from the journal (`last`: the newest run of this server and user);
+2. snapshot what the run touched: every asset (current dates, which still exist), the members
+   of its tags and albums (`snapshot.load_selected`, the album cache as for a run);
+3. plan (`undo_plan.plan_undo`): revert each change whose value is still the one the run set;
+4. the same deletion checks (trashed assets keep a tag or album) and permission limits as a
+   run, then the same apply step: tags before dates, the check after apply, the journal — so
+   an undo is undone like any run.
+
+Same CONTRACT as `runner.run`: problems become a FAILED report (a run the journal cannot give
+is `invalid_input`), never an exception. `RunReport.skipped` lists what a later edit changed
+(kept as it is); `RunReport.unchanged` counts changes already as before the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from itertools import islice
+
+from ..immich.client import ImmichClient
+from .album_cache import AlbumCache
+from .deletions import confirm_deletions
+from .journal import Journal
+from .journal_read import JournalContents
+from .progress import CancelToken, Progress, ProgressCallback, RunPhase
+from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, RunReport
+from .runner import apply_plan, begin_journal, connect, guarded
+from .snapshot import load_selected
+from .undo_checks import Skip
+from .undo_plan import plan_undo, undo_selection
+from .verify import VerifyPolicy
+
+KEPT_WARNINGS = {"temp_album_kept": "album_create", "tag_kept": "tag_create"}
+
+
+async def undo(
+    client: ImmichClient,
+    contents: JournalContents,
+    run_id: str,
+    *,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    album_cache: AlbumCache | None = None,
+    journal: Journal | None = None,
+    verify: VerifyPolicy | None = None,
+) -> RunReport:
+    """Revert the run `run_id` (or `last`) of `contents` on the server behind `client`."""
+    report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
+    token = cancel or CancelToken()
+    job = _Undo(client, report, progress, token, verify)
+    body = job.execute(contents, run_id, album_cache, journal)
+    return await guarded(client, report, journal, token, body)
+
+
+class _Undo:
+    """The steps of one undo, filling one report."""
+
+    def __init__(
+        self,
+        client: ImmichClient,
+        report: RunReport,
+        progress: ProgressCallback | None,
+        cancel: CancelToken,
+        verify: VerifyPolicy | None,
+    ) -> None:
+        self.client = client
+        self.report = report
+        self.progress = progress
+        self.cancel = cancel
+        self.verify = verify
+
+    def emit(self, tick: Progress) -> None:
+        if self.progress is not None:
+            self.progress(tick)
+
+    async def execute(
+        self,
+        contents: JournalContents,
+        run_id: str,
+        album_cache: AlbumCache | None,
+        journal: Journal | None,
+    ) -> None:
+        client, report = self.client, self.report
+        started = time.perf_counter()
+        self.emit(Progress(RunPhase.LOADING))
+        info, caps = await connect(client, report)
+        target = contents.select(run_id, client.web_url, info.user.id)
+        report.undo_of = target.id
+        if target.end is None:
+            report.warnings.append(_note("run_unfinished", f"run {target.id} has no end line"))
+        begin_journal(journal, client, report, info, undoes=target.id)
+        lib = await load_selected(
+            client,
+            info.user,
+            partial(undo_selection, target),
+            cache=album_cache,
+            progress=self.emit,
+            cancel=self.cancel,
+        )
+        report.phase_seconds["snapshot"] = round(time.perf_counter() - started, 3)
+        report.assets_total = len(lib.assets)
+        self.cancel.check()
+
+        self.emit(Progress(RunPhase.PLANNING))
+        started = time.perf_counter()
+        undone = await asyncio.to_thread(plan_undo, lib, target)
+        plan = undone.plan if caps.read_only else caps.restrict_plan(undone.plan, lib)
+        plan, kept = await confirm_deletions(client, lib, plan)
+        report.warnings.extend(kept)
+        report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
+        self.emit(Progress(RunPhase.PLANNING, 1, 1))
+        self.cancel.check()
+        skipped = list(undone.skipped)
+        if report.dry_run:
+            report.changes = plan.counts()
+            report.planned_changes = list(islice(plan.describe(lib), MAX_PLANNED_CHANGES))
+            report.planned_changes_total = report.changes_total
+        else:
+            await apply_plan(
+                client,
+                lib,
+                plan,
+                report,
+                journal=journal,
+                progress=self.emit,
+                cancel=self.cancel,
+                verify=self.verify,
+                album_cache=album_cache,
+            )
+        # A tag or album the undo keeps because something else uses it is a skipped change.
+        for warning in report.warnings:
+            kind = KEPT_WARNINGS.get(str(warning.get("kind")))
+            if kind is not None:
+                message = str(warning.get("message"))
+                what = message.split(" kept:", maxsplit=1)[0]
+                skipped.append(Skip(None, kind, what, None, message))
+        report.unchanged = undone.unchanged
+        report.skipped_total = len(skipped)
+        report.skipped = [s.to_dict() for s in skipped[:MAX_ERRORS]]
+
+
+def _note(kind: str, message: str) -> dict[str, str | None]:
+    return {"kind": kind, "message": message, "asset_id": None, "album_id": None}
