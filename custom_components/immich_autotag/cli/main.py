@@ -5,7 +5,8 @@ immich-autotag --url URL --api-key KEY --rules FILE [--dry-run] [--json] ...
 
 Progress goes to stderr, the report to stdout. Exit codes: 0 ok, 2 invalid rules, arguments or
 an unwritable journal/cache path (checked before anything is sent), 3 authentication, 4 cannot
-connect, 1 any other failure; 130/143 when stopped by SIGINT/SIGTERM.
+connect, 1 any other failure or an undo that left changes alone (each listed); 130/143 when
+stopped by SIGINT/SIGTERM. `--undo RUN_ID|last` reverts a journaled run instead of running rules.
 """
 
 from __future__ import annotations
@@ -18,17 +19,20 @@ import logging
 import os
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Self
 
 from ..engine.album_cache import AlbumCache
 from ..engine.journal import Journal, JournalFile, JournalWriteError
+from ..engine.journal_read import JournalContents, JournalReadError, read_journal
 from ..engine.progress import CancelToken
 from ..engine.report import ErrorKind, RunReport, RunStatus
 from ..engine.rules import Rules, RulesError
 from ..engine.rules_loader import load_rules, load_rules_file
 from ..engine.runner import run
 from ..engine.scope import InvalidAssetIdError, parse_asset_ids
+from ..engine.undo import undo
 from ..immich.client import ImmichClient
 from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, Limiter
 from ..immich.session import new_session
@@ -75,6 +79,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--no-journal", action="store_true", help="do not journal applied changes")
     add("--links", type=Path, metavar="FILE", help="write the report's quick links as Markdown")
     add("--insecure", action="store_true", help="do not verify TLS")
+    add(
+        "--undo",
+        metavar="RUN_ID",
+        help="revert an applied run (its id, or 'last') from the journal; with --dry-run: show",
+    )
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
     noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
@@ -88,6 +97,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(str(err))
     if args.journal and args.no_journal:
         parser.error("--journal and --no-journal exclude each other")
+    if args.undo is not None and (args.no_journal or args.asset_ids):
+        parser.error("--undo reads the journal: it takes no --no-journal or --asset-id")
     return args
 
 
@@ -163,10 +174,11 @@ class _Stopper:
 
 
 async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:
-    """Run once; print the report; return the exit code."""
+    """Run once (or undo a run); print the report; return the exit code."""
     try:
+        contents = await _undo_source(args)
         cache_path, journal_file = open_files(args, url)
-    except _PathError as err:
+    except (JournalReadError, _PathError) as err:
         _error(str(err))
         return EXIT_INVALID
     cache = AlbumCache.load_file(cache_path) if cache_path else None
@@ -182,11 +194,13 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
                 client = ImmichClient(
                     session, url, api_key, limiter=limiter, verify_ssl=not args.insecure
                 )
-                report = await run(
-                    client,
-                    rules,
+                job = (
+                    partial(undo, client, contents, args.undo)
+                    if contents is not None
+                    else partial(run, client, rules, asset_ids=args.asset_ids)
+                )
+                report = await job(
                     dry_run=args.dry_run,
-                    asset_ids=args.asset_ids,
                     progress=printer,
                     cancel=cancel,
                     album_cache=cache,
@@ -216,6 +230,13 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
     return exit_code(report, stopper.signal)
 
 
+async def _undo_source(args: argparse.Namespace) -> JournalContents | None:
+    """For `--undo`: the journal, read before anything is sent (None for a rules run)."""
+    if args.undo is None:
+        return None
+    return await asyncio.to_thread(read_journal, args.journal or default_journal_path())
+
+
 def _print_report(text: str) -> None:
     """The report on stdout; a reader that stopped early (`| head`) is no error."""
     try:
@@ -243,6 +264,8 @@ def exit_code(report: RunReport, stopped_by: signal.Signals | None = None) -> in
     """The process's exit code for a finished run."""
     if stopped_by is not None:
         return 128 + stopped_by
+    if report.status is RunStatus.SUCCESS and report.skipped_total:
+        return EXIT_FAILED  # an undo that left changes alone (listed in the report)
     if report.status in (RunStatus.SUCCESS, RunStatus.CANCELLED):
         return EXIT_OK
     if report.error_kind is None:

@@ -44,6 +44,7 @@ def format_report(report: RunReport) -> str:
         )
     if not report.dry_run:
         lines.append(f"  repaired after server re-read: {report.repaired_after_reread}")
+    lines.extend(_undo_lines(report))
     api = report.api
     lines.append(
         f"  requests: {api.requests} ({api.writes} writes, {api.retries} retries,"
@@ -62,6 +63,24 @@ def format_report(report: RunReport) -> str:
     lines.extend(f"  error: {e['message']}" for e in report.errors[:SHOWN])
     lines.extend(_link_lines(report))
     return "\n".join(lines)
+
+
+def _undo_lines(report: RunReport) -> list[str]:
+    """An undo's outcome: what was already as before, and every skipped change listed."""
+    if report.undo_of is None:
+        return []
+    lines = [
+        (
+            f"  undo of run {report.undo_of}: {report.unchanged} changes already as before,"
+            f" {report.skipped_total} skipped (changed after the run: kept as they are)"
+        )
+    ]
+    for skip in report.skipped:
+        item = f" {skip['id']}" if skip.get("id") else ""
+        lines.append(f"    skipped {skip['kind']} {skip['target'] or ''}{item}: {skip['reason']}")
+    if report.skipped_total > len(report.skipped):
+        lines.append(f"    ... {report.skipped_total - len(report.skipped)} more skipped")
+    return lines
 
 
 def _link_lines(report: RunReport) -> list[str]:
