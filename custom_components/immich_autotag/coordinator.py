@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -28,10 +30,12 @@ from .connection import EntryConnection
 from .const import CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL, DOMAIN, EVENT_RUN_FINISHED
 from .engine.album_cache import AlbumCache
 from .engine.journal import Journal, JournalWriteError
+from .engine.journal_read import JournalReadError
 from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
-from .engine.rules import Rules
 from .engine.runner import run
+from .engine.undo import undo
+from .immich.client import ImmichClient
 from .issues import async_check_rules, async_follow_server
 from .notifications import async_notify_outcome
 from .storage import MAX_STORED_REPORTS, EntryStorage
@@ -41,6 +45,10 @@ JOURNAL_DRAIN_SECONDS = 1.0  # at most this long in the loop for the last journa
 
 PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (at most one a second: README.md)
 SCHEDULE_TICK = timedelta(minutes=1)
+
+
+# A run or an undo: (client, dry_run=, progress=, cancel=, album_cache=, journal=) -> report
+type Job = Callable[..., Awaitable[RunReport]]
 
 
 class RunState(StrEnum):
@@ -240,6 +248,33 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 translation_key="invalid_rules",
                 translation_placeholders={"title": title, "error": error},
             )
+        return self._async_start(partial(run, rules=rules, asset_ids=asset_ids), dry_run=dry_run)
+
+    @callback
+    def async_start_undo(self, run_id: str, *, dry_run: bool = False) -> asyncio.Task[RunReport]:
+        """Start undoing a journaled run (`last`: the newest) in the background, as a run."""
+        if self.running:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="already_running",
+                translation_placeholders={"title": self.config_entry.title},
+            )
+        return self._async_start(partial(self._async_undo, run_id), dry_run=dry_run)
+
+    async def _async_undo(self, run_id: str, client: ImmichClient, **options: Any) -> RunReport:
+        """The undo job: the entry's journal read (in an executor), then `engine.undo`."""
+        try:
+            contents = await self._storage.async_read_journal()
+        except JournalReadError as err:
+            now = dt_util.utcnow()
+            report = _failed(now, options["dry_run"], ErrorKind.INVALID_INPUT, str(err))
+            report.undo_of = run_id
+            return report
+        return await undo(client, contents, run_id, **options)
+
+    @callback
+    def _async_start(self, job: Job, *, dry_run: bool) -> asyncio.Task[RunReport]:
+        """Start `job` (a run or an undo) in the background as the entry's one run."""
         token = CancelToken()
         self._cancel = token
         self._state = RunState.LOADING
@@ -250,7 +285,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._async_push()
         task = self.config_entry.async_create_background_task(
             self.hass,
-            self._async_run(rules, dry_run=dry_run, asset_ids=asset_ids, cancel=token),
+            self._async_run(job, dry_run=dry_run, cancel=token),
             name=f"{DOMAIN} run {self.config_entry.entry_id}",
         )
         self._task = task
@@ -266,14 +301,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._async_push()
         return True
 
-    async def _async_run(
-        self,
-        rules: Rules,
-        *,
-        dry_run: bool,
-        asset_ids: Collection[str] | None,
-        cancel: CancelToken,
-    ) -> RunReport:
+    async def _async_run(self, job: Job, *, dry_run: bool, cancel: CancelToken) -> RunReport:
         started = dt_util.utcnow()
         journal_file = None
         if not dry_run:  # opened before the run: an unwritable journal stops it before any write
@@ -285,11 +313,9 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 return report
         journal = Journal(journal_file)  # each applied change is written as it is applied
         try:
-            report = await run(
+            report = await job(
                 self.connection.async_client(),
-                rules,
                 dry_run=dry_run,
-                asset_ids=asset_ids,
                 progress=self._async_on_progress,
                 cancel=cancel,
                 album_cache=self.album_cache,

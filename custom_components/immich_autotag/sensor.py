@@ -73,7 +73,14 @@ def _last_run_attributes(data: AutoTagData) -> dict[str, Any] | None:
         "errors": report.errors_total,
         "warnings": len(report.warnings),
         "links": list(report.links),
-    }
+    } | _undo_attributes(report)
+
+
+def _undo_attributes(report: RunReport) -> dict[str, Any]:
+    """An undo's run id and the changes it left alone (later edits)."""
+    if report.undo_of is None:
+        return {}
+    return {"undo_of": report.undo_of, "skipped": report.skipped_total}
 
 
 def _result_attributes(data: AutoTagData) -> dict[str, Any] | None:

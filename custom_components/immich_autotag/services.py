@@ -1,4 +1,4 @@
-"""Actions: `run`, `cancel`, `clean_up` and `dashboard` of `immich_autotag` (README.md)."""
+"""Actions: `run`, `cancel`, `clean_up`, `dashboard` and `undo` of `immich_autotag` (README.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from homeassistant.util.yaml import dump as yaml_dump
 from .clean_up import async_clean_up
 from .const import DOMAIN
 from .dashboard import dashboard_view, entry_entity_ids
+from .engine.journal_read import LAST
 from .engine.report import ErrorKind, RunReport, RunStatus
 
 if TYPE_CHECKING:
@@ -32,10 +33,12 @@ SERVICE_RUN: Final = "run"
 SERVICE_CANCEL: Final = "cancel"
 SERVICE_CLEAN_UP: Final = "clean_up"
 SERVICE_DASHBOARD: Final = "dashboard"
+SERVICE_UNDO: Final = "undo"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_DRY_RUN: Final = "dry_run"
 ATTR_ASSET_IDS: Final = "asset_ids"
+ATTR_RUN_ID: Final = "run_id"
 
 
 RUN_SCHEMA = vol.Schema(
@@ -43,6 +46,13 @@ RUN_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
         vol.Optional(ATTR_ASSET_IDS): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
+UNDO_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_RUN_ID): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
@@ -110,6 +120,25 @@ async def _async_run(call: ServiceCall) -> ServiceResponse:
     task = coordinator.async_start_run(dry_run=call.data[ATTR_DRY_RUN], asset_ids=asset_ids)
     if not call.return_response:
         return None
+    return run_response(await _finished(coordinator, task))
+
+
+async def _async_undo(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call.hass, call)
+    run_id = call.data.get(ATTR_RUN_ID) or LAST
+    task = coordinator.async_start_undo(run_id, dry_run=call.data[ATTR_DRY_RUN])
+    if not call.return_response:
+        return None
+    return undo_response(await _finished(coordinator, task))
+
+
+def undo_response(report: RunReport) -> dict[str, Any]:
+    """The response of `undo`: a run's response, with the skipped changes listed."""
+    return {**run_response(report), "skipped": list(report.skipped)}
+
+
+async def _finished(coordinator: AutoTagCoordinator, task: asyncio.Task[RunReport]) -> RunReport:
+    """The report of a started run; translated errors when it failed or was interrupted."""
     title = coordinator.config_entry.title
     try:
         report = await asyncio.shield(task)
@@ -138,7 +167,7 @@ async def _async_run(call: ServiceCall) -> ServiceResponse:
                 "error": report.error_message or str(report.error_kind or ErrorKind.UNKNOWN),
             },
         )
-    return run_response(report)
+    return report
 
 
 async def _async_cancel(call: ServiceCall) -> None:
@@ -187,5 +216,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CLEAN_UP,
         _async_clean_up,
         schema=CLEAN_UP_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_UNDO,
+        _async_undo,
+        schema=UNDO_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -19,6 +19,7 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 from .const import DOMAIN
 from .engine.album_cache import AlbumCache
 from .engine.journal import JournalFile, JournalWriteError
+from .engine.journal_read import JournalContents, read_journal
 from .engine.report import RunReport
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ class EntryStorage:
             raise JournalWriteError(
                 f"cannot write the journal {self._journal_path}: {err}"
             ) from err
+
+    async def async_read_journal(self) -> JournalContents:
+        """The journal's runs (read in an executor; raises JournalReadError)."""
+        return await self._hass.async_add_executor_job(read_journal, self._journal_path)
 
     async def async_close_journal(self, journal_file: JournalFile) -> None:
         """Wait for the last lines (raises JournalWriteError if a write failed)."""
