@@ -146,6 +146,9 @@ class RunReport:
         data["duration"] = round(self.duration, 3)
         data["status"] = str(self.status)
         data["error_kind"] = str(self.error_kind) if self.error_kind else None
+        if self.undo_of is None:  # a rules run: no undo keys
+            for key in ("undo_of", "skipped", "skipped_total", "unchanged"):
+                del data[key]
         return data
 
     @classmethod
