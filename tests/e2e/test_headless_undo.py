@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.sim.server import Simulator, assert_no_violations
-from tests.undo_audit import differences, view
+from tests.sim.view import differences, view
 
 from .test_engine_core import RULES, build
 from .test_headless import headless

@@ -18,7 +18,7 @@ from tests.sim.faults import Faults
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import to_ms
 from tests.sim.server import Simulator, assert_no_violations
-from tests.undo_audit import differences, view
+from tests.sim.view import differences, view
 
 from .harness import run_once, undo_once
 from .test_all_phases import RULES, build, only

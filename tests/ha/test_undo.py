@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.immich_autotag.const import DOMAIN, EVENT_RUN_FINISHED
 from tests.sim import SimLibrary, SimUser
 from tests.sim.server import assert_no_violations
-from tests.undo_audit import differences, view
+from tests.sim.view import differences, view
 
 from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
 

@@ -43,6 +43,9 @@ def json_response(data: object, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
+EMAIL = "me@example.com"  # the generated libraries' key user
+
+
 class Simulator:
     """A stateful Immich stand-in. `async with sim.serve() as url:` (url without `/api`)."""
 
@@ -151,6 +154,7 @@ class Simulator:
         handlers = Handlers(self)
         app.router.add_get("/__sim/stats", self._sim_stats)
         app.router.add_get("/__sim/state", self._sim_state)
+        app.router.add_get("/__sim/view", self._sim_view)
         app.router.add_post("/__sim/reset-stats", self._sim_reset)
         app.router.add_post("/__sim/faults", self._sim_faults)
         app.router.add_post("/__sim/run-metadata-jobs", self._sim_jobs)
@@ -286,6 +290,12 @@ class Simulator:
             for t in self.lib.tags.values()
         ]
         return json_response(state)
+
+    async def _sim_view(self, request: web.Request) -> web.Response:
+        """One user's tags, albums and dates (`view.py`): ?email=, default me@example.com."""
+        from .view import to_json, view  # noqa: PLC0415
+
+        return json_response(to_json(view(self.lib, request.query.get("email", EMAIL))))
 
     async def _sim_reset(self, _request: web.Request) -> web.Response:
         self.stats.reset()

@@ -24,13 +24,10 @@ def format_report(report: RunReport) -> str:
     ]
     if report.error_message:
         lines.append(f"  error ({report.error_kind}): {report.error_message}")
-    lines.append(f"  assets: {report.assets_total} read, {report.assets_in_scope} in scope")
-    if report.status_counts:
-        lines.append("  status: " + ", ".join(f"{k} {v}" for k, v in report.status_counts.items()))
-    lines.append(
-        f"  ambiguous dates {report.ambiguous_dates}, date mismatches {report.date_mismatches},"
-        f" duplicate conflicts {report.duplicate_conflicts}"
-    )
+    if report.undo_of is not None:  # an undo reads assets but applies no rules
+        lines.append(f"  assets: {report.assets_total} read")
+    else:
+        lines.extend(_rules_lines(report))
     verb = "planned" if report.dry_run else "applied"
     changes = ", ".join(f"{k} {v}" for k, v in sorted(report.changes.items())) or "none"
     lines.append(f"  changes {verb}: {changes}")
@@ -63,6 +60,17 @@ def format_report(report: RunReport) -> str:
     lines.extend(f"  error: {e['message']}" for e in report.errors[:SHOWN])
     lines.extend(_link_lines(report))
     return "\n".join(lines)
+
+
+def _rules_lines(report: RunReport) -> list[str]:
+    lines = [f"  assets: {report.assets_total} read, {report.assets_in_scope} in scope"]
+    if report.status_counts:
+        lines.append("  status: " + ", ".join(f"{k} {v}" for k, v in report.status_counts.items()))
+    lines.append(
+        f"  ambiguous dates {report.ambiguous_dates}, date mismatches {report.date_mismatches},"
+        f" duplicate conflicts {report.duplicate_conflicts}"
+    )
+    return lines
 
 
 def _undo_lines(report: RunReport) -> list[str]:

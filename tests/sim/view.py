@@ -1,5 +1,8 @@
 """The library as a user sees it, for comparing it before a run and after its undo.
 
+`GET /__sim/view` answers it as JSON (`scripts/demo` compares two of them:
+`python -m tests.sim.view BEFORE.json AFTER.json`).
+
 Albums are compared by name, owner, members and users, not by id: an undo creates a deleted
 album again under a new id. Tags by path. Dates as (capture instant, time zone); an asset that
 had no exif date is compared by instant only (Immich has no call that removes an exif date, so
@@ -8,9 +11,13 @@ an undo restores the instant and the zone becomes UTC).
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from tests.sim.library import SimLibrary
+from .library import SimLibrary
 
 
 @dataclass(frozen=True)
@@ -57,3 +64,36 @@ def differences(before: View, after: View) -> list[str]:
         elif now[0] != ms or (asset_id not in before.exifless and now[1] != zone):
             out.append(f"date {asset_id}: {(ms, zone)} -> {now}")
     return out
+
+
+def to_json(v: View) -> dict[str, Any]:
+    """A view as JSON-ready data."""
+    return {
+        "tags": {p: sorted(a) for p, a in v.tags.items()},
+        "albums": [[n, o, list(a), [list(u) for u in us]] for n, o, a, us in v.albums],
+        "dates": {a: list(d) for a, d in v.dates.items()},
+        "exifless": sorted(v.exifless),
+    }
+
+
+def from_json(data: dict[str, Any]) -> View:
+    """A view read back from `to_json`."""
+    return View(
+        tags={p: frozenset(a) for p, a in data["tags"].items()},
+        albums=[(n, o, tuple(a), tuple((u, r) for u, r in us)) for n, o, a, us in data["albums"]],
+        dates={a: (d[0], d[1]) for a, d in data["dates"].items()},
+        exifless=frozenset(data["exifless"]),
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Compare two saved views; print the differences; 1 when there are any."""
+    before, after = (from_json(json.loads(Path(p).read_text())) for p in argv)
+    found = differences(before, after)
+    for line in found[:20]:
+        print(line)  # noqa: T201
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
