@@ -93,7 +93,7 @@ async def test_undo_last_run_restores_the_library(
     await sim.metadata_settled()
     assert differences(before, view(lib, ALICE)) == []
     assert events[-1].data["undo_of"] == done["id"]
-    state = hass.states.get("sensor.alice_last_run")
+    state = hass.states.get("sensor.immich_autotag_alice_last_run")
     assert state is not None
     assert state.attributes["undo_of"] == done["id"]
 
