@@ -157,10 +157,12 @@ def async_follow_server(
         return  # the run did not reach the server
     async_check_version(hass, entry, server.version, None)
     async_check_permissions(hass, entry, server.api_key)
-    registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    if device is not None and device.sw_version != str(server.version):
-        registry.async_update_device(device.id, sw_version=str(server.version))
+    registry = dr.async_get(hass)  # async_get_device(identifiers=) is deprecated in HA 2026.x
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if (DOMAIN, entry.entry_id) in device.identifiers and (
+            device.sw_version != str(server.version)
+        ):
+            registry.async_update_device(device.id, sw_version=str(server.version))
 
 
 @callback

@@ -45,8 +45,8 @@ def _issue(issue_registry: ir.IssueRegistry, issue_id: str) -> ir.IssueEntry:
 
 
 def _sw_version(device_registry: dr.DeviceRegistry) -> str | None:
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
-    assert device is not None
+    (device,) = dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
+    assert device.identifiers == {(DOMAIN, ENTRY_ID)}
     return device.sw_version
 
 
