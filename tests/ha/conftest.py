@@ -110,13 +110,18 @@ def sim_version() -> str:
 
 
 @pytest.fixture
+def loopback(socket_enabled: None) -> None:
+    """Sockets to the loopback addresses only (localhost may be ::1 as well as 127.0.0.1)."""
+    allow_loopback()
+
+
+@pytest.fixture
 async def sim_server(
-    socket_enabled: None,
+    loopback: None,
     sim_library: tuple[SimLibrary, SimUser, str],
     sim_version: str,
 ) -> AsyncIterator[SimServer]:
     """The Immich simulator at a `localhost` URL (real HTTP through HA's shared session)."""
-    allow_loopback()  # localhost may resolve to ::1 as well as 127.0.0.1
     lib, user, key = sim_library
     sim = Simulator(lib, version=sim_version)
     async with sim.serve() as url:

@@ -85,7 +85,8 @@ async def test_setup_permission_denied_starts_reauth(
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
 
-async def test_setup_unreachable_retries(hass: HomeAssistant, socket_enabled: None) -> None:
+@pytest.mark.usefixtures("loopback")
+async def test_setup_unreachable_retries(hass: HomeAssistant) -> None:
     """Nothing listens: setup is retried later."""
     entry = MockConfigEntry(
         domain=DOMAIN,
