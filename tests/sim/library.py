@@ -13,6 +13,7 @@ re-extraction are undone (upstream immich-app/immich issue 16747).
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -243,6 +244,15 @@ class SimLibrary:
         """A deterministic UUID v4 string."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    @staticmethod
+    def duplicate_group(label: str) -> str:
+        """Immich's duplicate ids are UUID v4s: a label such as "g1" stands for one (per label)."""
+        try:
+            return str(uuid.UUID(label))
+        except ValueError:
+            digest = hashlib.sha256(label.encode()).digest()[:16]
+            return str(uuid.UUID(bytes=digest, version=4))
+
     def tick(self) -> int:
         """Advance the library clock by one second and return it (ms)."""
         self.clock_ms += 1000
@@ -303,7 +313,7 @@ class SimLibrary:
             local,
             instant if exif else None,
             time_zone if exif else None,
-            duplicate_id,
+            self.duplicate_group(duplicate_id) if duplicate_id else None,
             visibility,
             trashed,
             self.clock_ms,

@@ -1,7 +1,8 @@
-"""Validate Immich API requests against the vendored OpenAPI specs.
+"""Validate Immich API requests and responses against the vendored OpenAPI specs.
 
-`OpenApiValidator(spec).validate(method, path, query, body)` returns a list of violation
-messages (empty = valid). Paths are relative to `/api`. Schemas are converted from OpenAPI 3.0
+`OpenApiValidator(spec).validate(method, path, query, body)` and
+`.validate_response(method, path, status, body)` return lists of violation messages
+(empty = valid). Paths are relative to `/api`. Schemas are converted from OpenAPI 3.0
 (`nullable`, `#/components/...` refs) to JSON Schema 2020-12 once, and one validator is compiled
 lazily per operation.
 """
@@ -10,15 +11,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator, FormatChecker
+import regex as unicode_re
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -28,30 +29,54 @@ SPEC_V3_2 = SPECS_DIR / "immich-openapi-3.2.2.json"
 
 _SPEC_URI = "urn:immich-openapi"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-_FORMATS = FormatChecker(formats=())
+_DATE_TIME = re.compile(
+    r"(?P<year>\d{4}|[+-]\d{6})-(?P<month>\d{2})-(?P<day>\d{2})[Tt ]"
+    r"(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?P<oh>\d{2}):(?P<om>\d{2}))"
+)
 
 
-@_FORMATS.checks("uuid", raises=ValueError)
 def _is_uuid(value: object) -> bool:
     if not isinstance(value, str):
         return True
     return len(value) == 36 and str(uuid.UUID(value)) == value.lower()
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
-def _is_date_time(value: object) -> bool:
+def _date_time(value: object, *, expanded_years: bool) -> bool:
+    """RFC 3339 `date-time` (years 0000-9999); with `expanded_years` also JavaScript's
+    `+010000-...`/`-000001-...`, which Immich's server writes for years outside 0-9999."""
     if not isinstance(value, str):
         return True
-    return datetime.fromisoformat(value.replace("z", "Z")).tzinfo is not None
-
-
-def _python_pattern(value: object) -> bool:
-    """True when `re` can compile the pattern."""
-    try:
-        re.compile(str(value))
-    except re.error:
+    found = _DATE_TIME.fullmatch(value)
+    if found is None or (len(found["year"]) != 4 and not expanded_years):
         return False
-    return True
+    ranges = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59)}
+    ranges |= {"second": (0, 60), "oh": (0, 23), "om": (0, 59)}
+    return all(
+        lo <= int(found[name]) <= hi for name, (lo, hi) in ranges.items() if found[name] is not None
+    )
+
+
+def _format_checker(*, expanded_years: bool) -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checks("uuid", raises=ValueError)(_is_uuid)
+    checker.checks("date-time")(lambda v: _date_time(v, expanded_years=expanded_years))
+    return checker
+
+
+_FORMATS = _format_checker(expanded_years=False)  # what clients send
+_RESPONSE_FORMATS = _format_checker(expanded_years=True)  # what the server writes
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: object, _schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """`pattern` with the `regex` engine: Immich's patterns use `\\p{L}` (Python's `re` cannot)."""
+    if validator.is_type(instance, "string") and not unicode_re.search(pattern, str(instance)):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
 
 
 def _convert(node: Any) -> Any:
@@ -68,8 +93,6 @@ def _convert(node: Any) -> Any:
             out[key] = _SPEC_URI + value
         elif key in {"properties", "patternProperties", "$defs"} and isinstance(value, dict):
             out[key] = {name: _convert(sub) for name, sub in value.items()}
-        elif key == "pattern" and not _python_pattern(value):
-            continue  # an ECMA-only pattern (`\p{...}`): Python's `re` cannot check it
         else:
             out[key] = _convert(value)
     if node.get("nullable") is True:
@@ -92,7 +115,7 @@ class _Operation:
     body_required: bool = False
     body_schema: dict[str, Any] | None = None
     params: dict[str, tuple[str, bool, dict[str, Any]]] = field(default_factory=dict)
-    _compiled: dict[str, Draft202012Validator] = field(default_factory=dict)
+    _compiled: dict[str, Any] = field(default_factory=dict)
 
     @property
     def permission(self) -> str | None:
@@ -113,13 +136,20 @@ class RouteMatch:
 
 
 class OpenApiValidator:
-    """Request validator for one Immich OpenAPI spec."""
+    """Request and response validator for one Immich OpenAPI spec."""
 
     def __init__(
-        self, spec_path: Path, *, extra_query: Mapping[str, Mapping[str, Any]] | None = None
+        self,
+        spec_path: Path,
+        *,
+        extra_query: Mapping[str, Mapping[str, Any]] | None = None,
+        schema_changes: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         raw = orjson.loads(spec_path.read_bytes())
         self.version: str = raw.get("info", {}).get("version", "")
+        schemas = raw.get("components", {}).get("schemas", {})
+        for name, properties in (schema_changes or {}).items():
+            schemas[name]["properties"].update(properties)
         converted = _convert({"components": raw.get("components", {})})
         resource = Resource.from_contents(converted, default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
@@ -150,11 +180,15 @@ class OpenApiValidator:
             self._routes.append((re.compile(regex), literal, ops))
         self._routes.sort(key=lambda route: -route[1])
 
-    def _compile(self, op: _Operation, key: str, schema: dict[str, Any]) -> Draft202012Validator:
+    def _compile(
+        self, op: _Operation, key: str, schema: dict[str, Any], *, response: bool = False
+    ) -> Any:
         validator = op._compiled.get(key)
         if validator is None:
-            validator = Draft202012Validator(
-                schema, registry=self._registry, format_checker=_FORMATS
+            validator = _Validator(
+                schema,
+                registry=self._registry,
+                format_checker=_RESPONSE_FORMATS if response else _FORMATS,
             )
             op._compiled[key] = validator
         return validator
@@ -251,7 +285,8 @@ class OpenApiValidator:
         content = answer.get("content", {}).get("application/json")
         if content is None or "schema" not in content:
             return [] if body is None else [f"{where}: unexpected response body"]
-        validator = self._compile(op, f"$response:{status}", _convert(content["schema"]))
+        schema = _convert(content["schema"])
+        validator = self._compile(op, f"$response:{status}", schema, response=True)
         return [
             f"{where}: body{''.join(f'.{p}' for p in error.absolute_path)}: {error.message[:300]}"
             for error in validator.iter_errors(body)
@@ -292,9 +327,26 @@ _V2_EXTRA_QUERY: dict[str, dict[str, Any]] = {
 }
 
 
+# v2 answers as the 3.0.3 spec says except where v3.0 changed a response (no v2 spec is
+# vendored): `duration` was a string and the owner was `owner`, not the first album user.
+_V2_SCHEMA_CHANGES: dict[str, dict[str, Any]] = {
+    "AssetResponseDto": {"duration": {"type": "string", "nullable": True}},
+    "AlbumResponseDto": {
+        "albumUsers": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/AlbumUserResponseDto"},
+        },
+    },
+}
+
+
 @cache
 def _validator(spec: Path, v2: bool) -> OpenApiValidator:
-    return OpenApiValidator(spec, extra_query=_V2_EXTRA_QUERY if v2 else None)
+    if v2:
+        return OpenApiValidator(
+            spec, extra_query=_V2_EXTRA_QUERY, schema_changes=_V2_SCHEMA_CHANGES
+        )
+    return OpenApiValidator(spec)
 
 
 def validator_for(version: str) -> OpenApiValidator:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from .openapi import validator_for
 from .search import SearchEngine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_RECORDERS: list[list[Simulator]] = []  # open `recording_simulators()` blocks
 
 
 class ApiError(Exception):
@@ -61,6 +62,8 @@ class Simulator:
         """`metadata_delay_s`: seconds from a date write to its re-extraction (None: only
         `run_metadata_jobs()`); `metadata_resets_tags`: the re-extraction resets tags to the
         sidecar written with the date (a real server's race; see `library.py`)."""
+        for created in _RECORDERS:
+            created.append(self)
         self.lib = lib
         self.version = parse_version(version)
         self.version_str = version.lstrip("v")
@@ -68,7 +71,7 @@ class Simulator:
         self.stats = SimStats()
         self.validator = validator_for(self.version_str)
         self.search = SearchEngine(lib, self.version)
-        self.check_responses = False  # validate JSON answers too (v3 specs; drift of the sim)
+        self.check_responses = True  # validate its JSON answers too (the simulator's fidelity)
         self.response_violations: list[str] = []
         self.metadata_delay_s = metadata_delay_s
         self.metadata_resets_tags = metadata_resets_tags
@@ -255,7 +258,7 @@ class Simulator:
         if early is not None:
             return early
         response: web.StreamResponse = await handler(request)
-        if self.check_responses and self.version >= (3, 0, 0):
+        if self.check_responses:
             self._check_response(request, response)
         await self._serve_items(request.get("items", 0))
         return self.injector.after(faults, request, route, response, self._rng)
@@ -312,6 +315,17 @@ class Simulator:
         return json_response({"applied": self.run_metadata_jobs()})
 
 
+@contextmanager
+def recording_simulators() -> Iterator[list[Simulator]]:
+    """Every simulator created inside the block (the test suite checks their violations)."""
+    created: list[Simulator] = []
+    _RECORDERS.append(created)
+    try:
+        yield created
+    finally:
+        _RECORDERS.remove(created)
+
+
 def assert_no_violations(sim: Simulator) -> None:
-    """Fail when any request violated the OpenAPI spec."""
+    """Fail when any request or response violated the OpenAPI spec."""
     assert not sim.stats.violations, "OpenAPI violations:\n" + "\n".join(sim.stats.violations)
