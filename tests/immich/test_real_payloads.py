@@ -15,13 +15,13 @@ import orjson
 import pytest
 
 from custom_components.immich_autotag.immich import parsing
+from custom_components.immich_autotag.immich.answers import map_error
 from custom_components.immich_autotag.immich.errors import (
     ImmichAuthError,
     ImmichError,
     ImmichNotFoundError,
     ImmichPermissionError,
 )
-from custom_components.immich_autotag.immich.transport import map_error
 
 FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "real-payloads"
 CAPTURES = sorted(FOLDER.glob("*.json")) if FOLDER.is_dir() else []
