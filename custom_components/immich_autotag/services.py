@@ -1,4 +1,4 @@
-"""Actions: `run`, `cancel`, `clean_up`, `dashboard` and `undo` of `immich_autotag` (README.md)."""
+"""Actions of `immich_autotag`: `run`, `cancel`, `clean_up`, `dashboard`, `undo`, `explain`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,12 @@ from homeassistant.util.yaml import dump as yaml_dump
 from .clean_up import async_clean_up
 from .const import DOMAIN
 from .dashboard import dashboard_view, entry_entity_ids
+from .engine.explain import explain_asset
+from .engine.explain_load import AssetRefError
 from .engine.journal_read import LAST
 from .engine.report import ErrorKind, RunReport, RunStatus
+from .immich.errors import ImmichError
+from .issues import async_check_rules
 
 if TYPE_CHECKING:
     from .coordinator import AutoTagCoordinator, ImmichAutoTagConfigEntry
@@ -34,11 +38,13 @@ SERVICE_CANCEL: Final = "cancel"
 SERVICE_CLEAN_UP: Final = "clean_up"
 SERVICE_DASHBOARD: Final = "dashboard"
 SERVICE_UNDO: Final = "undo"
+SERVICE_EXPLAIN: Final = "explain"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_DRY_RUN: Final = "dry_run"
 ATTR_ASSET_IDS: Final = "asset_ids"
 ATTR_RUN_ID: Final = "run_id"
+ATTR_ASSET: Final = "asset"
 
 
 RUN_SCHEMA = vol.Schema(
@@ -53,6 +59,12 @@ UNDO_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_RUN_ID): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
+EXPLAIN_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_ASSET): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=2048)),
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
@@ -137,6 +149,33 @@ def undo_response(report: RunReport) -> dict[str, Any]:
     return {**run_response(report), "skipped": list(report.skipped)}
 
 
+async def _async_explain(call: ServiceCall) -> ServiceResponse:
+    """Why a run does what it does to one asset (read-only, a few requests)."""
+    entry = _get_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    rules, error = async_check_rules(call.hass, entry)
+    if rules is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_rules",
+            translation_placeholders={"title": entry.title, "error": error},
+        )
+    client = entry.runtime_data.coordinator.connection.async_client()
+    try:
+        return await explain_asset(client, rules, call.data[ATTR_ASSET])
+    except AssetRefError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_asset",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except ImmichError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="explain_failed",
+            translation_placeholders={"title": entry.title, "error": str(err)},
+        ) from err
+
+
 async def _finished(coordinator: AutoTagCoordinator, task: asyncio.Task[RunReport]) -> RunReport:
     """The report of a started run; translated errors when it failed or was interrupted."""
     title = coordinator.config_entry.title
@@ -209,6 +248,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_DASHBOARD,
         _async_dashboard,
         schema=CANCEL_SCHEMA,  # the entry only
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPLAIN,
+        _async_explain,
+        schema=EXPLAIN_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(

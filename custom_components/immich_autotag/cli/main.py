@@ -37,12 +37,12 @@ from ..immich.client import ImmichClient
 from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, Limiter
 from ..immich.session import new_session
 from ..immich.transport import normalize_url
+from .explain import EXIT_AUTH, EXIT_CONNECT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, explain_command
 from .output import format_report, links_markdown
 from .paths import check_writable_folder, default_cache_path, default_journal_path
 from .progress import ProgressPrinter
 from .version import version
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_AUTH, EXIT_CONNECT = 0, 1, 2, 3, 4
 _EXIT_BY_KIND = {
     ErrorKind.AUTH: EXIT_AUTH,
     ErrorKind.PERMISSION: EXIT_AUTH,
@@ -84,6 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="RUN_ID",
         help="revert an applied run (its id, or 'last') from the journal; with --dry-run: show",
     )
+    add("--explain", metavar="ASSET", help="explain one asset (id or Immich link); read-only")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
     noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
@@ -303,4 +304,24 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         _error(str(err))
         return EXIT_INVALID
+    if args.explain is not None:
+        return asyncio.run(explain_async(args, rules, url, api_key))
     return asyncio.run(main_async(args, rules, url, api_key))
+
+
+async def explain_async(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:
+    """`--explain`: print why a run does what it does to one asset."""
+    async with new_session() as session:
+        client = ImmichClient(
+            session,
+            url,
+            api_key,
+            limiter=Limiter(args.max_concurrency, args.max_rps or None),
+            verify_ssl=not args.insecure,
+        )
+        code, text = await explain_command(client, rules, args.explain, as_json=args.json)
+    if code == EXIT_OK:
+        _print_report(text)
+    else:
+        _say(text)
+    return code

@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from . import parsing, search
-from .client_base import ClientBase, chunks
+from .asset_reads import AssetReads
+from .client_base import chunks
 from .errors import (
     ImmichBadRequestError,
     ImmichConnectionError,
@@ -59,7 +60,7 @@ async def _parse_albums(data: Any) -> list[Album]:
     return parsing.parse_albums(data)
 
 
-class ImmichClient(ClientBase):
+class ImmichClient(AssetReads):
     """One client per config entry / headless run; every request goes through its limiter."""
 
     # --- assets -------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class Decision:
 
     outcome: Outcome
     candidate: DateCandidate | None = None
+    reason: str = ""  # which rule decided, in words (for `explain`)
 
 
 def whole_seconds(value: datetime) -> datetime:
@@ -94,24 +95,32 @@ def decide(
     if named:
         best = min(named, key=lambda c: c.order)
         gap = now - best.key
-        if gap > timedelta(days=options.large_gap_days) or (best.has_time and gap > timedelta(0)):
-            return Decision(Outcome.SET, best)
+        if gap > timedelta(days=options.large_gap_days):
+            return Decision(
+                Outcome.SET, best, f"earlier by more than {options.large_gap_days:g} days"
+            )
+        if best.has_time and gap > timedelta(0):
+            return Decision(Outcome.SET, best, "earlier, with a time of day")
     pool = named + paths
     if not pool:
-        return Decision(Outcome.KEEP)
+        return Decision(Outcome.KEEP, None, "no candidate date")
     oldest = min(pool, key=lambda c: c.order)
     gap = now - oldest.key
-    keep = (
-        gap <= timedelta(0)
-        or immich.astimezone(zone).date() == oldest.value.astimezone(zone).date()
-        or gap < timedelta(hours=options.min_gap_hours)
-        or (
-            _local_has_time(immich.astimezone(immich_zone))
-            and not oldest.has_time
-            and gap < timedelta(hours=options.midnight_tolerance_hours)
-        )
-    )
-    return Decision(Outcome.KEEP if keep else Outcome.AMBIGUOUS, oldest)
+    if gap <= timedelta(0):
+        why = "the Immich date is the earliest"
+    elif immich.astimezone(zone).date() == oldest.value.astimezone(zone).date():
+        why = "the same calendar day"
+    elif gap < timedelta(hours=options.min_gap_hours):
+        why = f"less than {options.min_gap_hours:g} hours apart"
+    elif (
+        _local_has_time(immich.astimezone(immich_zone))
+        and not oldest.has_time
+        and gap < timedelta(hours=options.midnight_tolerance_hours)
+    ):
+        why = f"a date without time within {options.midnight_tolerance_hours:g} hours"
+    else:
+        return Decision(Outcome.AMBIGUOUS, oldest, "earlier, but no rule decides")
+    return Decision(Outcome.KEEP, oldest, why)
 
 
 class _Candidates:
@@ -183,6 +192,41 @@ class _Candidates:
             return None
 
 
+def candidates(
+    state: State, source: _Candidates, n: int
+) -> tuple[list[DateCandidate], list[DateCandidate]]:
+    """Name and duplicate candidates, and folder-path candidates, of asset `n` and its group."""
+    rec = state.lib.assets[n]
+    group = state.lib.duplicate_groups.get(rec.duplicate_id or "", (n,))
+    named: list[DateCandidate] = []
+    paths: list[DateCandidate] = []
+    for m in group:
+        named += source.names(m)
+        paths += source.paths(m)
+        if m != n and (twin := source.duplicate(m)) is not None:
+            named.append(twin)
+    return named, paths
+
+
+def date_decision(
+    state: State, rules: Rules, n: int
+) -> tuple[list[DateCandidate], Decision | None]:
+    """Asset `n`'s candidates and the decision a run makes on them (None: no decision made).
+
+    The same code as `run`, for one asset (`explain`); raises OverflowError like `decide`.
+    """
+    options = rules.duplicates.date_correction
+    zone = parse_zone(options.timezone) or UTC
+    source = _Candidates(state, zone)
+    named, paths = candidates(state, source, n)
+    if not options.enabled or not (named or paths):
+        return named + paths, None
+    immich = state.instant(n)
+    return named + paths, decide(
+        immich, source.zone_of(n), named, paths, options=options, zone=zone
+    )
+
+
 def run(state: State, rules: Rules) -> None:
     """Plan date corrections for in-scope assets."""
     options = rules.duplicates.date_correction
@@ -192,14 +236,7 @@ def run(state: State, rules: Rules) -> None:
     source = _Candidates(state, zone)
     for n in sorted(state.scope):
         rec = state.lib.assets[n]
-        group = state.lib.duplicate_groups.get(rec.duplicate_id or "", (n,))
-        named: list[DateCandidate] = []
-        paths: list[DateCandidate] = []
-        for m in group:
-            named += source.names(m)
-            paths += source.paths(m)
-            if m != n and (twin := source.duplicate(m)) is not None:
-                named.append(twin)
+        named, paths = candidates(state, source, n)
         if not named and not paths:
             continue
         immich = state.instant(n)
