@@ -42,6 +42,7 @@ from .output import format_report, links_markdown
 from .paths import check_writable_folder, default_cache_path, default_journal_path
 from .progress import ProgressPrinter
 from .version import version
+from .watch import watch
 
 _EXIT_BY_KIND = {
     ErrorKind.AUTH: EXIT_AUTH,
@@ -85,6 +86,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="revert an applied run (its id, or 'last') from the journal; with --dry-run: show",
     )
     add("--explain", metavar="ASSET", help="explain one asset (id or Immich link); read-only")
+    add(
+        "--watch",
+        type=float,
+        metavar="SECONDS",
+        help="keep running: check every SECONDS for new photos and run once they settle",
+    )
+    add("--settle", type=float, default=600.0, metavar="SECONDS", help="with --watch (600)")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
     noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
@@ -98,6 +106,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(str(err))
     if args.journal and args.no_journal:
         parser.error("--journal and --no-journal exclude each other")
+    if args.watch is not None and (args.watch <= 0 or args.settle < 0):
+        parser.error("--watch must be > 0 and --settle >= 0")
+    if args.watch is not None and (args.undo or args.explain or args.dry_run):
+        parser.error("--watch runs the rules: it takes no --undo, --explain or --dry-run")
     if args.undo is not None and (args.no_journal or args.asset_ids):
         parser.error("--undo reads the journal: it takes no --no-journal or --asset-id")
     return args
@@ -174,8 +186,17 @@ class _Stopper:
             self._task.cancel()
 
 
-async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:
-    """Run once (or undo a run); print the report; return the exit code."""
+async def main_async(
+    args: argparse.Namespace,
+    rules: Rules,
+    url: str,
+    api_key: str,
+    reports: list[RunReport] | None = None,
+) -> int:
+    """Run once (or undo a run); print the report; return the exit code.
+
+    `reports` (for `--watch`) receives the report.
+    """
     try:
         contents = await _undo_source(args)
         cache_path, journal_file = open_files(args, url)
@@ -215,6 +236,8 @@ async def main_async(args: argparse.Namespace, rules: Rules, url: str, api_key: 
             _close_journal(journal_file, report)
     if report is None:  # a second signal stopped it in the middle
         return 128 + (stopper.signal or signal.SIGINT)
+    if reports is not None:
+        reports.append(report)
     if cache is not None and cache_path is not None and report.status != RunStatus.FAILED:
         try:
             cache.save_file(cache_path)
@@ -304,9 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         _error(str(err))
         return EXIT_INVALID
+    return asyncio.run(_command(args, rules, url, api_key))
+
+
+async def _command(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:
+    """The command asked for: explain, watch, or one run (or undo)."""
     if args.explain is not None:
-        return asyncio.run(explain_async(args, rules, url, api_key))
-    return asyncio.run(main_async(args, rules, url, api_key))
+        return await explain_async(args, rules, url, api_key)
+    if args.watch is not None:
+        return await watch(args, url, api_key, partial(main_async, args, rules, url, api_key), _say)
+    return await main_async(args, rules, url, api_key)
 
 
 async def explain_async(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:

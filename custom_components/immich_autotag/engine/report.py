@@ -76,6 +76,9 @@ class RunReport:
     links: list[dict[str, str]] = field(default_factory=list)  # {kind, name, url}: links.py
     planned_changes: list[dict[str, Any]] = field(default_factory=list)  # dry run, capped
     planned_changes_total: int = 0
+    # The newest asset `updatedAt` the snapshot read (server clock): assets uploaded after it
+    # are new since this run (engine/new_assets.py). Empty when the run read no library.
+    newest_update: str = ""
     # An undo (engine/undo.py): the run it reverts, the changes it left alone (first
     # MAX_ERRORS, all counted) and those already as they were before that run.
     undo_of: str | None = None
@@ -146,6 +149,8 @@ class RunReport:
         data["duration"] = round(self.duration, 3)
         data["status"] = str(self.status)
         data["error_kind"] = str(self.error_kind) if self.error_kind else None
+        if not self.newest_update:
+            del data["newest_update"]
         if self.undo_of is None:  # a rules run: no undo keys
             for key in ("undo_of", "skipped", "skipped_total", "unchanged"):
                 del data[key]

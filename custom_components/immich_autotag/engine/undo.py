@@ -105,6 +105,7 @@ class _Undo:
         )
         report.phase_seconds["snapshot"] = round(time.perf_counter() - started, 3)
         report.assets_total = len(lib.assets)
+        report.newest_update = lib.newest_update
         self.cancel.check()
 
         self.emit(Progress(RunPhase.PLANNING))

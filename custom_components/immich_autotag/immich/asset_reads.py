@@ -1,8 +1,10 @@
-"""Reads about one asset, for explaining it without a snapshot of the whole library.
+"""Small reads about assets, never a snapshot of the whole library.
 
-`GET /assets/{id}` (the asset with its exif data and tags), `GET /albums?assetId=` (the albums
-holding it, owned and shared with the key's user) and `GET /duplicates` (every duplicate group
-with its members; needs `duplicate.read`).
+For explaining one asset: `GET /assets/{id}` (the asset with its exif data and tags),
+`GET /albums?assetId=` (the albums holding it, owned and shared with the key's user) and
+`GET /duplicates` (every duplicate group with its members; needs `duplicate.read`). For
+watching for new photos: how many assets were uploaded after a moment (one
+`POST /search/statistics`; without `asset.statistics` the new assets' pages).
 """
 
 from __future__ import annotations
@@ -42,3 +44,15 @@ class AssetReads(ClientBase):
                 assets = parsing.arr(body.get("assets"), "duplicate assets")
                 return [parsing.item_id(item) for item in assets]
         return []
+
+    async def count_assets_created_after(self, since: str) -> int:
+        """Visible assets uploaded (`createdAt`) at or after `since`, a server-clock stamp."""
+        total = await self._pager.count({"createdAfter": since})
+        if total is not None:
+            return total
+        mode = await self._mode()
+        found = 0
+        flat, fil = {"createdAfter": since}, {"createdAt": {"gte": since}}
+        async for items in self._pager.visible_items(mode, flat, fil):
+            found += len(items)
+        return found
