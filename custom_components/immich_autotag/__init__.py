@@ -38,6 +38,7 @@ from .issues import (
 )
 from .services import async_setup_services
 from .storage import EntryStorage, kept_journal_path
+from .watcher import NewAssetWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry
     entry.runtime_data = ImmichAutoTagRuntimeData(coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start_schedule()
+    NewAssetWatcher(coordinator).async_start()
     return True
 
 

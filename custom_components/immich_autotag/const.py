@@ -12,6 +12,8 @@ CONF_RUN_INTERVAL: Final = "run_interval"  # minutes, 0 = off
 CONF_MAX_CONCURRENCY: Final = "max_concurrency"  # the ceiling of the adaptive in-flight limit
 CONF_MAX_RPS: Final = "max_rps"  # 0 = unlimited
 CONF_NOTIFY: Final = "notify"  # persistent notification when a run needs attention
+CONF_WATCH_INTERVAL: Final = "watch_interval"  # minutes between checks for new photos, 0 = off
+CONF_WATCH_SETTLE: Final = "watch_settle"  # minutes new photos must stay unchanged before a run
 
 DEFAULT_RUN_INTERVAL: Final = 0
 DEFAULT_MAX_CONCURRENCY: Final = limiter.DEFAULT_MAX_CONCURRENCY  # 32
@@ -21,6 +23,8 @@ MAX_CONCURRENCY: Final = 64
 LEGACY_DEFAULT_MAX_CONCURRENCY: Final = 4
 DEFAULT_MAX_RPS: Final = 0.0
 DEFAULT_NOTIFY: Final = False
+DEFAULT_WATCH_INTERVAL: Final = 0
+DEFAULT_WATCH_SETTLE: Final = 10
 
 EVENT_RUN_FINISHED: Final = f"{DOMAIN}_run_finished"
 

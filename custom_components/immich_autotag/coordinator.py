@@ -72,6 +72,7 @@ class AutoTagData:
     progress: float | None  # percent
     last_report: RunReport | None
     last_complete_report: RunReport | None  # last run that read the library to the end
+    new_assets: int | None = None  # uploaded since the last run (watcher.py), None: not known
 
 
 @dataclass(kw_only=True)
@@ -128,6 +129,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._last_push = -math.inf
         self._pending_push: CALLBACK_TYPE | None = None
         self._last_run_started: datetime = dt_util.utcnow()
+        self.new_assets: int | None = None
         self.data = self._snapshot()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -193,7 +195,15 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             progress=self._progress,
             last_report=self.last_report,
             last_complete_report=complete,
+            new_assets=self.new_assets,
         )
+
+    @callback
+    def async_set_new_assets(self, count: int) -> None:
+        """The watcher's latest count of photos uploaded since the last run."""
+        if count != self.new_assets:
+            self.new_assets = count
+            self._async_push()
 
     @callback
     def _async_push(self) -> None:
@@ -348,6 +358,8 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._cancel = None
         previous = self._snapshot().last_complete_report
         self.reports = [*self.reports, report][-MAX_STORED_REPORTS:]
+        if report.newest_update and not report.dry_run:  # nothing is new since this run yet
+            self.new_assets = 0
         self._state = RunState.FAILED if report.status is RunStatus.FAILED else RunState.IDLE
         # A run that did not finish leaves no progress behind (not "30 %" beside "idle").
         finished = report.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)

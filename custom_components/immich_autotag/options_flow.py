@@ -24,10 +24,14 @@ from .const import (
     CONF_NOTIFY,
     CONF_RULES,
     CONF_RUN_INTERVAL,
+    CONF_WATCH_INTERVAL,
+    CONF_WATCH_SETTLE,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RPS,
     DEFAULT_NOTIFY,
     DEFAULT_RUN_INTERVAL,
+    DEFAULT_WATCH_INTERVAL,
+    DEFAULT_WATCH_SETTLE,
     MAX_CONCURRENCY,
 )
 from .engine.default_rules import default_rules_yaml
@@ -54,6 +58,19 @@ class RulesEditorSelector(TemplateSelector):
             msg = "rules must be text"
             raise vol.Invalid(msg)
         return data
+
+
+def _minutes() -> NumberSelector:
+    """Whole minutes, 0 to a week."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0,
+            max=MAX_RUN_INTERVAL,
+            step=1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement="min",
+        )
+    )
 
 
 def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
@@ -89,6 +106,8 @@ def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
                 )
             ),
             vol.Required(CONF_NOTIFY, default=values[CONF_NOTIFY]): BooleanSelector(),
+            vol.Required(CONF_WATCH_INTERVAL, default=values[CONF_WATCH_INTERVAL]): _minutes(),
+            vol.Required(CONF_WATCH_SETTLE, default=values[CONF_WATCH_SETTLE]): _minutes(),
         }
     )
 
@@ -111,6 +130,12 @@ class ImmichAutoTagOptionsFlow(OptionsFlow):
                         CONF_MAX_CONCURRENCY: int(user_input[CONF_MAX_CONCURRENCY]),
                         CONF_MAX_RPS: float(user_input[CONF_MAX_RPS]),
                         CONF_NOTIFY: bool(user_input.get(CONF_NOTIFY, DEFAULT_NOTIFY)),
+                        CONF_WATCH_INTERVAL: int(
+                            user_input.get(CONF_WATCH_INTERVAL, DEFAULT_WATCH_INTERVAL)
+                        ),
+                        CONF_WATCH_SETTLE: int(
+                            user_input.get(CONF_WATCH_SETTLE, DEFAULT_WATCH_SETTLE)
+                        ),
                     }
                 )
             errors[CONF_RULES] = "invalid_rules"
@@ -125,6 +150,8 @@ class ImmichAutoTagOptionsFlow(OptionsFlow):
                 CONF_MAX_CONCURRENCY: options.get(CONF_MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY),
                 CONF_MAX_RPS: options.get(CONF_MAX_RPS, DEFAULT_MAX_RPS),
                 CONF_NOTIFY: options.get(CONF_NOTIFY, DEFAULT_NOTIFY),
+                CONF_WATCH_INTERVAL: options.get(CONF_WATCH_INTERVAL, DEFAULT_WATCH_INTERVAL),
+                CONF_WATCH_SETTLE: options.get(CONF_WATCH_SETTLE, DEFAULT_WATCH_SETTLE),
             }
         return self.async_show_form(
             step_id="init",

@@ -169,6 +169,13 @@ SENSORS: tuple[AutoTagSensorEntityDescription, ...] = (
         attributes_fn=_library_attributes,
     ),
     AutoTagSensorEntityDescription(
+        key="new_assets",
+        translation_key="new_assets",
+        native_unit_of_measurement=UNIT_ASSETS,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.new_assets,
+    ),
+    AutoTagSensorEntityDescription(
         key="last_run_result",
         translation_key="last_run_result",
         device_class=SensorDeviceClass.ENUM,

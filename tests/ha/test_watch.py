@@ -1,0 +1,116 @@
+"""Run when new photos arrive, through Home Assistant with time fired forward: one small
+request per check, the New photos sensor, a run once uploads settle, never during a run."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from unittest.mock import PropertyMock, patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.immich_autotag.const import CONF_WATCH_INTERVAL, CONF_WATCH_SETTLE
+
+from .conftest import SimServer, call_run, options, setup_integration, state_of, wait_idle
+
+NEW = "sensor.immich_autotag_alice_new_photos"
+STATISTICS = "POST /search/statistics"
+
+
+class Clock:
+    """Home Assistant's time (frozen), moved and fired forward a minute at a time."""
+
+    def __init__(self, freezer: FrozenDateTimeFactory) -> None:
+        self.freezer = freezer
+
+    async def minutes(
+        self, hass: HomeAssistant, entry: MockConfigEntry, n: int, *, idle: bool = True
+    ) -> None:
+        for _ in range(n):
+            self.freezer.tick(timedelta(minutes=1))
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+            if idle:
+                await wait_idle(hass, entry)
+
+
+async def test_new_photos_start_one_run_after_they_settle(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    lib, sim = sim_server.lib, sim_server.sim
+    sim.metadata_delay_s = 0.05
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 5, CONF_WATCH_SETTLE: 10})
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    clock = Clock(freezer)
+    await clock.minutes(hass, mock_config_entry, 6)
+    assert state_of(hass, NEW) == "unknown"  # no run yet: nothing to count from
+    assert sim.stats.requests[STATISTICS] == 0
+    first = await call_run(hass)
+    assert first is not None
+    runs = len(mock_config_entry.runtime_data.coordinator.reports)
+    await sim.metadata_settled()
+    requests, checks = sim.stats.total, sim.stats.requests[STATISTICS]
+
+    await clock.minutes(hass, mock_config_entry, 6)
+    assert state_of(hass, NEW) == "0"
+    # one small request per check (minutes 1 and 6), nothing else between runs
+    assert (sim.stats.total - requests, sim.stats.requests[STATISTICS] - checks) == (2, 2)
+    lib.tick()
+    new = [
+        lib.add_asset(sim_server.user, f"IMG_2024080{n}_101010.jpg", taken=datetime(2024, 8, n, 10))
+        for n in range(1, 4)
+    ]
+    await clock.minutes(hass, mock_config_entry, 5)
+    assert state_of(hass, NEW) == "3"
+    await clock.minutes(hass, mock_config_entry, 5)
+    assert len(mock_config_entry.runtime_data.coordinator.reports) == runs  # not settled yet
+    lib.tick()
+    late = lib.add_asset(sim_server.user, "IMG_20240810_101010.jpg", taken=datetime(2024, 8, 10))
+    await clock.minutes(hass, mock_config_entry, 5)
+    assert state_of(hass, NEW) == "4"  # the count changed: the wait starts again
+    await clock.minutes(hass, mock_config_entry, 5)
+    assert len(mock_config_entry.runtime_data.coordinator.reports) == runs
+    await clock.minutes(hass, mock_config_entry, 6)
+    reports = mock_config_entry.runtime_data.coordinator.reports
+    assert len(reports) == runs + 1  # one run for the whole batch
+    assert reports[-1].dry_run is False
+    assert all("autotag_output_unknown" in lib.asset_tags(a.id) for a in [*new, late])
+    assert state_of(hass, NEW) == "0"
+    await clock.minutes(hass, mock_config_entry, 20)
+    assert len(mock_config_entry.runtime_data.coordinator.reports) == runs + 1
+
+
+async def test_off_by_default_and_no_check_during_a_run(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_integration(hass, mock_config_entry)
+    await call_run(hass)
+    clock = Clock(freezer)
+    checks = sim_server.sim.stats.requests[STATISTICS]
+    await clock.minutes(hass, mock_config_entry, 30)
+    assert sim_server.sim.stats.requests[STATISTICS] == checks  # watch_interval 0: off
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 1})
+    )
+    coordinator = mock_config_entry.runtime_data.coordinator
+    lib = sim_server.lib
+    lib.tick()
+    lib.add_asset(sim_server.user, "IMG_20240901_101010.jpg", taken=datetime(2024, 9, 1, 10))
+    with patch.object(type(coordinator), "running", new_callable=PropertyMock) as running:
+        running.return_value = True  # a run is in progress: no check, no run
+        await clock.minutes(hass, mock_config_entry, 3, idle=False)
+    assert sim_server.sim.stats.requests[STATISTICS] == checks
+    await clock.minutes(hass, mock_config_entry, 1)  # the run is over: the next tick checks
+    assert sim_server.sim.stats.requests[STATISTICS] == checks + 1
+    assert state_of(hass, NEW) == "1"
