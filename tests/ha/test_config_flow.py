@@ -20,6 +20,8 @@ from custom_components.immich_autotag.const import (
     CONF_NOTIFY,
     CONF_RULES,
     CONF_RUN_INTERVAL,
+    CONF_WATCH_INTERVAL,
+    CONF_WATCH_SETTLE,
     DOMAIN,
 )
 from custom_components.immich_autotag.engine.default_rules import default_rules_yaml
@@ -360,6 +362,8 @@ async def test_options_defaults_and_save(
         CONF_MAX_CONCURRENCY: 32,  # the ceiling of the adaptive limit
         CONF_MAX_RPS: 0.0,
         CONF_NOTIFY: False,
+        CONF_WATCH_INTERVAL: 0,  # off
+        CONF_WATCH_SETTLE: 10,
     }
     rules = "classification:\n  rules:\n    - {album_name_patterns: ['^\\d{4}']}\n"
     result = await hass.config_entries.options.async_configure(
@@ -370,6 +374,8 @@ async def test_options_defaults_and_save(
             CONF_MAX_CONCURRENCY: 8.0,
             CONF_MAX_RPS: 2.5,
             CONF_NOTIFY: True,
+            CONF_WATCH_INTERVAL: 5.0,
+            CONF_WATCH_SETTLE: 15.0,
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -379,6 +385,8 @@ async def test_options_defaults_and_save(
         CONF_MAX_CONCURRENCY: 8,
         CONF_MAX_RPS: 2.5,
         CONF_NOTIFY: True,
+        CONF_WATCH_INTERVAL: 5,
+        CONF_WATCH_SETTLE: 15,
     }
 
 
