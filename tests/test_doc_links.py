@@ -1,7 +1,8 @@
 """The repository's docs stand alone: every reference stays inside it and leads somewhere.
 
 - No file cites a text outside the repository (the behaviour contract, API notes and reference
-  tables live in `docs/`).
+  tables live in `docs/`). Tests and scripts may name the folder of captured server responses
+  beside the checkout (data they read, skipping when it is absent); docs and the product may not.
 - Every relative link of the Markdown files at the root and in `docs/` leads to a file of the
   repository, and a `#fragment` to a heading of the Markdown file it names.
 - Every `docs/….md#…` or `README.md#…` a source file mentions exists.
@@ -21,8 +22,11 @@ THIS = Path(__file__).resolve()
 # Texts that exist only beside the repository, never in it.
 OUTSIDE = re.compile(
     r"SPEC\s*§|\bSPEC\.md|IMMICH-API\.md|HA-CONVENTIONS\.md|ARCHITECTURE\.md"
-    r"|reference/(?:date-cases|predecessor-[\w-]+)\.md|real-payloads|\.\./shared\b|/work/shared"
+    r"|reference/(?:date-cases|predecessor-[\w-]+)\.md"
 )
+# The folder beside the checkout that holds data (captured responses) some tests read.
+SHARED_DATA = re.compile(r"real-payloads|\.\./shared\b|/work/shared|\$repo/\.\./shared")
+DATA_READERS = ("tests/", "scripts/")
 SKIPPED = ("tests/sim/specs/",)  # the vendored OpenAPI specs (Immich's own text)
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
@@ -94,7 +98,8 @@ def test_no_file_cites_a_text_outside_the_repository() -> None:
             continue
         text = _text(path)
         for number, line in enumerate((text or "").splitlines(), 1):
-            if OUTSIDE.search(line):
+            data_reader = relative.startswith(DATA_READERS)
+            if OUTSIDE.search(line) or (not data_reader and SHARED_DATA.search(line)):
                 found.append(f"{relative}:{number}: {line.strip()}")
     assert found == [], "cite docs/ instead:\n" + "\n".join(found)
 
@@ -126,8 +131,11 @@ def test_docs_cited_in_files_exist() -> None:
 
 def test_the_checks_see_what_they_check() -> None:
     """The patterns catch the citations they are for (a check that cannot fail is a defect)."""
-    outside = ["SPEC " + "§5.2", "see IMMICH" + "-API.md", "../" + "shared/reference", "SPEC.md"]
+    outside = ["SPEC " + "§5.2", "see IMMICH" + "-API.md", "HA-CONVENTIONS" + ".md", "SPEC.md"]
     assert all(OUTSIDE.search(text) for text in outside)
+    assert all(SHARED_DATA.search(t) for t in ["../" + "shared/reference", "real-" + "payloads/"])
+    assert not SHARED_DATA.search("the shared session")
+    assert not "custom_components/x.py".startswith(DATA_READERS)
     assert not OUTSIDE.search("docs/engine.md#dates and docs/immich-api.md")
     assert LINK.findall("[a](b.md#c) ![i](images/x.png)") == ["b.md#c", "images/x.png"]
     assert CITED.findall("see docs/engine.md#dates, README.md") == [
