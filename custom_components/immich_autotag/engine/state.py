@@ -20,6 +20,7 @@ from .library import Library
 from .rules import is_temp_album
 
 NEW_ALBUM_PREFIX = "new:"
+_REMOVED = "-"  # marks a removal in an asset's album changes (no album key starts with it)
 
 
 class Status(StrEnum):
@@ -93,8 +94,9 @@ class State:
         self.album_adds: dict[str, set[int]] = {}
         self.album_removes: dict[str, set[int]] = {}
         self.album_deletes: set[str] = set()
-        # asset -> ((album, added?), ...) in order; tuples keep the GC from tracking them
-        self._album_delta: dict[int, tuple[tuple[str, bool], ...]] = {}
+        # asset -> album keys added ("key") or removed ("-key"), in order: tuples of strings
+        # (the keys themselves, no object per change) that the GC does not track
+        self._album_delta: dict[int, tuple[str, ...]] = {}
         # dates
         self.dates: dict[int, datetime] = {}
         self._unusable: set[int] = set()  # assets whose unusable date was reported
@@ -223,11 +225,11 @@ class State:
     def albums_of(self, asset: int) -> set[str]:
         """Keys of the loaded/planned albums the asset is in now."""
         keys = set(self._base_albums.get(asset, ()))
-        for key, added in self._album_delta.get(asset, ()):
-            if added:
-                keys.add(key)
+        for change in self._album_delta.get(asset, ()):
+            if change.startswith(_REMOVED):
+                keys.discard(change[1:])
             else:
-                keys.discard(key)
+                keys.add(change)
         return keys
 
     def members(self, key: str) -> set[int]:
@@ -247,7 +249,7 @@ class State:
                 self.album_adds.setdefault(key, set()).add(a)
             else:
                 continue
-            self._album_delta[a] = (*self._album_delta.get(a, ()), (key, True))
+            self._album_delta[a] = (*self._album_delta.get(a, ()), key)
 
     def remove_from_album(self, key: str, assets: Iterable[int]) -> None:
         """Take assets out of an album (no-op for non-members)."""
@@ -259,7 +261,7 @@ class State:
                 self.album_removes.setdefault(key, set()).add(a)
             else:
                 continue
-            self._album_delta[a] = (*self._album_delta.get(a, ()), (key, False))
+            self._album_delta[a] = (*self._album_delta.get(a, ()), _REMOVED + key)
 
     def delete_album(self, key: str) -> None:
         """Delete an empty temporary album owned by the key's user (never anything else)."""
