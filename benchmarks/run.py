@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -146,14 +147,18 @@ def run_headless(url: str, key: str, cache: Path, pythonpath: Path) -> dict[str,
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert proc.stdout is not None
+    memory = MemoryWatch(proc.pid, started)
+    memory.start()
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves to read its rusage
     wall = time.perf_counter() - started
+    memory.join()
     report: dict[str, Any] = json.loads(out)
     return {
         "wall_seconds": round(wall, 2),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_memory_mb": round(usage.ru_maxrss / 1024, 1),  # KiB on Linux
+        "peak_memory_at_seconds": memory.peak_at,  # since the start (compare phase_seconds)
         "exit_code": os.waitstatus_to_exitcode(status),
         "status": report["status"],
         "requests": report["api"]["requests"],
@@ -165,6 +170,31 @@ def run_headless(url: str, key: str, cache: Path, pythonpath: Path) -> dict[str,
         "assets_total": report["assets_total"],
         "status_counts": report["status_counts"],
     }
+
+
+class MemoryWatch(threading.Thread):
+    """Samples a process's resident memory twice a second: when it peaked."""
+
+    def __init__(self, pid: int, started: float) -> None:
+        super().__init__(daemon=True)
+        self._status = Path(f"/proc/{pid}/status")
+        self._started = started
+        self.peak_kib = 0
+        self.peak_at: float | None = None
+
+    def run(self) -> None:
+        """Until the process is gone."""
+        while True:
+            try:
+                text = self._status.read_text()
+            except OSError:
+                return
+            lines = [line for line in text.splitlines() if line.startswith("VmRSS:")]
+            rss = int(lines[0].split()[1]) if lines else 0
+            if rss > self.peak_kib:
+                self.peak_kib = rss
+                self.peak_at = round(time.perf_counter() - self._started, 1)
+            time.sleep(0.5)
 
 
 def timed_run(url: str, key: str, name: str, cache: Path, pythonpath: Path) -> dict[str, Any]:
