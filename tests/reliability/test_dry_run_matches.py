@@ -86,12 +86,31 @@ async def dry_then_real(
     return dry, real, journal, twin
 
 
+# The apply stages (engine/apply.py): kinds of one stage are sent concurrently.
+STAGE = {"tag_create": 0, "album_create": 1, "tag_add": 1, "album_add": 1, "tag_remove": 2}
+STAGE |= {"album_remove": 2, "tag_delete": 3, "date_set": 4, "date_rezone": 4, "album_delete": 5}
+
+
+def stages(kinds: list[str]) -> list[int]:
+    """The stage of each change, in listing or journal order (album members come last)."""
+    return [STAGE.get(kind, 6) for kind in kinds]
+
+
 def assert_same(dry: RunReport, real: RunReport, journal: Journal) -> None:
     assert dry.status is RunStatus.SUCCESS, dry.error_message
     assert real.status is RunStatus.SUCCESS, real.errors[:5]
     assert real.failed_changes == {}
     assert real.changes == dry.changes
     assert journaled(journal) == planned(dry)
+    created = {i["target"] for i in dry.planned_changes if i["kind"] == "album_create"}
+    listed = [  # members of an album the run creates are sent with its creation
+        i["kind"]
+        for i in dry.planned_changes
+        if not (i["kind"].startswith("album_user_") and i["target"] in created)
+    ]
+    assert stages(listed) == sorted(stages(listed)), "the dry run lists changes in apply order"
+    applied = stages([entry["kind"] for entry in journal.entries])
+    assert applied == sorted(applied), "the journal records changes in apply order"
 
 
 def base() -> tuple[SimLibrary, str]:

@@ -194,7 +194,7 @@ class Plan:
         return {k: v for k, v in out.items() if v}
 
     def describe(self, lib: Library) -> Iterator[dict[str, Any]]:
-        """Every change as a small dict, in apply order (for dry-run responses)."""
+        """Every change as a small dict, in `apply.Applier`'s order (for dry-run responses)."""
         for path in self.tag_creates:
             yield {"kind": "tag_create", "target": path}
         for name, assets in self.album_creates.items():
@@ -206,16 +206,16 @@ class Plan:
             yield from _asset_items("tag_add", path, assets, lib)
         for album_id, assets in self.album_adds.items():
             yield from _asset_items("album_add", lib.albums[album_id].name, assets, lib)
-        for kind, key, assets in self.date_groups():
-            yield from _date_items(kind, key, assets, lib)
         for path, assets in self.tag_removes.items():
             yield from _asset_items("tag_remove", path, assets, lib)
         for album_id, assets in self.album_removes.items():
             yield from _asset_items("album_remove", lib.albums[album_id].name, assets, lib)
-        for album_id in self.album_deletes:
-            yield {"kind": "album_delete", "target": lib.albums[album_id].name}
         for path in self.tag_deletes:
             yield {"kind": "tag_delete", "target": path}
+        for kind, key, assets in self.date_groups():
+            yield from _date_items(kind, key, assets, lib)
+        for album_id in self.album_deletes:
+            yield {"kind": "album_delete", "target": lib.albums[album_id].name}
         for change in self.album_users:
             yield {
                 "kind": change.kind,
