@@ -2,6 +2,7 @@
 
 Each check answers with what to do (a date key to write, an album member change), `None` when
 the value is already the one before the run, or `Skipped` when a later edit changed it.
+`UndoBook` is what the planner collects while it decides (`undo_albums.py`, `undo_plan.py`).
 """
 
 from __future__ import annotations
@@ -161,3 +162,49 @@ def role_change(  # noqa: PLR0911 - one answer per case of the member's role
             return Skipped("the user no longer exists")
         return AlbumUserChange(album.id, user, str(old_role), "album_user_add")
     return AlbumUserChange(album.id, user, str(old_role), "album_user_update")
+
+
+class UndoBook:
+    """What an undo's planner collects, and the lookups every change line needs."""
+
+    def __init__(self, lib: Library, run: JournalRun) -> None:
+        self.lib = lib
+        self.run = run
+        self.skipped: list[Skip] = []
+        self.unchanged = 0
+        self.tag_creates: set[str] = set()
+        self.tag_adds: dict[str, set[int]] = {}
+        self.tag_removes: dict[str, set[int]] = {}
+        self.tag_deletes: set[str] = set()
+        self.album_creates: dict[str, set[int]] = {}  # name -> assets (albums the run deleted)
+        self.album_create_users: dict[str, list[tuple[str, str]]] = {}
+        self.album_adds: dict[str, set[int]] = {}
+        self.album_removes: dict[str, set[int]] = {}
+        self.album_deletes: set[str] = set()
+        self.date_sets: dict[str, set[int]] = {}
+        self.album_users: list[AlbumUserChange] = []
+        self.recreated: dict[str, str] = {}  # album id the run deleted -> name to create
+        self.deleted_tags: dict[str, str] = {}  # tag id the run deleted -> its path
+        self.created: list[Line] = []  # tag_create and album_create lines, decided last
+        self.dropped: set[str] = set()  # albums this undo deletes: their members need nothing
+        self.tag_paths = {t.id: p for p, t in lib.tags.items()}
+
+    def tag_by_id(self, tag_id: object) -> str | None:
+        """The current path of the tag with that id, if it still exists."""
+        return self.tag_paths.get(tag_id) if isinstance(tag_id, str) else None
+
+    def skip(self, line: Line, reason: str, item: str | None = None) -> None:
+        """Record (one item of) a line this undo leaves alone, and why."""
+        self.skipped.append(Skip.of(line, reason, item))
+
+    def asset(self, line: Line, asset_id: str) -> int | None:
+        """The asset's int when it is still one of the user's visible assets."""
+        a = self.lib.index.get(asset_id)
+        if a is None or not self.lib.assets[a].owned:
+            self.skip(line, "the asset is no longer in the library (trashed or deleted)", asset_id)
+            return None
+        return a
+
+    def ids(self, line: Line) -> list[str]:
+        """The asset (or user) ids a line names."""
+        return [i for i in line.get("ids") or () if isinstance(i, str)]

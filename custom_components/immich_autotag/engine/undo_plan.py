@@ -9,6 +9,7 @@ nothing; any other value is a later edit, which wins (the change is skipped and 
 `tag_add` lines list the assets that lacked the tag (and every tag below it) in the run's
 snapshot, so removing the tag from those that carry it now restores the state before the run.
 What the run created (tags, albums) is deleted only when, after the undo, nothing else uses it.
+The tag and date lines are decided here, the album and sharing lines in `undo_albums.py`.
 """
 
 from __future__ import annotations
@@ -21,15 +22,9 @@ from ..immich.models import Album, Tag
 from .journal import Line
 from .journal_read import JournalRun
 from .library import Library
-from .plan import AlbumUserChange, Plan
-from .undo_checks import (
-    Skip,
-    Skipped,
-    album_by_id,
-    created_album,
-    date_restore,
-    role_change,
-)
+from .plan import Plan
+from .undo_albums import AlbumUndo
+from .undo_checks import Skip, Skipped, created_album, date_restore
 
 
 def undo_selection(
@@ -72,49 +67,8 @@ class UndoPlan:
     unchanged: int = 0  # changes whose value is already the one before the run
 
 
-class _Planner:
+class _Planner(AlbumUndo):
     """Walks a run's change lines, newest first, deciding each against the library."""
-
-    def __init__(self, lib: Library, run: JournalRun) -> None:
-        self.lib = lib
-        self.run = run
-        self.skipped: list[Skip] = []
-        self.unchanged = 0
-        self.tag_creates: set[str] = set()
-        self.tag_adds: dict[str, set[int]] = {}
-        self.tag_removes: dict[str, set[int]] = {}
-        self.tag_deletes: set[str] = set()
-        self.album_creates: dict[str, set[int]] = {}  # name -> assets (albums the run deleted)
-        self.album_create_users: dict[str, list[tuple[str, str]]] = {}
-        self.album_adds: dict[str, set[int]] = {}
-        self.album_removes: dict[str, set[int]] = {}
-        self.album_deletes: set[str] = set()
-        self.date_sets: dict[str, set[int]] = {}
-        self.album_users: list[AlbumUserChange] = []
-        self.recreated: dict[str, str] = {}  # album id the run deleted -> name to create
-        self.deleted_tags: dict[str, str] = {}  # tag id the run deleted -> its path
-        self.created: list[Line] = []  # tag_create and album_create lines, decided last
-        self.dropped: set[str] = set()  # albums this undo deletes: their members need nothing
-        self.tag_paths = {t.id: p for p, t in lib.tags.items()}
-
-    def tag_by_id(self, tag_id: object) -> str | None:
-        """The current path of the tag with that id, if it still exists."""
-        return self.tag_paths.get(tag_id) if isinstance(tag_id, str) else None
-
-    def skip(self, line: Line, reason: str, item: str | None = None) -> None:
-        self.skipped.append(Skip.of(line, reason, item))
-
-    # --- assets -------------------------------------------------------------------------
-    def asset(self, line: Line, asset_id: str) -> int | None:
-        """The asset's int when it is still one of the user's visible assets."""
-        a = self.lib.index.get(asset_id)
-        if a is None or not self.lib.assets[a].owned:
-            self.skip(line, "the asset is no longer in the library (trashed or deleted)", asset_id)
-            return None
-        return a
-
-    def ids(self, line: Line) -> list[str]:
-        return [i for i in line.get("ids") or () if isinstance(i, str)]
 
     # --- the pass -----------------------------------------------------------------------
     def plan(self) -> UndoPlan:
@@ -227,120 +181,6 @@ class _Planner:
         self.tag_deletes.update(
             p for p in deletable if not any(p.startswith(q + "/") for q in deletable)
         )
-
-    # --- albums -------------------------------------------------------------------------
-    def album_deleted(self, line: Line) -> None:
-        old: dict[str, Any] = line.get("old") or {}
-        name = old.get("name")
-        if not isinstance(name, str):
-            self.skip(line, "the journal does not say what the album was")
-            return
-        existing = [a for a in self.lib.albums_named(name) if a.owner_id == self.lib.me.id]
-        if existing:  # made again since: the members go back into it
-            self.recreated[line["album_id"]] = existing[0].id
-            self.unchanged += 1
-            return
-        self.recreated[line["album_id"]] = name
-        self.album_creates.setdefault(name, set())
-        users = []
-        known = {u.id for u in self.lib.users}
-        for user in old.get("users") or ():
-            if user.get("user_id") in known and user.get("role") in ("editor", "viewer"):
-                users.append((user["user_id"], user["role"]))
-            else:
-                self.skip(line, "the user no longer exists", user.get("user_id"))
-        if users:
-            self.album_create_users[name] = users
-
-    def created_album_members(self, line: Line) -> None:
-        """A created album: take the run's assets out; delete it if then nothing is left."""
-        album = created_album(line, self.lib.albums, self.run)
-        if album is None:
-            if line.get("new") is None:
-                self.skip(line, "the album's id never arrived and no album fits")
-            else:
-                self.unchanged += 1
-            return
-        self.drop_assets(line, album.id)
-        why = self.album_in_use(line, album)
-        if why:
-            self.skip(line, f"album {album.name} kept: {why}")
-        else:
-            self.album_deletes.add(album.id)
-            self.dropped.add(album.id)
-
-    def album_in_use(self, line: Line, album: Album) -> str | None:
-        """Why an album the run created is still in use after the undo (None: it is not)."""
-        lib = self.lib
-        members = lib.album_members.get(album.id, frozenset())
-        others = len(members - self.album_removes.get(album.id, set()))
-        others += lib.album_foreign.get(album.id, 0)
-        if others:
-            return f"it holds {others} assets the run did not add"
-        if album.name != line.get("target"):
-            return "it was renamed"
-        shared = {
-            e["ids"][0]
-            for e in self.run.changes
-            if e.get("kind") == "album_user_add" and e.get("album_id") == album.id and e.get("ids")
-        }
-        if any(u.user_id not in shared for u in album.users):
-            return "it was shared with more users"
-        return None
-
-    def drop_assets(self, line: Line, album_id: str) -> None:
-        members = self.lib.album_members.get(album_id, frozenset())
-        for asset_id in self.ids(line):
-            a = self.lib.index.get(asset_id)
-            if a is None or a not in members:
-                self.unchanged += 1
-            else:
-                self.album_removes.setdefault(album_id, set()).add(a)
-
-    def album_added(self, line: Line) -> None:
-        album_id = line.get("album_id")
-        if album_by_id(self.lib, album_id) is None:  # deleted since: the members went with it
-            self.unchanged += len(self.ids(line))
-            return
-        self.drop_assets(line, str(album_id))
-
-    def album_removed(self, line: Line) -> None:
-        album_id = str(line.get("album_id"))
-        target = self.recreated.get(album_id, album_id)
-        if target in self.album_creates:  # deleted by the run: created again with them
-            for asset_id in self.ids(line):
-                a = self.asset(line, asset_id)
-                if a is not None:
-                    self.album_creates[target].add(a)
-            return
-        if album_by_id(self.lib, target) is None:
-            self.skip(line, f"the album {line.get('target')} was deleted after the run")
-            return
-        members = self.lib.album_members.get(target, frozenset())
-        for asset_id in self.ids(line):
-            a = self.asset(line, asset_id)
-            if a is None:
-                continue
-            if a in members:
-                self.unchanged += 1
-            else:
-                self.album_adds.setdefault(target, set()).add(a)
-
-    def album_user(self, line: Line) -> None:
-        album_id = line.get("album_id")
-        if album_id in self.dropped or album_id in self.recreated:
-            return  # deleted by this undo, or created again with its members
-        album = album_by_id(self.lib, album_id)
-        if album is None:
-            self.skip(line, f"the album {line.get('target')} was deleted after the run")
-            return
-        outcome = role_change(self.lib, album, line)
-        if isinstance(outcome, AlbumUserChange):
-            self.album_users.append(outcome)
-        elif outcome is None:
-            self.unchanged += 1
-        else:
-            self.skip(line, outcome.reason, (line.get("ids") or [None])[0])
 
     # --- dates --------------------------------------------------------------------------
     def date_set(self, line: Line) -> None:
