@@ -36,6 +36,7 @@ from .issues import (
     async_check_version,
     async_delete_issues,
 )
+from .schedule import RunSchedule
 from .services import async_setup_services
 from .storage import EntryStorage, kept_journal_path
 from .watcher import NewAssetWatcher
@@ -108,7 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichAutoTagConfigEntry
     async_check_rules(hass, entry)
     entry.runtime_data = ImmichAutoTagRuntimeData(coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    coordinator.async_start_schedule()
+    RunSchedule(coordinator).async_start()
     NewAssetWatcher(coordinator).async_start()
     return True
 

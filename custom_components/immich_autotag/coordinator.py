@@ -1,9 +1,10 @@
-"""The run manager of one config entry: single-flight runs, progress, reports, schedule.
+"""The run manager of one config entry: single-flight runs, progress, reports.
 
 State is pushed to entities through a `DataUpdateCoordinator` without polling
 (`update_interval=None`). Runs are background tasks of the config entry, so unloading the
-entry or stopping Home Assistant cancels them. Options (rules, limits, interval) are read at
-the start of every run: changing them needs no reload.
+entry or stopping Home Assistant cancels them. Options (rules, limits) are read at the start
+of every run: changing them needs no reload. Automatic runs start from `schedule.py` and
+`watcher.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -21,13 +22,13 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
 from .connection import EntryConnection
-from .const import CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL, DOMAIN, EVENT_RUN_FINISHED
+from .const import DOMAIN, EVENT_RUN_FINISHED
 from .engine.album_cache import AlbumCache
 from .engine.journal import Journal, JournalWriteError
 from .engine.journal_read import JournalReadError
@@ -44,7 +45,6 @@ _LOGGER = logging.getLogger(__name__)
 JOURNAL_DRAIN_SECONDS = 1.0  # at most this long in the loop for the last journal lines
 
 PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (at most one a second: README.md)
-SCHEDULE_TICK = timedelta(minutes=1)
 
 
 # A run or an undo: (client, dry_run=, progress=, cancel=, album_cache=, journal=) -> report
@@ -128,36 +128,23 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._progress: float | None = None
         self._last_push = -math.inf
         self._pending_push: CALLBACK_TYPE | None = None
-        self._last_run_started: datetime = dt_util.utcnow()
+        self.last_run_started: datetime = dt_util.utcnow()  # the schedule counts from it
         self.new_assets: int | None = None
         self.data = self._snapshot()
 
     # --- lifecycle ----------------------------------------------------------------------
     async def _async_setup(self) -> None:
         """Load stored reports and the album membership cache."""
+        self.config_entry.async_on_unload(self._async_cancel_pending_push)
         self.reports, self.album_cache = await self._storage.async_load()
         if self.reports:
-            self._last_run_started = self.reports[-1].started_at
+            self.last_run_started = self.reports[-1].started_at
             if self.reports[-1].status is RunStatus.FAILED:
                 self._state = RunState.FAILED
 
     async def _async_update_data(self) -> AutoTagData:
         """Nothing to poll: the state is pushed."""
         return self._snapshot()
-
-    @callback
-    def async_start_schedule(self) -> None:
-        """Check every minute whether an automatic run is due (interval read each time)."""
-        self.config_entry.async_on_unload(
-            async_track_time_interval(
-                self.hass,
-                self._async_schedule_tick,
-                SCHEDULE_TICK,
-                name=f"{DOMAIN} schedule",
-                cancel_on_shutdown=True,
-            )
-        )
-        self.config_entry.async_on_unload(self._async_cancel_pending_push)
 
     @callback
     def async_stop(self) -> None:
@@ -290,7 +277,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._state = RunState.LOADING
         self._progress = 0.0
         self._dry_run = dry_run
-        self._last_run_started = dt_util.utcnow()
+        self.last_run_started = dt_util.utcnow()
         self._running = True
         self._async_push()
         task = self.config_entry.async_create_background_task(
@@ -375,17 +362,3 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         async_notify_outcome(self.hass, self.config_entry, report, previous)
         async_follow_server(self.hass, self.config_entry, report, self.connection.server)
         await self._storage.async_save(self.reports, self.album_cache)
-
-    @callback
-    def _async_schedule_tick(self, now: datetime) -> None:
-        """Start an automatic run when the interval from the options has passed."""
-        interval = int(self.config_entry.options.get(CONF_RUN_INTERVAL, DEFAULT_RUN_INTERVAL))
-        if interval <= 0 or self.running:
-            return
-        if now - self._last_run_started < timedelta(minutes=interval):
-            return
-        try:
-            self.async_start_run()
-        except ServiceValidationError as err:
-            self._last_run_started = now  # do not retry every minute
-            _LOGGER.warning("Automatic run of %s skipped: %s", self.config_entry.title, err)
