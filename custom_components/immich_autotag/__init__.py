@@ -22,7 +22,8 @@ from .const import (
     DOMAIN,
     LEGACY_DEFAULT_MAX_CONCURRENCY,
 )
-from .coordinator import AutoTagCoordinator, ImmichAutoTagConfigEntry, ImmichAutoTagRuntimeData
+from .coordinator import AutoTagCoordinator
+from .data import ImmichAutoTagConfigEntry, ImmichAutoTagRuntimeData
 from .immich.errors import (
     CONNECT_ERRORS,
     ImmichAuthError,

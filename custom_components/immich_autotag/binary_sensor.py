@@ -13,7 +13,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import AutoTagData, ImmichAutoTagConfigEntry
+from .data import AutoTagData, ImmichAutoTagConfigEntry
 from .entity import AutoTagEntity
 
 PARALLEL_UPDATES = 0  # state is pushed by the run manager

@@ -10,7 +10,8 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import AutoTagCoordinator, ImmichAutoTagConfigEntry
+from .coordinator import AutoTagCoordinator
+from .data import ImmichAutoTagConfigEntry
 from .entity import AutoTagEntity
 
 PARALLEL_UPDATES = 1

@@ -13,13 +13,10 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later
@@ -29,6 +26,7 @@ from homeassistant.util.ulid import ulid_now
 
 from .connection import EntryConnection
 from .const import DOMAIN, EVENT_RUN_FINISHED
+from .data import AutoTagData, ImmichAutoTagConfigEntry, RunState
 from .engine.album_cache import AlbumCache
 from .engine.journal import Journal, JournalWriteError
 from .engine.journal_read import JournalReadError
@@ -49,40 +47,6 @@ PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (at most one a second
 
 # A run or an undo: (client, dry_run=, progress=, cancel=, album_cache=, journal=) -> report
 type Job = Callable[..., Awaitable[RunReport]]
-
-
-class RunState(StrEnum):
-    """What the status sensor shows."""
-
-    IDLE = "idle"
-    LOADING = "loading"
-    PLANNING = "planning"
-    APPLYING = "applying"
-    CANCELLING = "cancelling"  # a cancel was asked for; the run stops at the next request
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, kw_only=True)
-class AutoTagData:
-    """The state entities read (pushed on every change, progress at most once a second)."""
-
-    state: RunState
-    running: bool
-    dry_run: bool | None  # of the run in progress
-    progress: float | None  # percent
-    last_report: RunReport | None
-    last_complete_report: RunReport | None  # last run that read the library to the end
-    new_assets: int | None = None  # uploaded since the last run (watcher.py), None: not known
-
-
-@dataclass(kw_only=True)
-class ImmichAutoTagRuntimeData:
-    """What a loaded entry holds."""
-
-    coordinator: AutoTagCoordinator
-
-
-type ImmichAutoTagConfigEntry = ConfigEntry[ImmichAutoTagRuntimeData]
 
 
 def _failed(started: datetime, dry_run: bool, kind: ErrorKind, message: str) -> RunReport:  # noqa: FBT001

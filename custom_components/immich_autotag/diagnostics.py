@@ -17,7 +17,7 @@ from .const import (
     CONF_RUN_INTERVAL,
     DEFAULT_RUN_INTERVAL,
 )
-from .coordinator import ImmichAutoTagConfigEntry
+from .data import ImmichAutoTagConfigEntry
 from .engine.rules import summarize_rules
 from .engine.rules_loader import validate_rules_text
 from .issues import rules_text

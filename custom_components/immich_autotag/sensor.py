@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import AutoTagData, ImmichAutoTagConfigEntry, RunState
+from .data import AutoTagData, ImmichAutoTagConfigEntry, RunState
 from .engine.outcome import CHANGE_NAMES, RunResult, readable_changes, run_result
 from .engine.report import RunReport
 from .entity import AutoTagEntity

@@ -30,7 +30,8 @@ from .immich.errors import ImmichError
 from .issues import async_check_rules
 
 if TYPE_CHECKING:
-    from .coordinator import AutoTagCoordinator, ImmichAutoTagConfigEntry
+    from .coordinator import AutoTagCoordinator
+    from .data import ImmichAutoTagConfigEntry
 
 
 SERVICE_RUN: Final = "run"
