@@ -77,15 +77,7 @@ def _options_schema(values: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(CONF_RULES, default=values[CONF_RULES]): RulesEditorSelector(),
-            vol.Required(CONF_RUN_INTERVAL, default=values[CONF_RUN_INTERVAL]): NumberSelector(
-                NumberSelectorConfig(
-                    min=0,
-                    max=MAX_RUN_INTERVAL,
-                    step=1,
-                    mode=NumberSelectorMode.BOX,
-                    unit_of_measurement="min",
-                )
-            ),
+            vol.Required(CONF_RUN_INTERVAL, default=values[CONF_RUN_INTERVAL]): _minutes(),
             vol.Required(CONF_MAX_CONCURRENCY, default=values[CONF_MAX_CONCURRENCY]): (
                 NumberSelector(
                     NumberSelectorConfig(

@@ -58,6 +58,20 @@ def _library_attributes(data: AutoTagData) -> dict[str, Any] | None:
     }
 
 
+def _library_sensor(
+    key: str, fn: Callable[[RunReport], int], unit: str = UNIT_ASSETS
+) -> AutoTagSensorEntityDescription:
+    """A count of the library as the last full run saw it, with what the count describes."""
+    return AutoTagSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_library(fn),
+        attributes_fn=_library_attributes,
+    )
+
+
 def _last_run_attributes(data: AutoTagData) -> dict[str, Any] | None:
     """What the last run was and did, for dashboards and automations."""
     report = data.last_report
@@ -128,46 +142,11 @@ SENSORS: tuple[AutoTagSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         value_fn=lambda data: data.progress,
     ),
-    AutoTagSensorEntityDescription(
-        key="assets",
-        translation_key="assets",
-        native_unit_of_measurement=UNIT_ASSETS,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_library(lambda r: r.assets_in_scope),
-        attributes_fn=_library_attributes,
-    ),
-    AutoTagSensorEntityDescription(
-        key="unclassified",
-        translation_key="unclassified",
-        native_unit_of_measurement=UNIT_ASSETS,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_library(lambda r: r.status_counts.get("unclassified", 0)),
-        attributes_fn=_library_attributes,
-    ),
-    AutoTagSensorEntityDescription(
-        key="conflicts",
-        translation_key="conflicts",
-        native_unit_of_measurement=UNIT_ASSETS,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_library(lambda r: r.status_counts.get("conflict", 0)),
-        attributes_fn=_library_attributes,
-    ),
-    AutoTagSensorEntityDescription(
-        key="date_mismatches",
-        translation_key="date_mismatches",
-        native_unit_of_measurement=UNIT_ASSETS,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_library(lambda r: r.date_mismatches),
-        attributes_fn=_library_attributes,
-    ),
-    AutoTagSensorEntityDescription(
-        key="duplicate_conflicts",
-        translation_key="duplicate_conflicts",
-        native_unit_of_measurement="groups",
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_library(lambda r: r.duplicate_conflicts),
-        attributes_fn=_library_attributes,
-    ),
+    _library_sensor("assets", lambda r: r.assets_in_scope),
+    _library_sensor("unclassified", lambda r: r.status_counts.get("unclassified", 0)),
+    _library_sensor("conflicts", lambda r: r.status_counts.get("conflict", 0)),
+    _library_sensor("date_mismatches", lambda r: r.date_mismatches),
+    _library_sensor("duplicate_conflicts", lambda r: r.duplicate_conflicts, "groups"),
     AutoTagSensorEntityDescription(
         key="new_assets",
         translation_key="new_assets",
