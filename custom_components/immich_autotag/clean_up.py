@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util.ulid import ulid_now
 
 from .const import DOMAIN
 from .engine.journal import Journal, JournalWriteError
 from .engine.retire import apply_retire, plan_clean_up
 from .immich.errors import ImmichError
-from .issues import async_check_rules
+from .issues import async_valid_rules
 from .storage import EntryStorage
 
 if TYPE_CHECKING:
@@ -26,19 +26,8 @@ if TYPE_CHECKING:
 async def async_clean_up(coordinator: AutoTagCoordinator, *, dry_run: bool) -> dict[str, Any]:
     """Plan (and unless `dry_run`, apply) the clean-up of one entry; the response."""
     entry = coordinator.config_entry
-    if coordinator.running:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="already_running",
-            translation_placeholders={"title": entry.title},
-        )
-    rules, error = async_check_rules(coordinator.hass, entry)
-    if rules is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_rules",
-            translation_placeholders={"title": entry.title, "error": error},
-        )
+    coordinator.async_check_idle()
+    rules = async_valid_rules(coordinator.hass, entry)
     client = coordinator.connection.async_client()
     storage = EntryStorage(coordinator.hass, entry.entry_id)
     try:

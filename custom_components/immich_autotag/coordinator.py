@@ -35,7 +35,7 @@ from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.runner import run
 from .engine.undo import undo
 from .immich.client import ImmichClient
-from .issues import async_check_rules, async_follow_server
+from .issues import async_follow_server, async_valid_rules
 from .notifications import async_notify_outcome
 from .storage import MAX_STORED_REPORTS, EntryStorage
 
@@ -191,35 +191,28 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
 
     # --- runs ---------------------------------------------------------------------------
     @callback
-    def async_start_run(
-        self, *, dry_run: bool = False, asset_ids: Collection[str] | None = None
-    ) -> asyncio.Task[RunReport]:
-        """Start a run in the background; refuses a second one and invalid rules."""
-        title = self.config_entry.title
-        if self.running:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="already_running",
-                translation_placeholders={"title": title},
-            )
-        rules, error = async_check_rules(self.hass, self.config_entry)
-        if rules is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_rules",
-                translation_placeholders={"title": title, "error": error},
-            )
-        return self._async_start(partial(run, rules=rules, asset_ids=asset_ids), dry_run=dry_run)
-
-    @callback
-    def async_start_undo(self, run_id: str, *, dry_run: bool = False) -> asyncio.Task[RunReport]:
-        """Start undoing a journaled run (`last`: the newest) in the background, as a run."""
+    def async_check_idle(self) -> None:
+        """Refuse a second run (or a clean-up) while one is in progress: the action's error."""
         if self.running:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="already_running",
                 translation_placeholders={"title": self.config_entry.title},
             )
+
+    @callback
+    def async_start_run(
+        self, *, dry_run: bool = False, asset_ids: Collection[str] | None = None
+    ) -> asyncio.Task[RunReport]:
+        """Start a run in the background; refuses a second one and invalid rules."""
+        self.async_check_idle()
+        rules = async_valid_rules(self.hass, self.config_entry)
+        return self._async_start(partial(run, rules=rules, asset_ids=asset_ids), dry_run=dry_run)
+
+    @callback
+    def async_start_undo(self, run_id: str, *, dry_run: bool = False) -> asyncio.Task[RunReport]:
+        """Start undoing a journaled run (`last`: the newest) in the background, as a run."""
+        self.async_check_idle()
         return self._async_start(partial(self._async_undo, run_id), dry_run=dry_run)
 
     async def _async_undo(self, run_id: str, client: ImmichClient, **options: Any) -> RunReport:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
@@ -88,6 +89,19 @@ def async_check_rules(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Rules | 
         return None, str(error)
     _async_set_issue(hass, ISSUE_INVALID_RULES, entry, None)
     return rules, ""
+
+
+@callback
+def async_valid_rules(hass: HomeAssistant, entry: ConfigEntry) -> Rules:
+    """The entry's rules for a run or an action; invalid rules are the action's error."""
+    rules, error = async_check_rules(hass, entry)
+    if rules is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_rules",
+            translation_placeholders={"title": entry.title, "error": error},
+        )
+    return rules
 
 
 def features_off(key: ApiKeyInfo) -> list[str]:

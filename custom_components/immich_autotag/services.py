@@ -27,7 +27,7 @@ from .engine.explain_load import AssetRefError
 from .engine.journal_read import LAST
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .immich.errors import ImmichError
-from .issues import async_check_rules
+from .issues import async_valid_rules
 
 if TYPE_CHECKING:
     from .coordinator import AutoTagCoordinator
@@ -153,13 +153,7 @@ def undo_response(report: RunReport) -> dict[str, Any]:
 async def _async_explain(call: ServiceCall) -> ServiceResponse:
     """Why a run does what it does to one asset (read-only, a few requests)."""
     entry = _get_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    rules, error = async_check_rules(call.hass, entry)
-    if rules is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_rules",
-            translation_placeholders={"title": entry.title, "error": error},
-        )
+    rules = async_valid_rules(call.hass, entry)
     client = entry.runtime_data.coordinator.connection.async_client()
     try:
         return await explain_asset(client, rules, call.data[ATTR_ASSET])
