@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
 
@@ -12,7 +13,7 @@ import pytest
 from aiohttp.resolver import AsyncResolver
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, get_test_config_dir
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -92,15 +93,23 @@ class SimServer:
     key: str
 
 
+def alice_library(seed: int, name_year: int, days: range) -> tuple[SimLibrary, SimUser, str]:
+    """Alice with an all-permissions key and a photo a day of July 2024 (EXIF), each named
+    `IMG_<name_year>07<day>_101010.jpg`: a file-name date the run prefers when it is earlier."""
+    lib = SimLibrary(seed=seed)
+    alice = lib.add_user("alice@example.com", "Alice")
+    key = lib.add_api_key(alice, permissions={"all"})
+    for day in days:
+        lib.add_asset(
+            alice, f"IMG_{name_year}07{day:02d}_101010.jpg", taken=datetime(2024, 7, day, 10)
+        )
+    return lib, alice, key
+
+
 @pytest.fixture
 def sim_library() -> tuple[SimLibrary, SimUser, str]:
     """A small library owned by Alice, with an all-permissions key."""
-    lib = SimLibrary(seed=7)
-    alice = lib.add_user("alice@example.com", "Alice")
-    key = lib.add_api_key(alice, permissions={"all"})
-    for day in range(1, 4):
-        lib.add_asset(alice, f"IMG_202407{day:02d}_101010.jpg", taken=datetime(2024, 7, day, 10))
-    return lib, alice, key
+    return alice_library(7, 2024, range(1, 4))
 
 
 @pytest.fixture
@@ -196,16 +205,42 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
     return state.state
 
 
-async def call_run(hass: HomeAssistant, **data: object) -> dict[str, object] | None:
-    """Call `immich_autotag.run` on Alice's entry and return its response."""
+async def call_action(hass: HomeAssistant, action: str, **data: object) -> dict[str, Any]:
+    """Call the action `immich_autotag.<action>` on Alice's entry and return its response."""
     response = await hass.services.async_call(
         DOMAIN,
-        "run",
+        action,
         {"config_entry_id": ENTRY_ID, **data},
         blocking=True,
         return_response=True,
     )
-    return dict(response) if response is not None else None
+    assert response is not None
+    return dict(response)
+
+
+async def call_run(hass: HomeAssistant, **data: object) -> dict[str, object] | None:
+    """Call `immich_autotag.run` on Alice's entry and return its response."""
+    return await call_action(hass, "run", **data)
+
+
+def entry_journal() -> Path:
+    """Where Alice's entry keeps its journal in HA's test config folder."""
+    return Path(get_test_config_dir(".storage", f"{DOMAIN}.{ENTRY_ID}.journal.jsonl"))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():  # a test makes it a folder to make it unwritable
+        path.rmdir()
+    path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def fresh_journal() -> Iterator[None]:
+    """HA's test config folder is shared by every test: start and leave without a journal."""
+    path = entry_journal()
+    _remove(path)
+    yield
+    _remove(path)
 
 
 async def wait_idle(hass: HomeAssistant, entry: MockConfigEntry) -> None:

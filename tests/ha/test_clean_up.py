@@ -9,24 +9,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.storage import journal_path
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
+from .conftest import ENTRY_ID, SimServer, call_action, call_run, setup_integration
 
 TEMP = "-autotag-temp-unclassified"
-
-
-async def _clean_up(hass: HomeAssistant, **data: object) -> dict[str, object]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "clean_up",
-        {"config_entry_id": ENTRY_ID, **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 async def test_clean_up_dry_run_first_then_delete(
@@ -49,7 +36,7 @@ async def test_clean_up_dry_run_first_then_delete(
     empty = lib.add_album(alice, f"2019-01-01{TEMP}")  # emptied by hand after the run
     writes = sim_server.sim.stats.writes
 
-    planned = await _clean_up(hass)  # dry run by default
+    planned = await call_action(hass, "clean_up")  # dry run by default
     assert sim_server.sim.stats.writes == writes
     assert planned["dry_run"] is True
     assert planned["changes"] == {"tag_remove": 3, "tag_delete": 1, "album_delete": 1}
@@ -62,7 +49,7 @@ async def test_clean_up_dry_run_first_then_delete(
     assert items[0]["assets"] == 3
     assert items[0]["url"].endswith("/tags?path=autotag_output_unknown")
 
-    applied = await _clean_up(hass, dry_run=False)
+    applied = await call_action(hass, "clean_up", dry_run=False)
     assert applied["changes"] == {"tag_remove": 3, "tag_delete": 1, "album_delete": 1}
     assert lib.tag_by_value(alice, "autotag_output_unknown") is None
     assert empty.id not in lib.albums
@@ -78,7 +65,7 @@ async def test_clean_up_dry_run_first_then_delete(
     kinds = [(x["kind"], len(x["ids"])) for x in lines if x.get("run") == run_id and "kind" in x]
     assert kinds == [("tag_remove", 3), ("tag_delete", 0), ("album_delete", 0)]
 
-    again = await _clean_up(hass, dry_run=False)
+    again = await call_action(hass, "clean_up", dry_run=False)
     assert again["changes"] == {}
 
 
@@ -90,4 +77,4 @@ async def test_clean_up_refused_with_invalid_rules(
     hass.config_entries.async_update_entry(mock_config_entry, options={"rules": "bogus: [1"})
     await setup_integration(hass, mock_config_entry)
     with pytest.raises(ServiceValidationError, match="The rules of Alice are invalid"):
-        await _clean_up(hass)
+        await call_action(hass, "clean_up")

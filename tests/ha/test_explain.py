@@ -4,17 +4,15 @@ requests and no writes; bad references and missing assets are clear errors."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.const import DOMAIN
 from tests.sim import SimLibrary, SimUser
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
+from .conftest import SimServer, call_action, call_run, setup_integration
 
 
 @pytest.fixture
@@ -29,18 +27,6 @@ def sim_library() -> tuple[SimLibrary, SimUser, str]:
     return lib, alice, key
 
 
-async def call_explain(hass: HomeAssistant, asset: str) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "explain",
-        {"config_entry_id": ENTRY_ID, "asset": asset},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
-
-
 @pytest.mark.parametrize("sim_version", ["2.7.0", "3.2.2"])
 async def test_explain_an_asset_by_link(
     hass: HomeAssistant, sim_server: SimServer, mock_config_entry: MockConfigEntry
@@ -49,7 +35,7 @@ async def test_explain_an_asset_by_link(
     lib, sim = sim_server.lib, sim_server.sim
     photo = next(a for a in lib.assets.values() if a.file_name.startswith("IMG_"))
     requests, writes = sim.stats.total, sim.stats.writes
-    out = await call_explain(hass, f"{sim_server.url}/photos/{photo.id}")
+    out = await call_action(hass, "explain", asset=f"{sim_server.url}/photos/{photo.id}")
     assert sim.stats.writes == writes
     assert sim.stats.total - requests == out["requests"] <= 10
     assert out["asset"]["id"] == photo.id
@@ -70,6 +56,6 @@ async def test_bad_or_unknown_assets_are_clear_errors(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     with pytest.raises(ServiceValidationError, match="neither an asset id"):
-        await call_explain(hass, "http://immich/photos/nope")
+        await call_action(hass, "explain", asset="http://immich/photos/nope")
     with pytest.raises(ServiceValidationError, match="not found"):
-        await call_explain(hass, "00000000-0000-4000-8000-00000000abcd")
+        await call_action(hass, "explain", asset="00000000-0000-4000-8000-00000000abcd")

@@ -6,40 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from pytest_homeassistant_custom_component.common import MockConfigEntry, get_test_config_dir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.storage import journal_path
 from tests.journal_audit import assert_journaled, changes, picture, read_lines
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary, SimUser
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
+from .conftest import ENTRY_ID, SimServer, call_run, entry_journal, setup_integration
 
-
-@pytest.fixture(autouse=True)
-def fresh_journal() -> Iterator[None]:
-    """HA's test config folder is shared by every test: start and leave without a journal."""
-    path = journal_path_for_tests()
-    _remove(path)
-    yield
-    _remove(path)
-
-
-def journal_path_for_tests() -> Path:
-    return Path(get_test_config_dir(".storage", f"{DOMAIN}.{ENTRY_ID}.journal.jsonl"))
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        path.rmdir()
-    path.unlink(missing_ok=True)
+pytestmark = pytest.mark.usefixtures("fresh_journal")
 
 
 @pytest.fixture
@@ -97,7 +78,7 @@ async def test_an_unwritable_journal_stops_the_run_before_any_write(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     path = journal_path(hass, ENTRY_ID)
-    assert path == journal_path_for_tests()
+    assert path == entry_journal()
     await hass.async_add_executor_job(lambda: path.mkdir(parents=True))  # a folder, not a file
     requests = sim_server.sim.stats.total
     with pytest.raises(HomeAssistantError, match="journal"):

@@ -7,8 +7,6 @@ nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -18,7 +16,7 @@ from tests.sim import SimLibrary, SimUser
 from tests.sim.library import MetadataJob
 from tests.sim.server import assert_no_violations
 
-from .conftest import SimServer, call_run, setup_integration, state_of
+from .conftest import SimServer, alice_library, call_run, setup_integration, state_of
 
 UNKNOWN = "autotag_output_unknown"
 
@@ -26,12 +24,7 @@ UNKNOWN = "autotag_output_unknown"
 @pytest.fixture
 def sim_library() -> tuple[SimLibrary, SimUser, str]:
     """Alice's photos, whose file names carry earlier dates than their EXIF."""
-    lib = SimLibrary(seed=3)
-    alice = lib.add_user("alice@example.com", "Alice")
-    key = lib.add_api_key(alice, permissions={"all"})
-    for day in range(1, 7):
-        lib.add_asset(alice, f"IMG_201907{day:02d}_101010.jpg", taken=datetime(2024, 7, day, 10))
-    return lib, alice, key
+    return alice_library(3, 2019, range(1, 7))
 
 
 @pytest.mark.parametrize("sim_version", ["2.7.0", "3.0.3", "3.1.0", "3.2.2"])

@@ -3,9 +3,7 @@ on every API family, with Immich's metadata race; dry run, later edits, errors."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -13,51 +11,27 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    get_test_config_dir,
 )
 
-from custom_components.immich_autotag.const import DOMAIN, EVENT_RUN_FINISHED
+from custom_components.immich_autotag.const import EVENT_RUN_FINISHED
 from tests.sim import SimLibrary, SimUser
 from tests.sim.server import assert_no_violations
 from tests.sim.view import differences, view
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
+from .conftest import SimServer, alice_library, call_action, call_run, setup_integration
+
+pytestmark = pytest.mark.usefixtures("fresh_journal")
 
 ALICE = "alice@example.com"
-
-
-@pytest.fixture(autouse=True)
-def fresh_journal() -> Iterator[None]:
-    """HA's test config folder is shared by every test: start and leave without a journal."""
-    path = Path(get_test_config_dir(".storage", f"{DOMAIN}.{ENTRY_ID}.journal.jsonl"))
-    path.unlink(missing_ok=True)
-    yield
-    path.unlink(missing_ok=True)
 
 
 @pytest.fixture
 def sim_library() -> tuple[SimLibrary, SimUser, str]:
     """Alice's photos: file names with earlier dates than their EXIF, one in a dated album."""
-    lib = SimLibrary(seed=3)
-    alice = lib.add_user("alice@example.com", "Alice")
-    key = lib.add_api_key(alice, permissions={"all"})
-    for day in range(1, 6):
-        lib.add_asset(alice, f"IMG_201907{day:02d}_101010.jpg", taken=datetime(2024, 7, day, 10))
+    lib, alice, key = alice_library(3, 2019, range(1, 6))
     beach = lib.add_asset(alice, "DSC0001.jpg", taken=datetime(2024, 7, 15, 10))
     lib.add_album(alice, "2024-07-15 Beach", [beach])
     return lib, alice, key
-
-
-async def call_undo(hass: HomeAssistant, **data: object) -> dict[str, object]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "undo",
-        {"config_entry_id": ENTRY_ID, **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 @pytest.mark.parametrize("sim_version", ["2.7.0", "3.0.3", "3.1.0", "3.2.2"])
@@ -78,13 +52,13 @@ async def test_undo_last_run_restores_the_library(
     assert changes["tag_add"] >= 5
     after_run = view(lib, ALICE)
 
-    dry = await call_undo(hass, dry_run=True)
+    dry = await call_action(hass, "undo", dry_run=True)
     assert (dry["dry_run"], dry["undo_of"], dry["skipped"]) == (True, done["id"], [])
     assert dry["planned_changes_total"] == dry["changes_total"]
     assert dry["changes"]
     assert view(lib, ALICE) == after_run
 
-    undone = await call_undo(hass)
+    undone = await call_action(hass, "undo")
     assert undone["status"] == "success", undone
     assert undone["undo_of"] == done["id"]
     assert undone["skipped"] == []
@@ -97,7 +71,9 @@ async def test_undo_last_run_restores_the_library(
     assert state is not None
     assert state.attributes["undo_of"] == done["id"]
 
-    redo = await call_undo(hass, run_id=str(undone["id"]))  # undo the undo: the run's result
+    redo = await call_action(
+        hass, "undo", run_id=str(undone["id"])
+    )  # undo the undo: the run's result
     assert redo["status"] == "success", redo
     await sim.metadata_settled()
     assert differences(after_run, view(lib, ALICE)) == []
@@ -117,7 +93,7 @@ async def test_a_later_edit_is_kept_and_listed(
     beach = next(a.id for a in lib.assets.values() if a.file_name == "DSC0001.jpg")
     temp.assets[beach] = None  # Alice files a photo there herself
     lib.tick()
-    undone = await call_undo(hass)
+    undone = await call_action(hass, "undo")
     assert undone["status"] == "success"
     skipped = undone["skipped"]
     assert isinstance(skipped, list)
@@ -131,9 +107,9 @@ async def test_an_unknown_run_or_an_empty_journal_is_a_clear_error(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     with pytest.raises(HomeAssistantError, match="no applied run"):
-        await call_undo(hass)
+        await call_action(hass, "undo")
     await call_run(hass)
     writes = sim_server.sim.stats.writes
     with pytest.raises(HomeAssistantError, match="not in the journal"):
-        await call_undo(hass, run_id="0123456789abcdef")
+        await call_action(hass, "undo", run_id="0123456789abcdef")
     assert sim_server.sim.stats.writes == writes
