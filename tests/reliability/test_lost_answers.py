@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from aiohttp import web
 
+from custom_components.immich_autotag.engine.journal import Journal, JournalFile
+from custom_components.immich_autotag.engine.journal_read import read_journal
 from custom_components.immich_autotag.engine.report import RunStatus
+from tests.e2e.harness import undo_once
 from tests.e2e.test_all_phases import RULES, assert_end_state
 from tests.e2e.test_all_phases import build as build_world
 from tests.sim.server import Handler, Simulator, assert_no_violations
+from tests.sim.view import differences, view
 
 from .common import (
     build_library,
@@ -96,4 +102,49 @@ async def test_a_lost_answer_on_removing_a_member_counts_as_done() -> None:
         assert_end_state(world)
         again, writes = await run_sim(sim, url, world.key, RULES)
         assert writes == 0, again.changes
+    assert_no_violations(sim)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "PUT /albums/{id}/assets",
+        "DELETE /albums/{id}/assets",
+        "PUT /tags/assets",
+        "DELETE /tags/{id}/assets",
+    ],
+)
+async def test_a_run_with_a_lost_answer_is_journaled_whole_and_undone(
+    tmp_path: Path, route: str
+) -> None:
+    """The resend of a write whose answer was lost finds it done ("duplicate", "not_found"):
+    the journal still holds every asset the run changed, so undo gives back the library."""
+    world = build_world()
+    before = view(world.lib)
+    path = tmp_path / "journal.jsonl"
+    sim = Simulator(world.lib, metadata_delay_s=0.05)
+    lost = lose_answers(sim, route, count=1, delay=0.4)
+    async with sim.serve() as url:
+        journal_file = JournalFile(path)
+        try:
+            report, _ = await run_sim(
+                sim,
+                url,
+                world.key,
+                RULES,
+                journal=Journal(journal_file),
+                retry=fast_retry(answer_timeout=0.2),
+            )
+        finally:
+            journal_file.close()
+        await asyncio.sleep(0.45)
+        await sim.metadata_settled()
+        assert lost[0] == 1
+        assert report.status is RunStatus.SUCCESS, report.errors
+        assert_end_state(world)
+        undone, _, _ = await undo_once(sim, url, world.key, read_journal(path))
+        await sim.metadata_settled()
+    assert undone.status is RunStatus.SUCCESS, undone.errors
+    assert undone.skipped == [], undone.skipped
+    assert differences(before, view(world.lib)) == []
     assert_no_violations(sim)

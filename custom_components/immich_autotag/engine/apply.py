@@ -239,8 +239,8 @@ class Applier(AlbumJobs):
             self._ok("tag_remove", len(done))
             index = self.lib.index
             self.tags_removed.setdefault(path, set()).update(index[i] for i in done)
-            removed = [r.id for r in results if r.success]
-            self.journal.record("tag_remove", path, removed, tag_id=tag_id)
+            # done, not only r.success: a resend after a lost answer finds the tag gone.
+            self.journal.record("tag_remove", path, done, tag_id=tag_id)
 
         return job
 

@@ -77,8 +77,8 @@ class AlbumJobs(ApplyBase):
             self.failed_assets.update(self.lib.index[i] for i in failed if i in self.lib.index)
             done = [i for i in ids if i not in failed]
             self._ok("album_add", len(done))
-            added = [r.id for r in results if r.success]  # not those already in it
-            self.journal.record("album_add", name, added, album_id=album_id)
+            # done, not only r.success: a resend after a lost answer finds them "duplicate".
+            self.journal.record("album_add", name, done, album_id=album_id)
 
         return job
 
@@ -107,9 +107,8 @@ class AlbumJobs(ApplyBase):
             done = [i for i in ids if i not in failed]
             if done:
                 self._ok("album_remove", len(done))
-            removed = [] if isinstance(results, Failed) else [r.id for r in results if r.success]
-            if removed:
-                self.journal.record("album_remove", name, removed, album_id=album_id)
+            if done:  # a resend after a lost answer finds them "not_found": removed all the same
+                self.journal.record("album_remove", name, done, album_id=album_id)
 
         return job
 
