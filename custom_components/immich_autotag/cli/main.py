@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -53,6 +54,14 @@ _EXIT_BY_KIND = {
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def number(text: str) -> float:
+    """A finite number (`nan`, `inf` and the like are refused, as argparse refuses `x`)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(
@@ -72,7 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_MAX_CONCURRENCY,
         help="ceiling of the adaptive in-flight limit",
     )
-    add("--max-rps", type=float, default=0, help="requests/second (0 = no cap)")
+    add("--max-rps", type=number, default=0, help="requests/second (0 = no cap)")
     add("--asset-id", action="append", dest="asset_ids", help="limit the run")
     add("--cache", type=Path, help="album membership cache file")
     add("--no-cache", action="store_true", help="do not use the album cache")
@@ -88,11 +97,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--explain", metavar="ASSET", help="explain one asset (id or Immich link); read-only")
     add(
         "--watch",
-        type=float,
+        type=number,
         metavar="SECONDS",
         help="keep running: check every SECONDS for new photos and run once they settle",
     )
-    add("--settle", type=float, default=600.0, metavar="SECONDS", help="with --watch (600)")
+    add("--settle", type=number, default=600.0, metavar="SECONDS", help="with --watch (600)")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
     noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
@@ -108,8 +117,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--journal and --no-journal exclude each other")
     if args.watch is not None and (args.watch <= 0 or args.settle < 0):
         parser.error("--watch must be > 0 and --settle >= 0")
-    if args.watch is not None and (args.undo or args.explain or args.dry_run):
+    if args.watch is not None and (
+        args.undo is not None or args.explain is not None or args.dry_run
+    ):
         parser.error("--watch runs the rules: it takes no --undo, --explain or --dry-run")
+    if args.explain is not None and (args.undo is not None or args.asset_ids):
+        parser.error("--explain reads one asset: it takes no --undo or --asset-id")
+    if args.undo is not None and not args.undo.strip():
+        parser.error("--undo needs a run id, or 'last'")
     if args.undo is not None and (args.no_journal or args.asset_ids):
         parser.error("--undo reads the journal: it takes no --no-journal or --asset-id")
     return args

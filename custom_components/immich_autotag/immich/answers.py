@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - orjson ships with Home Assistant
 
 
 _PERMISSION_RE: Final = re.compile(r"Missing required permission:\s*([A-Za-z0-9_.\-]+)")
+_USERINFO: Final = re.compile(r"//[^/?#]*@")
 _NOT_FOUND_RE: Final = re.compile(r"not found|no access|no .*access|not have access", re.IGNORECASE)
 
 
@@ -60,22 +61,23 @@ def normalize_url(url: str) -> tuple[str, str]:
     text = url.strip() if isinstance(url, str) else ""
     if text and "://" not in text:
         text = f"http://{text}"
+    shown = _USERINFO.sub("//", text.split("?")[0].split("#")[0])  # no password in messages
     try:
         parsed = URL(text)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"invalid URL: {text!r}") from err
+        raise ValueError(f"invalid URL: {shown!r}") from err
     host = parsed.host or ""
     if parsed.scheme not in {"http", "https"} or not host or any(c.isspace() for c in host):
-        raise ValueError(f"invalid URL (need http(s)://host[:port]): {text!r}")
+        raise ValueError(f"invalid URL (need http(s)://host[:port]): {shown!r}")
     try:
         port = parsed.port
     except ValueError as err:
-        raise ValueError(f"invalid port in URL: {text!r}") from err
+        raise ValueError(f"invalid port in URL: {shown!r}") from err
     path = parsed.path.rstrip("/")
     if path.lower().endswith("/api"):
         path = path[:-4].rstrip("/")
     if port is None:
-        raise ValueError(f"invalid URL: {text!r}")
+        raise ValueError(f"invalid URL: {shown!r}")
     web = f"{str(parsed.origin()).rstrip('/')}{path}"
     return web, f"{web}/api"
 

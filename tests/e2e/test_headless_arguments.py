@@ -1,0 +1,83 @@
+"""Every flag of the headless command with a bad value: exit 2, a clear message, no request.
+
+The command runs as a cron user runs it, against a live simulator reached through `localhost`;
+the simulator must see no request at all (not only no write), and the message must name the
+problem without echoing a password given in the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sim.server import Simulator
+
+from .test_engine_core import build
+from .test_headless import ROOT
+
+ASSET = "0b0e8d3c-3a4e-4c8b-9b67-1f1d4c0c9e11"
+BAD = {
+    "watch nan": (["--watch", "nan"], "--watch: invalid number value: 'nan'"),
+    "watch inf": (["--watch", "inf"], "--watch: invalid number value: 'inf'"),
+    "settle nan": (["--watch", "5", "--settle", "nan"], "--settle: invalid number value"),
+    "settle -1": (["--watch", "5", "--settle", "-1"], "--settle >= 0"),
+    "rps nan": (["--max-rps", "nan"], "--max-rps: invalid number value: 'nan'"),
+    "rps inf": (["--max-rps", "infinity"], "--max-rps: invalid number value"),
+    "empty undo": (["--undo", " "], "--undo needs a run id, or 'last'"),
+    "explain and undo": (["--explain", ASSET, "--undo", "last"], "takes no --undo or --asset-id"),
+    "explain scoped": (["--explain", ASSET, "--asset-id", ASSET], "takes no --undo or --asset-id"),
+    "watch and undo": (["--watch", "5", "--undo", ""], "--watch runs the rules"),
+    "explain junk": (["--explain", "https://photos.example/albums"], "neither an asset id"),
+}
+
+
+async def command(*args: str, home: Path) -> tuple[int, str]:
+    """Run the command; (exit code, stderr). Killed after 30 s (a bad value that hangs)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "custom_components.immich_autotag",
+        *args,
+        cwd=ROOT,
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(home / "cache")},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return -1, "hung"
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
+@pytest.mark.parametrize("name", list(BAD))
+async def test_a_bad_value_exits_2_before_any_request(tmp_path: Path, name: str) -> None:
+    args, words = BAD[name]
+    lib, key, _ = build()
+    sim = Simulator(lib)
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text("")
+    async with sim.serve() as url:
+        base = ("--url", url, "--api-key", key, "--journal", str(journal))
+        code, err = await command(*base, *args, home=tmp_path)
+    assert (code, sim.stats.total) == (2, 0), err
+    assert words in err
+    assert key not in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://me:hunter2@localhost:99999", "http://me:hunter2@localhost:2283:1/?apiKey=hunter2"],
+)
+async def test_a_bad_url_is_named_without_its_password(tmp_path: Path, url: str) -> None:
+    code, err = await command("--url", url, "--api-key", "k3y", home=tmp_path)
+    assert code == 2, err
+    assert "invalid" in err
+    assert "localhost" in err
+    assert "hunter2" not in err
