@@ -35,8 +35,10 @@ def replay(builder: LibraryBuilder, plan: Plan) -> LibraryBuilder:
     for path in plan.tag_deletes:
         lib.tags.pop(path, None)
         out._tag_direct.pop(path, None)
+    emails = {u.id: u.email for u in lib.users}
     for name, assets in plan.album_creates.items():
         album_id = new_id(0xC)
+        members = plan.album_create_users.get(name, ())
         lib.albums[album_id] = Album(
             id=album_id,
             name=name,
@@ -44,20 +46,9 @@ def replay(builder: LibraryBuilder, plan: Plan) -> LibraryBuilder:
             asset_count=len(assets),
             updated_at="2030-01-01T00:00:00.000Z",
             created_at="2030-01-01T00:00:00.000Z",
+            users=tuple(AlbumUser(u, emails[u], r) for u, r in members),
         )
         out._album_members[album_id] = set(assets)
-        members = plan.album_create_users.get(name, ())
-        if members:
-            emails = {u.id: u.email for u in lib.users}
-            lib.albums[album_id] = Album(
-                id=album_id,
-                name=name,
-                owner_id=lib.me.id,
-                asset_count=len(assets),
-                updated_at="2030-01-01T00:00:00.000Z",
-                created_at="2030-01-01T00:00:00.000Z",
-                users=tuple(AlbumUser(u, emails[u], r) for u, r in members),
-            )
     for album_id, assets in plan.album_adds.items():
         out._album_members[album_id] |= assets
     for album_id, assets in plan.album_removes.items():

@@ -19,6 +19,9 @@ from .fake_server import FakeImmich, Reply, Sent, json_reply
 
 ALL = re.compile(r"^http://immich\.local:2283/api/.*$")
 IDS = [p.aid(n) for n in range(1, 1203)]
+THREE_FAMILIES = pytest.mark.parametrize(  # v2, v3.0/3.1, v3.2
+    ("spec", "version"), [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.2.2", (3, 2, 2))]
+)
 
 
 class Recorder:
@@ -67,9 +70,18 @@ class Recorder:
         return Reply(status=204)
 
 
-def install(mock: FakeImmich, recorder: Recorder) -> None:
+def recording(mock: FakeImmich, version: tuple[int, int, int]) -> Recorder:
+    """A recorder that answers every route of the fake server as `version` does."""
+    recorder = Recorder(v32=version >= (3, 2, 0))
     for method in ("GET", "POST", "PUT", "DELETE"):
         mock.add(ALL, method, callback=recorder, repeat=True)
+    return recorder
+
+
+def request_problems(recorder: Recorder, spec: str) -> list[str]:
+    """Where the recorded requests break the OpenAPI spec of `spec`."""
+    validator = validator_for(spec)
+    return [err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)]
 
 
 async def drive_everything(client: ImmichClient) -> None:
@@ -113,14 +125,10 @@ async def test_requests_validate(
     version: tuple[int, int, int],
 ) -> None:
     client = make_client(session, limiter, version)
-    recorder = Recorder(v32=version >= (3, 2, 0))
-    install(mock, recorder)
+    recorder = recording(mock, version)
     await drive_everything(client)
+    assert request_problems(recorder, spec) == []
     validator = validator_for(spec)
-    problems = [
-        err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
-    ]
-    assert problems == []
     # Every permission a request needs is one the product documents (required or optional).
     needed = {
         route.permission
@@ -167,10 +175,7 @@ async def test_invalid_request_is_detected() -> None:
     assert validator_for("3.2.2").validate("GET", "/assets", {}, None)
 
 
-@pytest.mark.parametrize(
-    ("spec", "version"),
-    [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.2.2", (3, 2, 2))],
-)
+@THREE_FAMILIES
 async def test_trash_check_validates(
     session: aiohttp.ClientSession,
     limiter: Limiter,
@@ -179,15 +184,10 @@ async def test_trash_check_validates(
     version: tuple[int, int, int],
 ) -> None:
     client = make_client(session, limiter, version)
-    recorder = Recorder(v32=version >= (3, 2, 0))
-    install(mock, recorder)
+    recorder = recording(mock, version)
     assert await client.has_trashed_assets(album_id=p.ALBUM) is True  # the fake answers a page
     assert await client.has_trashed_assets(tag_id=p.TAG) is True
-    validator = validator_for(spec)
-    problems = [
-        err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
-    ]
-    assert problems == []
+    assert request_problems(recorder, spec) == []
     album_body, tag_body = [b for _, path, _, b in recorder.requests if path == "/search/metadata"]
     if version >= (3, 2, 0):
         assert album_body["filter"]["trashedAt"] == {"ne": None}
@@ -200,10 +200,7 @@ async def test_trash_check_validates(
         assert tag_body["trashedAfter"] == album_body["trashedAfter"]
 
 
-@pytest.mark.parametrize(
-    ("spec", "version"),
-    [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.2.2", (3, 2, 2))],
-)
+@THREE_FAMILIES
 async def test_album_members_are_added_in_one_request(
     session: aiohttp.ClientSession,
     limiter: Limiter,
@@ -213,16 +210,11 @@ async def test_album_members_are_added_in_one_request(
 ) -> None:
     """`PUT /albums/{id}/users` carries every new member with its role (one request)."""
     client = make_client(session, limiter, version)
-    recorder = Recorder(v32=version >= (3, 2, 0))
-    install(mock, recorder)
+    recorder = recording(mock, version)
     members = [(p.FRIEND, "editor"), (p.aid(7), "viewer"), (p.aid(8), "editor")]
     await client.add_album_users(p.ALBUM, members)
     await client.create_album("New", IDS[:2], members)
-    validator = validator_for(spec)
-    problems = [
-        err for m, path, q, b in recorder.requests for err in validator.validate(m, path, q, b)
-    ]
-    assert problems == []
+    assert request_problems(recorder, spec) == []
     put, post = recorder.requests
     assert put[:2] == ("PUT", f"/albums/{p.ALBUM}/users")
     assert put[3] == {"albumUsers": [{"userId": u, "role": r} for u, r in members]}
