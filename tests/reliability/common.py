@@ -243,6 +243,27 @@ def diff(got: dict[str, Any], want: dict[str, Any], limit: int = 8) -> list[str]
     return out[:limit]
 
 
+def assert_state(lib: SimLibrary, want: dict[str, Any]) -> None:
+    """The library's canonical dump is `want` (the first differences listed when it is not)."""
+    got = canonical(lib)
+    assert got == want, diff(got, want)
+
+
+async def assert_settled(
+    sim: Simulator,
+    url: str,
+    key: str,
+    the_rules: Rules,
+    want: dict[str, Any],
+    **options: Unpack[RunOptions],
+) -> None:
+    """The library is `want` (a fault-free run's state) and one more run writes nothing."""
+    assert_state(sim.lib, want)
+    again, writes = await run_sim(sim, url, key, the_rules, **options)
+    assert again.status is RunStatus.SUCCESS, again.errors[:5]
+    assert writes == 0, again.changes
+
+
 async def reference_state(
     builder: Callable[[], Built], the_rules: Rules, *, version: str = "3.0.3"
 ) -> dict[str, Any]:

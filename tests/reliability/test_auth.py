@@ -10,10 +10,10 @@ from tests.sim.faults import Faults
 from tests.sim.server import Simulator, assert_no_violations
 
 from .common import (
+    assert_settled,
     assert_valid_intermediate,
     build_library,
     canonical,
-    diff,
     reference_state,
     rules,
     run_sim,
@@ -58,8 +58,5 @@ async def test_revoked_key_stops_the_run_and_a_new_key_finishes_it(fraction: flo
         new_key = built.lib.add_api_key(me, permissions={"all"}, name="reauth")
         final, _ = await run_sim(sim, url, new_key, the_rules)
         assert final.status is RunStatus.SUCCESS, final.errors[:5]
-        got = canonical(built.lib)
-        assert got == want, diff(got, want)
-        idle, writes = await run_sim(sim, url, new_key, the_rules)
-        assert writes == 0, idle.changes
+        await assert_settled(sim, url, new_key, the_rules, want)
     assert_no_violations(sim)

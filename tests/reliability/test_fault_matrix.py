@@ -25,7 +25,16 @@ from custom_components.immich_autotag.immich.retry import RUN_POLICY, RetryPolic
 from tests.sim.faults import Faults
 from tests.sim.server import Simulator, assert_no_violations
 
-from .common import Built, build_library, canonical, diff, fast_retry, rules, run_sim
+from .common import (
+    Built,
+    assert_settled,
+    assert_state,
+    build_library,
+    canonical,
+    fast_retry,
+    rules,
+    run_sim,
+)
 
 VERSIONS = ("2.7.3", "3.0.3", "3.1.0", "3.2.2")
 N_ASSETS = 120
@@ -160,12 +169,7 @@ async def test_fault_combination_ends_like_a_fault_free_run(name: str, version: 
         assert report.changes == want.report.changes
         assert report.status_counts == want.report.status_counts
         assert report.api.requests + report.api.retries > want.report.api.requests
-        got = canonical(built.lib)
-        assert got == want.state, diff(got, want.state)
-
-        again, writes = await run_sim(sim, url, built.key, rules())
-        assert again.status is RunStatus.SUCCESS
-        assert writes == 0, again.changes
+        await assert_settled(sim, url, built.key, rules(), want.state)
     assert_no_violations(sim)
 
 
@@ -185,8 +189,7 @@ async def test_the_issue_scenario_with_the_real_policy(version: str) -> None:
         assert sim.stats.faults_injected["429"] > 0
         assert sim.stats.faults_injected["500"] > 0
         assert report.changes == want.report.changes
-        got = canonical(built.lib)
-        assert got == want.state, diff(got, want.state)
+        assert_state(built.lib, want.state)
     assert_no_violations(sim)
 
 
@@ -204,5 +207,4 @@ async def test_a_sixty_second_restart_is_ridden_out_with_the_real_policy() -> No
         assert sim.stats.faults_injected["outage"] > 0
         assert report.status is RunStatus.SUCCESS, (report.error_message, report.errors[:5])
         assert report.changes == want.report.changes
-        got = canonical(built.lib)
-        assert got == want.state, diff(got, want.state)
+        assert_state(built.lib, want.state)

@@ -21,9 +21,9 @@ from tests.sim.faults import Faults
 from tests.sim.server import Simulator, assert_no_violations
 
 from .common import (
+    assert_settled,
     build_library,
     canonical,
-    diff,
     fast_retry,
     lose_answers,
     reference_state,
@@ -130,12 +130,7 @@ async def test_transient_faults_converge_to_the_fault_free_state(name: str) -> N
 
         sim.faults = Faults()
         await asyncio.sleep(scenario.knobs.get("stall_s", 0) + 0.05)  # stalled handlers end
-        got = canonical(built.lib)
-        assert got == want, diff(got, want)
-
-        again, writes = await run_sim(sim, url, built.key, the_rules)
-        assert again.status is RunStatus.SUCCESS
-        assert writes == 0, again.changes
+        await assert_settled(sim, url, built.key, the_rules, want)
     assert_no_violations(sim)
 
 
@@ -203,11 +198,8 @@ async def test_lost_answers_are_not_applied_twice(route: str) -> None:
         )
         assert lost[0] > 0, f"{route} was not used by the run"
         await asyncio.sleep(0.35)  # the late answers are sent (to nobody)
-        got = canonical(built.lib)
         assert report.status is RunStatus.SUCCESS, report.errors[:5]
-        assert got == want, diff(got, want)
-        again, writes = await run_sim(sim, url, built.key, the_rules)
-        assert writes == 0, again.changes
+        await assert_settled(sim, url, built.key, the_rules, want)
     assert_no_violations(sim)
 
 
@@ -223,7 +215,4 @@ async def test_duplicate_temp_albums_from_lost_create_answers_are_repaired_next_
         await asyncio.sleep(0.35)
         repair, _ = await run_sim(sim, url, built.key, the_rules)
         assert repair.status is RunStatus.SUCCESS
-        got = canonical(built.lib)
-        assert got == want, diff(got, want)
-        again, writes = await run_sim(sim, url, built.key, the_rules)
-        assert writes == 0, again.changes
+        await assert_settled(sim, url, built.key, the_rules, want)

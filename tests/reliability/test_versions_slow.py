@@ -8,7 +8,14 @@ from custom_components.immich_autotag.engine.report import RunStatus
 from tests.sim.faults import Faults
 from tests.sim.server import Simulator, assert_no_violations
 
-from .common import build_library, canonical, diff, reference_state, rules, run_sim
+from .common import (
+    assert_settled,
+    assert_state,
+    build_library,
+    reference_state,
+    rules,
+    run_sim,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +32,7 @@ async def test_mixed_transient_faults_converge_on_every_version(version: str) ->
         assert report.status is RunStatus.SUCCESS, report.errors[:5]
         assert report.api.retries > 0
         sim.faults = Faults()
-        got = canonical(built.lib)
-        assert got == want, diff(got, want)
-        again, writes = await run_sim(sim, url, built.key, the_rules)
-        assert writes == 0, again.changes
+        await assert_settled(sim, url, built.key, the_rules, want)
     assert_no_violations(sim)
 
 
@@ -46,6 +50,5 @@ async def test_failing_route_then_recovery_on_other_versions(version: str, route
         sim.faults = Faults()
         final, _ = await run_sim(sim, url, built.key, the_rules)
         assert final.status is RunStatus.SUCCESS
-        got = canonical(built.lib)
-        assert got == want, diff(got, want)
+        assert_state(built.lib, want)
     assert_no_violations(sim)
