@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 
 from custom_components.immich_autotag.engine.explain import explain_focus
-from custom_components.immich_autotag.engine.explain_load import AssetFocus, asset_ref
+from custom_components.immich_autotag.engine.explain_load import (
+    AssetFocus,
+    AssetRefError,
+    asset_ref,
+)
 from custom_components.immich_autotag.engine.rules import (
     Classification,
     DateCorrection,
@@ -183,3 +187,29 @@ def test_asset_references() -> None:
     assert asset_ref(f"https://immich.example/photos/{asset}") == asset
     album = "00000000-0000-4000-8000-000000000001"
     assert asset_ref(f"https://immich.example/albums/{album}/photos/{asset}?x=1") == asset
+    assert asset_ref(f"https://immich.example/share/Xy3_k-9/photos/{asset}/") == asset
+    assert asset_ref(f"https://immich.example/api/assets/{asset}/thumbnail?size=preview") == asset
+    assert asset_ref(f" https://immich.example/photos/{asset}?at={album}#top ") == asset
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("https://immich.example/albums/00000000-0000-4000-8000-000000000001", "not to one asset"),
+        ("https://immich.example/people/00000000-0000-4000-8000-000000000002", "not to one asset"),
+        (
+            (
+                "https://immich.example/people/00000000-0000-4000-8000-000000000002"
+                "?previousRoute=/photos/1c0d6b1e-8b4f-4a4e-9d2c-3f5a6b7c8d9e"
+            ),
+            "not to one asset",
+        ),
+        ("https://immich.example/share/Xy3_k-9", "neither an asset id"),
+        ("x1c0d6b1e-8b4f-4a4e-9d2c-3f5a6b7c8d9e", "neither an asset id"),
+        ("", "neither an asset id"),
+    ],
+)
+def test_links_to_no_single_asset_are_refused(text: str, words: str) -> None:
+    """An album's or a person's link names no asset: its UUID is no asset id to look up."""
+    with pytest.raises(AssetRefError, match=words):
+        asset_ref(text)

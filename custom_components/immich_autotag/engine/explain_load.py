@@ -22,6 +22,7 @@ from .rules import Rules
 from .snapshot import album_is_relevant, tracked_tag_paths
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+ASSET_IN_LINK = re.compile(rf"/(?:photos|assets)/({UUID.pattern})(?:/|$)", re.IGNORECASE)
 
 
 class AssetRefError(ValueError):
@@ -29,11 +30,23 @@ class AssetRefError(ValueError):
 
 
 def asset_ref(text: str) -> str:
-    """The asset id in `text`: a UUID, or an Immich link (`.../photos/<id>`, the last UUID)."""
-    found = UUID.findall(text.strip().split("?")[0])
-    if not found:
-        raise AssetRefError(f"{text!r} is neither an asset id nor an Immich link to an asset")
-    return str(found[-1]).lower()
+    """The asset id in `text`: a UUID, or an Immich link to one asset.
+
+    Links: `.../photos/<id>` (also in an album, a share or a search), `.../assets/<id>/...`
+    (the API). A link to an album or a person holds a UUID that is no asset's: refused.
+    """
+    path = text.strip().split("?")[0].split("#")[0]
+    if UUID.fullmatch(path):
+        return path.lower()
+    found = ASSET_IN_LINK.findall(path)
+    if found:
+        return str(found[-1]).lower()
+    if "/" in path and UUID.search(path):
+        raise AssetRefError(
+            f"{text!r} links to an album, a person or a page, not to one asset:"
+            " open the photo in Immich and copy that address"
+        )
+    raise AssetRefError(f"{text!r} is neither an asset id nor an Immich link to an asset")
 
 
 @dataclass
