@@ -218,7 +218,7 @@ async def call_action(hass: HomeAssistant, action: str, **data: object) -> dict[
     return dict(response)
 
 
-async def call_run(hass: HomeAssistant, **data: object) -> dict[str, object] | None:
+async def call_run(hass: HomeAssistant, **data: object) -> dict[str, Any]:
     """Call `immich_autotag.run` on Alice's entry and return its response."""
     return await call_action(hass, "run", **data)
 

@@ -26,7 +26,6 @@ async def test_clean_up_dry_run_first_then_delete(
     mine = lib.add_album(alice, "Holiday")  # an album the user made, empty: kept
     await setup_integration(hass, mock_config_entry)
     done = await call_run(hass)
-    assert done is not None
     assert done["status"] == "success"
     unknown = lib.tag_by_value(alice, "autotag_output_unknown")
     assert unknown is not None

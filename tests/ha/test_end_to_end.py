@@ -20,12 +20,6 @@ from tests.sim.server import assert_no_violations
 from .conftest import ENTRY_ID, SimServer, call_run, setup_integration, state_of
 
 
-async def _run(hass: HomeAssistant, **data: object) -> dict[str, object]:
-    response = await call_run(hass, **data)
-    assert response is not None
-    return response
-
-
 def _unknown_tagged(server: SimServer) -> set[str]:
     return {
         asset_id
@@ -41,7 +35,7 @@ async def test_key_revoked_mid_run_starts_reauth(
     await setup_integration(hass, mock_config_entry)
     sim_server.sim.faults.revoke_after = sim_server.sim.stats.authenticated_requests + 5
     with pytest.raises(HomeAssistantError):
-        await _run(hass)
+        await call_run(hass)
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
@@ -58,7 +52,7 @@ async def test_key_revoked_mid_run_starts_reauth(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
     assert mock_config_entry.data[CONF_API_KEY] == new_key
-    done = await _run(hass)
+    done = await call_run(hass)
     assert done["status"] == "success"
     assert _unknown_tagged(sim_server) == set(sim_server.lib.assets)
     assert_no_violations(sim_server.sim)
@@ -79,20 +73,20 @@ async def test_cancelled_run_leaves_a_state_the_next_run_completes(
             coordinator.async_cancel_run()
 
     coordinator._async_on_progress = cancel_when_applying
-    cancelled = await _run(hass)
+    cancelled = await call_run(hass)
     assert cancelled["status"] == "cancelled"
     assert events[-1].data["status"] == "cancelled"
     assert hass.states.get("sensor.immich_autotag_alice_status").state == "idle"  # type: ignore[union-attr]
 
     coordinator._async_on_progress = on_progress
-    done = await _run(hass)
+    done = await call_run(hass)
     assert done["status"] == "success"
     assert _unknown_tagged(sim_server) == set(sim_server.lib.assets)
     # Every applied change is journaled next to HA's storage, one JSON object a line.
     lines = journal_path(hass, ENTRY_ID).read_text().splitlines()
     tagged = {i for line in lines for i in json.loads(line).get("ids", [])}
     assert set(sim_server.lib.assets) <= tagged
-    again = await _run(hass)
+    again = await call_run(hass)
     assert again["changes_total"] == 0
     assert_no_violations(sim_server.sim)
 
@@ -108,17 +102,14 @@ async def test_end_to_end_with_simulator(hass: HomeAssistant, sim_server: SimSer
     )
     await setup_integration(hass, entry)
     dry = await call_run(hass, dry_run=True)
-    assert dry is not None
     assert dry["status"] == "success", dry
     assert dry["planned_changes_total"] == dry["changes_total"]
     assert isinstance(dry["changes_total"], int)
     assert dry["changes_total"] > 0
     assert sim_server.sim.stats.writes == 0
     done = await call_run(hass)
-    assert done is not None
     assert done["status"] == "success", done
     assert sim_server.sim.stats.writes > 0
     again = await call_run(hass)
-    assert again is not None
     assert again["changes_total"] == 0, again
     assert state_of(hass, "sensor.immich_autotag_alice_assets") == "3"

@@ -45,7 +45,6 @@ async def test_explain_an_asset_by_link(
     kinds = sorted(c["kind"] for c in out["changes"])
     assert kinds == ["album_add", "date_set", "tag_add"]
     dry = await call_run(hass, dry_run=True)  # what the explanation says is what a run plans
-    assert dry is not None
     planned = dry["planned_changes"]
     assert isinstance(planned, list)
     assert sorted(c["kind"] for c in planned if c.get("asset_id") == photo.id) == kinds

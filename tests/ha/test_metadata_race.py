@@ -47,7 +47,6 @@ async def test_tags_reset_by_immich_are_repaired_and_reported(
     await setup_integration(hass, mock_config_entry)
     events = async_capture_events(hass, EVENT_RUN_FINISHED)
     done = await call_run(hass)
-    assert done is not None
     assert done["status"] == "success", done
     changes = done["changes"]
     assert isinstance(changes, dict)
@@ -61,7 +60,6 @@ async def test_tags_reset_by_immich_are_repaired_and_reported(
     assert all(UNKNOWN in lib.asset_tags(a) for a in lib.assets)  # the server shows them all
     assert all(lib.asset(a).local_date_time.year == 2019 for a in lib.assets)
     again = await call_run(hass)
-    assert again is not None
     assert again["changes_total"] == 0, again
     assert state_of(hass, "sensor.immich_autotag_alice_assets") == "6"
     assert_no_violations(sim_server.sim)

@@ -37,7 +37,6 @@ async def test_run_with_response(hass: HomeAssistant, fake_runner: FakeRunner) -
     """The run service waits and returns the summary; sensors show the report."""
     events = async_capture_events(hass, EVENT_RUN_FINISHED)
     response = await call_run(hass, asset_ids=[ASSET.upper(), ASSET])
-    assert response is not None
     assert response["status"] == "success"
     assert response["dry_run"] is False
     assert response["changes_total"] == 6
@@ -69,7 +68,6 @@ async def test_run_with_response(hass: HomeAssistant, fake_runner: FakeRunner) -
 @pytest.mark.usefixtures("loaded_entry")
 async def test_dry_run_response(hass: HomeAssistant) -> None:
     response = await call_run(hass, dry_run=True)
-    assert response is not None
     assert response["dry_run"] is True
     changes = response["planned_changes"]
     assert isinstance(changes, list)
@@ -295,8 +293,7 @@ async def test_invalid_rules_refuse_runs(
     assert fake_runner.calls == []
 
     hass.config_entries.async_update_entry(loaded_entry, options={CONF_RULES: ""})
-    response = await call_run(hass)
-    assert response is not None
+    await call_run(hass)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 

@@ -60,14 +60,12 @@ async def test_upgrade_between_two_runs_needs_no_reload(
     await setup_integration(hass, mock_config_entry)
     requests = sim_server.sim.stats.requests
     first = await call_run(hass)
-    assert first is not None
     assert first["status"] == "success"
     assert set(_search_styles(sim_server)) == {"flat"}
     versions_read = requests["GET /server/version"]
 
     sim_server.sim.set_version("3.2.2")
     second = await call_run(hass)
-    assert second is not None
     assert second["status"] == "success"
     assert requests["GET /server/version"] == versions_read + 1  # one request per run
     assert set(_search_styles(sim_server)) == {"filter"}
@@ -94,7 +92,6 @@ async def test_newer_minor_runs_with_the_newest_calls_and_a_warning(
         "tested": "v3.2",
     }
     response = await call_run(hass)
-    assert response is not None
     assert response["status"] == "success"
     assert set(_search_styles(sim_server)) == {"filter"}
     report = mock_config_entry.runtime_data.coordinator.last_report
@@ -152,6 +149,5 @@ async def test_upgrade_to_an_unknown_major_stops_runs_until_it_is_gone(
 
     sim_server.sim.set_version("3.0.3")
     response = await call_run(hass)
-    assert response is not None
     assert response["status"] == "success"
     assert issue_registry.async_get_issue(DOMAIN, UNSUPPORTED) is None
