@@ -33,8 +33,14 @@ TICK = timedelta(minutes=1)
 
 
 def _watermark_of(reports: list[RunReport]) -> str:
-    """The newest `updatedAt` the last applied run (or undo) read; empty before any."""
-    return next((r.newest_update for r in reversed(reports) if not r.dry_run), "")
+    """The newest `updatedAt` the last applied run (or undo) that read the library read.
+
+    Empty before any. A run that failed before reading (the server away or answering
+    garbage) has none: the one before it counts, so one failure does not end the watch.
+    """
+    return next(
+        (r.newest_update for r in reversed(reports) if not r.dry_run and r.newest_update), ""
+    )
 
 
 class NewAssetWatcher:

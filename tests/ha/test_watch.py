@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from unittest.mock import PropertyMock, patch
 
+import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.immich_autotag.const import CONF_WATCH_INTERVAL, CONF_WATCH_SETTLE
@@ -113,3 +115,37 @@ async def test_off_by_default_and_no_check_during_a_run(
     await clock.minutes(hass, mock_config_entry, 1)  # the run is over: the next tick checks
     assert sim_server.sim.stats.requests[STATISTICS] == checks + 1
     assert state_of(hass, NEW) == "1"
+
+
+async def test_a_failed_run_does_not_stop_the_watch(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A run that failed before reading the library (the server answered garbage) leaves the
+    watch counting from the last run that did read it, so new photos still start a run."""
+    lib, sim = sim_server.lib, sim_server.sim
+    sim.metadata_delay_s = 0.05
+    await setup_integration(hass, mock_config_entry)
+    await call_run(hass)
+    await sim.metadata_settled()
+    sim.faults.malformed_route = "GET /server/version"
+    with pytest.raises(HomeAssistantError, match="malformed"):
+        await call_run(hass)
+    coordinator = mock_config_entry.runtime_data.coordinator
+    assert coordinator.reports[-1].status.value == "failed"
+    sim.faults.malformed_route = None
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 1, CONF_WATCH_SETTLE: 2})
+    )
+    lib.tick()
+    new = lib.add_asset(sim_server.user, "IMG_20240902_101010.jpg", taken=datetime(2024, 9, 2, 10))
+    runs = len(coordinator.reports)
+    clock = Clock(freezer)
+    await clock.minutes(hass, mock_config_entry, 1)
+    assert state_of(hass, NEW) == "1"
+    await clock.minutes(hass, mock_config_entry, 4)
+    assert len(coordinator.reports) == runs + 1
+    assert coordinator.reports[-1].status.value == "success"
+    assert "autotag_output_unknown" in lib.asset_tags(new.id)
