@@ -15,6 +15,7 @@ from homeassistant.util.ulid import ulid_now
 from .const import DOMAIN
 from .engine.journal import Journal, JournalWriteError
 from .engine.retire import apply_retire, plan_clean_up
+from .engine.rules import Rules
 from .immich.errors import ImmichError
 from .issues import async_valid_rules
 from .storage import EntryStorage
@@ -25,9 +26,15 @@ if TYPE_CHECKING:
 
 async def async_clean_up(coordinator: AutoTagCoordinator, *, dry_run: bool) -> dict[str, Any]:
     """Plan (and unless `dry_run`, apply) the clean-up of one entry; the response."""
+    with coordinator.busy():  # no run, undo or other clean-up meanwhile
+        rules = async_valid_rules(coordinator.hass, coordinator.config_entry)
+        return await _async_clean_up(coordinator, rules, dry_run=dry_run)
+
+
+async def _async_clean_up(
+    coordinator: AutoTagCoordinator, rules: Rules, *, dry_run: bool
+) -> dict[str, Any]:
     entry = coordinator.config_entry
-    coordinator.async_check_idle()
-    rules = async_valid_rules(coordinator.hass, entry)
     client = coordinator.connection.async_client()
     storage = EntryStorage(coordinator.hass, entry.entry_id)
     try:

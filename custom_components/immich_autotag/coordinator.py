@@ -10,9 +10,10 @@ of every run: changing them needs no reload. Automatic runs start from `schedule
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -199,6 +200,20 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
                 translation_key="already_running",
                 translation_placeholders={"title": self.config_entry.title},
             )
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Hold the entry's one job slot for a job that is not a run (a clean-up).
+
+        Runs, undos, other clean-ups and the new-photos watch wait until it ends; refused
+        (the action's error) while a run holds it.
+        """
+        self.async_check_idle()
+        self._running = True
+        try:
+            yield
+        finally:
+            self._running = False
 
     @callback
     def async_start_run(

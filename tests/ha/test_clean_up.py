@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
+from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_autotag.storage import journal_path
+from tests.e2e.harness import RouteHandler, wrap_route
 
 from .conftest import ENTRY_ID, SimServer, call_action, call_run, setup_integration
 
@@ -77,3 +81,38 @@ async def test_clean_up_refused_with_invalid_rules(
     await setup_integration(hass, mock_config_entry)
     with pytest.raises(ServiceValidationError, match="The rules of Alice are invalid"):
         await call_action(hass, "clean_up")
+
+
+async def test_no_run_starts_while_a_clean_up_is_applied(
+    hass: HomeAssistant, sim_server: SimServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """A clean-up is the entry's one job like a run: a run asked for meanwhile (an automation,
+    the schedule, new photos) is refused, and a run after it is accepted."""
+    await setup_integration(hass, mock_config_entry)
+    await call_run(hass)
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    def hold(handler: RouteHandler) -> RouteHandler:
+        async def held(request: web.Request, route: dict[str, Any]) -> web.StreamResponse:
+            inside.set()
+            await release.wait()
+            return await handler(request, route)
+
+        return held
+
+    wrap_route(sim_server.sim, "DELETE /tags/{id}/assets", hold)
+    clean_up = asyncio.ensure_future(call_action(hass, "clean_up", dry_run=False))
+    coordinator = mock_config_entry.runtime_data.coordinator
+    try:
+        await asyncio.wait_for(inside.wait(), 10)
+        assert coordinator.running
+        with pytest.raises(ServiceValidationError, match="already"):
+            await call_run(hass)
+        with pytest.raises(ServiceValidationError, match="already"):
+            await call_action(hass, "clean_up", dry_run=False)
+    finally:
+        release.set()
+    applied = await clean_up
+    assert applied["changes"]["tag_delete"] == 1
+    assert not coordinator.running
+    assert (await call_run(hass))["status"] == "success"
