@@ -18,8 +18,8 @@ from tests.rules_text import DATED_ALBUM_RULE, MEME_MOVE, classification
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
+from .command import headless
 from .harness import RouteHandler, run_once, wrap_route
-from .test_headless import headless
 
 MOVE_RULES = MEME_MOVE
 RULES = classification(DATED_ALBUM_RULE) + "create_album_from_date_if_missing: true\n"

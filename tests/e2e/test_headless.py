@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,27 +11,9 @@ import pytest
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
+from .command import ROOT, headless
 from .test_engine_core import RULES, build
 from .test_metadata_race import drop_from_sidecar, race_library
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def headless(*args: str, home: Path) -> tuple[int, str, str]:
-    """Run `python -m custom_components.immich_autotag ARGS`; (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "custom_components.immich_autotag",
-        *args,
-        cwd=ROOT,
-        env={"HOME": str(home), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(home / "cache")},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ problem without echoing a password given in the URL.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.sim.server import Simulator
 
+from .command import start
 from .test_engine_core import build
-from .test_headless import ROOT
 
 ASSET = "0b0e8d3c-3a4e-4c8b-9b67-1f1d4c0c9e11"
 BAD = {
@@ -36,16 +35,7 @@ BAD = {
 
 async def command(*args: str, home: Path) -> tuple[int, str]:
     """Run the command; (exit code, stderr). Killed after 30 s (a bad value that hangs)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "custom_components.immich_autotag",
-        *args,
-        cwd=ROOT,
-        env={"HOME": str(home), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(home / "cache")},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start(*args, home=home, cache_home=True, stdout=asyncio.subprocess.DEVNULL)
     try:
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     except TimeoutError:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.sim.server import Simulator
 
+from .command import headless
 from .test_engine_core import RULES, build
-from .test_headless import headless
 
 
 async def test_explain_text_and_json_write_nothing(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.server import Simulator
 
+from .command import ROOT, headless
 from .test_engine_core import RULES, build
-from .test_headless import ROOT, headless
 
 
 async def test_links_file_lists_outputs_and_the_rules_inputs(tmp_path: Path) -> None:

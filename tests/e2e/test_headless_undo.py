@@ -8,8 +8,8 @@ from pathlib import Path
 from tests.sim.server import Simulator, assert_no_violations
 from tests.sim.view import differences, view
 
+from .command import headless
 from .test_engine_core import RULES, build
-from .test_headless import headless
 
 
 async def test_run_then_undo_last_from_the_default_journal(tmp_path: Path) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from tests.sim.server import Simulator
 
+from .command import start
 from .test_engine_core import RULES, build
-from .test_headless import ROOT
 
 
 async def _line(stream: asyncio.StreamReader, start: str) -> str:
@@ -31,16 +30,10 @@ async def test_new_photos_start_a_run_after_they_settle(tmp_path: Path) -> None:
     sim = Simulator(lib, metadata_delay_s=0.05)
     me = lib.user_by_email("me@example.com")
     async with sim.serve() as url:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "custom_components.immich_autotag",
+        proc = await start(
             *("--url", url, "--api-key", key, "--rules", str(rules), "--no-cache"),
             *("--journal", str(tmp_path / "j.jsonl"), "--watch", "0.2", "--settle", "0.6"),
-            cwd=ROOT,
-            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            home=tmp_path,
         )
         assert proc.stdout is not None
         assert proc.stderr is not None

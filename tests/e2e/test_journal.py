@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from tests.journal_audit import assert_journaled, changes, picture, read_lines
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.server import Simulator, assert_no_violations
 
+from .command import start
 from .harness import run_once
 from .test_all_phases import RULES, build
 from .test_engine_core import RULES as CORE_RULES
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_a_run_journals_every_change_with_its_old_values(tmp_path: Path) -> None:
@@ -153,19 +151,6 @@ async def _until(condition: Callable[[], bool]) -> None:
 # --- the headless command -----------------------------------------------------------------
 
 
-async def _start(*args: str, home: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "custom_components.immich_autotag",
-        *args,
-        cwd=ROOT,
-        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 @pytest.mark.parametrize(
     ("signals", "code"),
     [
@@ -182,7 +167,7 @@ async def test_signals_during_apply_leave_every_change_journaled(
     sim = Simulator(lib)
     sim.faults.latency_ms = 50
     async with sim.serve() as url:
-        proc = await _start(
+        proc = await start(
             "--url", url, "--api-key", generator_key(lib), "--max-concurrency", "2", home=tmp_path
         )
         await _until(lambda: sim.stats.writes >= 4)
@@ -224,7 +209,7 @@ async def test_unwritable_paths_fail_before_anything_is_sent(tmp_path: Path, whe
     lib = generate_library(50, seed=3)
     sim = Simulator(lib)
     async with sim.serve() as url:
-        proc = await _start("--url", url, "--api-key", generator_key(lib), *extra, home=home)
+        proc = await start("--url", url, "--api-key", generator_key(lib), *extra, home=home)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2, err.decode()
     assert sim.stats.total == 0  # not even a read: the check comes first

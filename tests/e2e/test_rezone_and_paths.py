@@ -19,8 +19,8 @@ from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
+from .command import ROOT, headless
 from .harness import run_once
-from .test_headless import ROOT, headless
 from .test_metadata_race import RULES
 
 

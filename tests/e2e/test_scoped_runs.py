@@ -9,9 +9,9 @@ import pytest
 from custom_components.immich_autotag.engine.report import ErrorKind, RunStatus
 from tests.sim.server import Simulator, assert_no_violations
 
+from .command import headless
 from .harness import run_once
 from .test_all_phases import RULES, World, build
-from .test_headless import headless
 
 GROUP_TAG = "autotag_output_duplicate_asset_classification_conflict_0000dead"
 

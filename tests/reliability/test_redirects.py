@@ -18,7 +18,7 @@ from custom_components.immich_autotag.engine.report import ErrorKind, RunStatus
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.errors import ImmichRedirectError
 from custom_components.immich_autotag.immich.session import new_session
-from tests.e2e.test_headless import headless
+from tests.e2e.command import headless
 from tests.sim.server import Handler, Simulator
 
 from .common import build_library, rules, run_sim
