@@ -26,7 +26,7 @@ from .const import (
 from .coordinator import AutoTagCoordinator
 from .engine.new_assets import Settle, count_new_assets
 from .engine.report import RunReport
-from .immich.errors import ImmichError
+from .immich.errors import ImmichAuthError, ImmichError
 
 _LOGGER = logging.getLogger(__name__)
 TICK = timedelta(minutes=1)
@@ -85,6 +85,9 @@ class NewAssetWatcher:
         self._checking = True
         try:
             count = await count_new_assets(coordinator.connection.async_client(), watermark)
+        except ImmichAuthError:  # the key was revoked: ask for a new one (once, HA dedups)
+            coordinator.config_entry.async_start_reauth(coordinator.hass)
+            return
         except ImmichError as err:
             _LOGGER.debug(
                 "Checking %s for new photos failed: %s", coordinator.config_entry.title, err

@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.immich_autotag.const import CONF_WATCH_INTERVAL, CONF_WATCH_SETTLE
+from custom_components.immich_autotag.const import CONF_WATCH_INTERVAL, CONF_WATCH_SETTLE, DOMAIN
 
 from .conftest import SimServer, call_run, options, setup_integration, state_of, wait_idle
 
@@ -149,3 +149,25 @@ async def test_a_failed_run_does_not_stop_the_watch(
     assert len(coordinator.reports) == runs + 1
     assert coordinator.reports[-1].status.value == "success"
     assert "autotag_output_unknown" in lib.asset_tags(new.id)
+
+
+async def test_a_revoked_key_found_by_the_watch_asks_for_a_new_one(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With the watch as the only trigger, a key revoked in Immich must not go unnoticed: the
+    first check that gets 401 starts Home Assistant's re-authentication, once."""
+    await setup_integration(hass, mock_config_entry)
+    await call_run(hass)
+    await sim_server.sim.metadata_settled()
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 1})
+    )
+    for key in sim_server.lib.keys.values():
+        key.revoked = True
+    clock = Clock(freezer)
+    await clock.minutes(hass, mock_config_entry, 3)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
