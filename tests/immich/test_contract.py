@@ -78,6 +78,17 @@ def recording(mock: FakeImmich, version: tuple[int, int, int]) -> Recorder:
     return recorder
 
 
+@pytest.fixture
+def recorded(
+    session: aiohttp.ClientSession,
+    limiter: Limiter,
+    mock: FakeImmich,
+    version: tuple[int, int, int],
+) -> tuple[ImmichClient, Recorder]:
+    """A client of `version` (the test's parameter) and the recorder answering it."""
+    return make_client(session, limiter, version), recording(mock, version)
+
+
 def request_problems(recorder: Recorder, spec: str) -> list[str]:
     """Where the recorded requests break the OpenAPI spec of `spec`."""
     validator = validator_for(spec)
@@ -118,14 +129,9 @@ async def drive_everything(client: ImmichClient) -> None:
     [("2.7.0", (2, 7, 0)), ("3.0.3", (3, 0, 3)), ("3.1.0", (3, 1, 0)), ("3.2.2", (3, 2, 2))],
 )
 async def test_requests_validate(
-    session: aiohttp.ClientSession,
-    limiter: Limiter,
-    mock: FakeImmich,
-    spec: str,
-    version: tuple[int, int, int],
+    recorded: tuple[ImmichClient, Recorder], spec: str, version: tuple[int, int, int]
 ) -> None:
-    client = make_client(session, limiter, version)
-    recorder = recording(mock, version)
+    client, recorder = recorded
     await drive_everything(client)
     assert request_problems(recorder, spec) == []
     validator = validator_for(spec)
@@ -177,14 +183,9 @@ async def test_invalid_request_is_detected() -> None:
 
 @THREE_FAMILIES
 async def test_trash_check_validates(
-    session: aiohttp.ClientSession,
-    limiter: Limiter,
-    mock: FakeImmich,
-    spec: str,
-    version: tuple[int, int, int],
+    recorded: tuple[ImmichClient, Recorder], spec: str, version: tuple[int, int, int]
 ) -> None:
-    client = make_client(session, limiter, version)
-    recorder = recording(mock, version)
+    client, recorder = recorded
     assert await client.has_trashed_assets(album_id=p.ALBUM) is True  # the fake answers a page
     assert await client.has_trashed_assets(tag_id=p.TAG) is True
     assert request_problems(recorder, spec) == []
@@ -202,15 +203,10 @@ async def test_trash_check_validates(
 
 @THREE_FAMILIES
 async def test_album_members_are_added_in_one_request(
-    session: aiohttp.ClientSession,
-    limiter: Limiter,
-    mock: FakeImmich,
-    spec: str,
-    version: tuple[int, int, int],
+    recorded: tuple[ImmichClient, Recorder], spec: str, version: tuple[int, int, int]
 ) -> None:
     """`PUT /albums/{id}/users` carries every new member with its role (one request)."""
-    client = make_client(session, limiter, version)
-    recorder = recording(mock, version)
+    client, recorder = recorded
     members = [(p.FRIEND, "editor"), (p.aid(7), "viewer"), (p.aid(8), "editor")]
     await client.add_album_users(p.ALBUM, members)
     await client.create_album("New", IDS[:2], members)
