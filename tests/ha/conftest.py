@@ -137,21 +137,30 @@ async def sim_server(
         yield SimServer(sim, lib, url, user, key)
 
 
+def immich_entry(
+    url: str,
+    key: str,
+    unique_id: str,
+    *,
+    title: str = "Alice",
+    entry_id: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A config entry of the integration for the server at `url` and the key `key`."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=unique_id,
+        entry_id=entry_id,
+        data={CONF_URL: url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+        options=options,
+    )
+
+
 @pytest.fixture
 def mock_config_entry(sim_server: SimServer) -> MockConfigEntry:
     """A config entry for Alice on the simulator."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id=sim_server.user.id,
-        entry_id=ENTRY_ID,
-        data={
-            CONF_URL: sim_server.url,
-            CONF_API_KEY: sim_server.key,
-            CONF_VERIFY_SSL: True,
-        },
-        options={},
-    )
+    return immich_entry(sim_server.url, sim_server.key, sim_server.user.id, entry_id=ENTRY_ID)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from custom_components.immich_autotag.immich.errors import (
 )
 from tests.loopback import allow_loopback
 
-from .conftest import SimServer
+from .conftest import SimServer, immich_entry
 
 pytestmark = pytest.mark.usefixtures("mock_setup_entry")
 
@@ -327,12 +327,7 @@ async def test_reconfigure_other_user(
     hass: HomeAssistant, sim_server: SimServer, patch_connect: AsyncMock
 ) -> None:
     """The stored key now answers as another user (e.g. a different server): refused."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Someone",
-        unique_id="another-user-id",
-        data={CONF_URL: "http://old:2283", CONF_API_KEY: "k", CONF_VERIFY_SSL: True},
-    )
+    entry = immich_entry("http://old:2283", "k", "another-user-id", title="Someone")
     entry.add_to_hass(hass)
     patch_connect.return_value = await _real_info(hass, sim_server)
     result = await entry.start_reconfigure_flow(hass)

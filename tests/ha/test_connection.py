@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -14,21 +13,17 @@ from custom_components.immich_autotag.connection import LIMITERS
 from custom_components.immich_autotag.const import CONF_MAX_CONCURRENCY, CONF_MAX_RPS, DOMAIN
 from custom_components.immich_autotag.immich.client import ImmichClient
 
-from .conftest import SimServer, call_run, options, setup_integration
+from .conftest import SimServer, call_run, immich_entry, options, setup_integration
 from .fake_runner import FakeRunner
 
 
 def _bob_entry(sim_server: SimServer, **limits: float) -> MockConfigEntry:
     bob = sim_server.lib.add_user("bob@example.com", "Bob")
-    return MockConfigEntry(
-        domain=DOMAIN,
+    return immich_entry(
+        sim_server.url,
+        sim_server.lib.add_api_key(bob, permissions={"all"}),
+        bob.id,
         title="Bob",
-        unique_id=bob.id,
-        data={
-            CONF_URL: sim_server.url,
-            CONF_API_KEY: sim_server.lib.add_api_key(bob, permissions={"all"}),
-            CONF_VERIFY_SSL: True,
-        },
         options=options(**limits),
     )
 

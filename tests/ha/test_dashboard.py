@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import yaml
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
@@ -14,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_autotag.const import DOMAIN
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
+from .conftest import ENTRY_ID, SimServer, call_run, immich_entry, setup_integration
 from .fake_runner import FakeRunner
 
 ENTITY_ID = re.compile(r"\b(?:sensor|binary_sensor|button)\.[a-z0-9_]+")
@@ -47,12 +46,8 @@ async def test_docs_dashboard_is_the_view_of_the_me_entry(
     hass: HomeAssistant, sim_server: SimServer, fake_runner: FakeRunner
 ) -> None:
     """An entry titled "Me" (scripts/develop's): the action returns docs/dashboard.yaml."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Me",
-        unique_id=sim_server.user.id,
-        entry_id=ENTRY_ID,
-        data={CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
+    entry = immich_entry(
+        sim_server.url, sim_server.key, sim_server.user.id, title="Me", entry_id=ENTRY_ID
     )
     await setup_integration(hass, entry)
     response = await _dashboard(hass)

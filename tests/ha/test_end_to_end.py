@@ -6,7 +6,7 @@ import json
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -17,7 +17,7 @@ from custom_components.immich_autotag.engine.progress import Progress, RunPhase
 from custom_components.immich_autotag.storage import journal_path
 from tests.sim.server import assert_no_violations
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration, state_of
+from .conftest import ENTRY_ID, SimServer, call_run, immich_entry, setup_integration, state_of
 
 
 def _unknown_tagged(server: SimServer) -> set[str]:
@@ -93,13 +93,7 @@ async def test_cancelled_run_leaves_a_state_the_next_run_completes(
 
 async def test_end_to_end_with_simulator(hass: HomeAssistant, sim_server: SimServer) -> None:
     """The real runner against the simulator: a dry run plans, a run applies, a rerun is empty."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id=sim_server.user.id,
-        entry_id=ENTRY_ID,
-        data={CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True},
-    )
+    entry = immich_entry(sim_server.url, sim_server.key, sim_server.user.id, entry_id=ENTRY_ID)
     await setup_integration(hass, entry)
     dry = await call_run(hass, dry_run=True)
     assert dry["status"] == "success", dry

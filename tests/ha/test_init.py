@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.immich_autotag.const import CONF_RULES, DOMAIN
 from custom_components.immich_autotag.storage import journal_path, kept_journal_path
 
-from .conftest import ENTRY_ID, SimServer, setup_integration
+from .conftest import ENTRY_ID, SimServer, immich_entry, setup_integration
 
 
 async def test_setup_and_unload(
@@ -55,12 +55,7 @@ async def test_setup_and_unload(
 
 async def test_setup_invalid_key_starts_reauth(hass: HomeAssistant, sim_server: SimServer) -> None:
     """401 at setup: the entry fails with auth and a reauth flow starts."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id=sim_server.user.id,
-        data={CONF_URL: sim_server.url, CONF_API_KEY: "revoked", CONF_VERIFY_SSL: True},
-    )
+    entry = immich_entry(sim_server.url, "revoked", sim_server.user.id)
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress()
@@ -74,12 +69,7 @@ async def test_setup_permission_denied_starts_reauth(
 ) -> None:
     """A key that may not even read its user: reauth with a better key."""
     key = sim_server.lib.add_api_key(sim_server.user, permissions={"asset.read"})
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id=sim_server.user.id,
-        data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
-    )
+    entry = immich_entry(sim_server.url, key, sim_server.user.id)
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress()
@@ -89,12 +79,7 @@ async def test_setup_permission_denied_starts_reauth(
 @pytest.mark.usefixtures("loopback")
 async def test_setup_unreachable_retries(hass: HomeAssistant) -> None:
     """Nothing listens: setup is retried later."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id="alice",
-        data={CONF_URL: "http://localhost:9", CONF_API_KEY: "k", CONF_VERIFY_SSL: True},
-    )
+    entry = immich_entry("http://localhost:9", "k", "alice")
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "Cannot connect to the Immich server" in str(entry.reason)
@@ -105,13 +90,7 @@ async def _setup_with_key(
 ) -> MockConfigEntry:
     """Alice's entry, set up with a key that holds exactly `permissions`."""
     key = sim_server.lib.add_api_key(sim_server.user, permissions=permissions)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice",
-        unique_id=sim_server.user.id,
-        entry_id=ENTRY_ID,
-        data={CONF_URL: sim_server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
-    )
+    entry = immich_entry(sim_server.url, key, sim_server.user.id, entry_id=ENTRY_ID)
     await setup_integration(hass, entry)
     return entry
 

@@ -26,7 +26,7 @@ from custom_components.immich_autotag.const import DOMAIN
 from tests.reliability.common import fast_retry
 from tests.reliability.origins import redirect_to, serve, version_answer
 
-from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
+from .conftest import ENTRY_ID, SimServer, call_run, immich_entry, setup_integration
 
 KEY = "the-secret-key-0123456789"
 RUN_POLICY = "custom_components.immich_autotag.immich.transport.RUN_POLICY"
@@ -92,12 +92,7 @@ async def test_flow_fails_fast_on_a_host_that_drops_packets(hass: HomeAssistant)
 @pytest.mark.usefixtures("socket_enabled")
 async def test_setup_fails_fast_on_a_host_that_drops_packets(hass: HomeAssistant) -> None:
     with dropping_host() as url:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="Alice",
-            unique_id="alice",
-            data={CONF_URL: url, CONF_API_KEY: KEY, CONF_VERIFY_SSL: True},
-        )
+        entry = immich_entry(url, KEY, "alice")
         await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "could not connect to the server within" in str(entry.reason)
