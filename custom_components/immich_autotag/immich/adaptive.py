@@ -123,11 +123,9 @@ class AdaptiveLimit:
     Times are passed in by the caller, so tests drive it deterministically.
     """
 
-    def __init__(
-        self, maximum: int, *, initial: int = 8, minimum: int = 1, start: float = 0.0
-    ) -> None:
+    def __init__(self, maximum: int, *, initial: int = 8, start: float = 0.0) -> None:
         self.maximum = max(1, maximum)
-        self.minimum = max(1, min(minimum, self.maximum))
+        self.minimum = 1  # never below one request in flight
         self._limit = float(max(self.minimum, min(initial, self.maximum)))
         self.slow_start = True
         self.baselines = LatencyBaselines()
@@ -142,11 +140,6 @@ class AdaptiveLimit:
     def limit(self) -> int:
         """Requests allowed in flight now."""
         return int(self._limit)
-
-    @property
-    def probing(self) -> bool:
-        """Whether the limit is briefly lowered to re-measure unloaded latency."""
-        return self._probe_return is not None
 
     def _reset_window(self) -> None:
         self._samples = 0

@@ -83,7 +83,6 @@ class Limiter:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_rps: float | None = None,
         *,
-        min_concurrency: int = 1,
         initial_concurrency: int = INITIAL_CONCURRENCY,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -94,10 +93,7 @@ class Limiter:
         self.max_rps = max_rps if max_rps and max_rps > 0 else None
         self.clock = clock
         self._sleep = sleep
-        self.adaptive = AdaptiveLimit(
-            max_concurrency, initial=initial_concurrency, minimum=min_concurrency, start=clock()
-        )
-        self.min_concurrency = self.adaptive.minimum
+        self.adaptive = AdaptiveLimit(max_concurrency, initial=initial_concurrency, start=clock())
         self._in_flight = 0
         self._waiters: deque[asyncio.Future[Grant]] = deque()
         self._tokens = float(self._burst)
