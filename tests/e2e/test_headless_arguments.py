@@ -61,6 +61,21 @@ async def test_a_bad_value_exits_2_before_any_request(tmp_path: Path, name: str)
     assert key not in err
 
 
+@pytest.mark.parametrize("flag", ["--cache", "--links"])
+async def test_a_folder_given_as_a_file_exits_2_before_any_request(
+    tmp_path: Path, flag: str
+) -> None:
+    """Found before the run, not after it applied its changes (links) or never (the cache)."""
+    lib, key, _ = build()
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        code, err = await command(
+            *("--url", url, "--api-key", key, "--no-journal", flag, str(tmp_path)), home=tmp_path
+        )
+    assert (code, sim.stats.total) == (2, 0), err
+    assert f"{tmp_path}: is a folder, not a file" in err
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://me:hunter2@localhost:99999", "http://me:hunter2@localhost:2283:1/?apiKey=hunter2"],

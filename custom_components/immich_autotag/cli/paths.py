@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -27,7 +28,14 @@ def default_journal_path() -> Path:
 
 
 def check_writable_folder(path: Path) -> None:
-    """Raise OSError unless a file can be created beside `path` (its folder is created)."""
+    """Raise OSError unless `path` can be written (its folder is created).
+
+    Not a folder, not a read-only file, and a file can be created beside it.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file is read-only")
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
         pass
