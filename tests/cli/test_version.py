@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from custom_components.immich_autotag.cli.main import parse_args
+from custom_components.immich_autotag.cli.arguments import parse_args
 from custom_components.immich_autotag.cli.version import MANIFEST, version
 
 ROOT = Path(__file__).resolve().parents[2]

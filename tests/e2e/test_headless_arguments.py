@@ -29,6 +29,7 @@ BAD = {
     "explain and undo": (["--explain", ASSET, "--undo", "last"], "takes no --undo or --asset-id"),
     "explain scoped": (["--explain", ASSET, "--asset-id", ASSET], "takes no --undo or --asset-id"),
     "watch and undo": (["--watch", "5", "--undo", ""], "--watch runs the rules"),
+    "watch scoped": (["--watch", "5", "--asset-id", ASSET], "it takes no --asset-id"),
     "explain junk": (["--explain", "https://photos.example/albums"], "neither an asset id"),
 }
 

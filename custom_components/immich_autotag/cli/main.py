@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -32,17 +31,16 @@ from ..engine.report import ErrorKind, RunReport, RunStatus
 from ..engine.rules import Rules, RulesError
 from ..engine.rules_loader import load_rules, load_rules_file
 from ..engine.runner import run
-from ..engine.scope import InvalidAssetIdError, parse_asset_ids
 from ..engine.undo import undo
 from ..immich.client import ImmichClient
-from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, Limiter
+from ..immich.limiter import Limiter
 from ..immich.session import new_session
 from ..immich.transport import normalize_url
+from .arguments import parse_args
 from .explain import EXIT_AUTH, EXIT_CONNECT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, explain_command
 from .output import format_report, links_markdown
 from .paths import check_writable_folder, default_cache_path, default_journal_path
 from .progress import ProgressPrinter
-from .version import version
 from .watch import watch
 
 _EXIT_BY_KIND = {
@@ -52,82 +50,6 @@ _EXIT_BY_KIND = {
     ErrorKind.INVALID_INPUT: EXIT_INVALID,
 }
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def number(text: str) -> float:
-    """A finite number (`nan`, `inf` and the like are refused, as argparse refuses `x`)."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command-line arguments."""
-    parser = argparse.ArgumentParser(
-        prog="immich-autotag",
-        description="Organise an Immich library by rules (the Immich AutoTag engine).",
-    )
-    add = parser.add_argument
-    add("--version", action="version", version=f"%(prog)s {version()}")
-    add("--url", help="Immich URL, with or without /api")
-    add("--api-key", help="Immich API key (or IMMICH_API_KEY)")
-    add("--rules", type=Path, help="rules YAML (default rules when omitted)")
-    add("--dry-run", action="store_true", help="plan only; write nothing")
-    add("--json", action="store_true", help="print the report as JSON")
-    add(
-        "--max-concurrency",
-        type=int,
-        default=DEFAULT_MAX_CONCURRENCY,
-        help="ceiling of the adaptive in-flight limit",
-    )
-    add("--max-rps", type=number, default=0, help="requests/second (0 = no cap)")
-    add("--asset-id", action="append", dest="asset_ids", help="limit the run")
-    add("--cache", type=Path, help="album membership cache file")
-    add("--no-cache", action="store_true", help="do not use the album cache")
-    add("--journal", type=Path, help="journal of applied changes (JSON lines, appended)")
-    add("--no-journal", action="store_true", help="do not journal applied changes")
-    add("--links", type=Path, metavar="FILE", help="write the report's quick links as Markdown")
-    add("--insecure", action="store_true", help="do not verify TLS")
-    add(
-        "--undo",
-        metavar="RUN_ID",
-        help="revert an applied run (its id, or 'last') from the journal; with --dry-run: show",
-    )
-    add("--explain", metavar="ASSET", help="explain one asset (id or Immich link); read-only")
-    add(
-        "--watch",
-        type=number,
-        metavar="SECONDS",
-        help="keep running: check every SECONDS for new photos and run once they settle",
-    )
-    add("--settle", type=number, default=600.0, metavar="SECONDS", help="with --watch (600)")
-    noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
-    noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
-    args = parser.parse_args(argv)
-    if args.max_concurrency < 1 or args.max_rps < 0:
-        parser.error("--max-concurrency must be >= 1 and --max-rps >= 0")
-    if args.asset_ids is not None:
-        try:
-            args.asset_ids = parse_asset_ids(args.asset_ids)
-        except InvalidAssetIdError as err:
-            parser.error(str(err))
-    if args.journal and args.no_journal:
-        parser.error("--journal and --no-journal exclude each other")
-    if args.watch is not None and (args.watch <= 0 or args.settle < 0):
-        parser.error("--watch must be > 0 and --settle >= 0")
-    if args.watch is not None and (
-        args.undo is not None or args.explain is not None or args.dry_run
-    ):
-        parser.error("--watch runs the rules: it takes no --undo, --explain or --dry-run")
-    if args.explain is not None and (args.undo is not None or args.asset_ids):
-        parser.error("--explain reads one asset: it takes no --undo or --asset-id")
-    if args.undo is not None and not args.undo.strip():
-        parser.error("--undo needs a run id, or 'last'")
-    if args.undo is not None and (args.no_journal or args.asset_ids):
-        parser.error("--undo reads the journal: it takes no --no-journal or --asset-id")
-    return args
 
 
 def _say(message: str) -> None:

@@ -1,0 +1,93 @@
+"""The headless command's arguments: parsed, and every bad value refused before any request.
+
+Numbers must be finite, ids well-formed, and flags that contradict each other are named;
+`parse_args` exits 2 (argparse's error) with the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from ..engine.scope import InvalidAssetIdError, parse_asset_ids
+from ..immich.limiter import DEFAULT_MAX_CONCURRENCY
+from .version import version
+
+
+def number(text: str) -> float:
+    """A finite number (`nan`, `inf` and the like are refused, as argparse refuses `x`)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line arguments."""
+    parser = argparse.ArgumentParser(
+        prog="immich-autotag",
+        description="Organise an Immich library by rules (the Immich AutoTag engine).",
+    )
+    add = parser.add_argument
+    add("--version", action="version", version=f"%(prog)s {version()}")
+    add("--url", help="Immich URL, with or without /api")
+    add("--api-key", help="Immich API key (or IMMICH_API_KEY)")
+    add("--rules", type=Path, help="rules YAML (default rules when omitted)")
+    add("--dry-run", action="store_true", help="plan only; write nothing")
+    add("--json", action="store_true", help="print the report as JSON")
+    add(
+        "--max-concurrency",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        help="ceiling of the adaptive in-flight limit",
+    )
+    add("--max-rps", type=number, default=0, help="requests/second (0 = no cap)")
+    add("--asset-id", action="append", dest="asset_ids", help="limit the run")
+    add("--cache", type=Path, help="album membership cache file")
+    add("--no-cache", action="store_true", help="do not use the album cache")
+    add("--journal", type=Path, help="journal of applied changes (JSON lines, appended)")
+    add("--no-journal", action="store_true", help="do not journal applied changes")
+    add("--links", type=Path, metavar="FILE", help="write the report's quick links as Markdown")
+    add("--insecure", action="store_true", help="do not verify TLS")
+    add(
+        "--undo",
+        metavar="RUN_ID",
+        help="revert an applied run (its id, or 'last') from the journal; with --dry-run: show",
+    )
+    add("--explain", metavar="ASSET", help="explain one asset (id or Immich link); read-only")
+    add(
+        "--watch",
+        type=number,
+        metavar="SECONDS",
+        help="keep running: check every SECONDS for new photos and run once they settle",
+    )
+    add("--settle", type=number, default=600.0, metavar="SECONDS", help="with --watch (600)")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
+    noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
+    args = parser.parse_args(argv)
+    if args.max_concurrency < 1 or args.max_rps < 0:
+        parser.error("--max-concurrency must be >= 1 and --max-rps >= 0")
+    if args.asset_ids is not None:
+        try:
+            args.asset_ids = parse_asset_ids(args.asset_ids)
+        except InvalidAssetIdError as err:
+            parser.error(str(err))
+    if args.journal and args.no_journal:
+        parser.error("--journal and --no-journal exclude each other")
+    if args.watch is not None and (args.watch <= 0 or args.settle < 0):
+        parser.error("--watch must be > 0 and --settle >= 0")
+    if args.watch is not None and (
+        args.undo is not None or args.explain is not None or args.dry_run
+    ):
+        parser.error("--watch runs the rules: it takes no --undo, --explain or --dry-run")
+    if args.watch is not None and args.asset_ids:  # new photos would never be in scope
+        parser.error("--watch runs the rules on new photos: it takes no --asset-id")
+    if args.explain is not None and (args.undo is not None or args.asset_ids):
+        parser.error("--explain reads one asset: it takes no --undo or --asset-id")
+    if args.undo is not None and not args.undo.strip():
+        parser.error("--undo needs a run id, or 'last'")
+    if args.undo is not None and (args.no_journal or args.asset_ids):
+        parser.error("--undo reads the journal: it takes no --no-journal or --asset-id")
+    return args
