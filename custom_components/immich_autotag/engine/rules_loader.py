@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import functools
 import re
@@ -71,11 +72,24 @@ def load_default_rules() -> Rules:
 
 
 def load_rules_file(path: Path) -> Rules:
-    """Load a rules file (UTF-8); unreadable files are a `RulesError` too."""
+    """Load a rules file; unreadable files are a `RulesError` too.
+
+    UTF-8 (with or without a byte order mark), or UTF-16 with its byte order mark (what some
+    Windows editors save as "Unicode"), as YAML allows.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
+        raw = path.read_bytes()
+    except OSError as err:
         raise RulesError(f"cannot read rules file {str(path)!r}: {err}") from None
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise RulesError(
+            f"rules file {str(path)!r} is not UTF-8 text (byte 0x{raw[err.start]:02x} on line"
+            f" {line}): save it as UTF-8"
+        ) from None
     return load_rules(text)
 
 
