@@ -55,6 +55,11 @@ def main() -> None:
         default=0.5,
         help="seconds from a date write to its re-extraction, which resets tags (the race)",
     )
+    parser.add_argument(
+        "--no-check-responses",
+        action="store_true",
+        help="skip validating each answer against the spec (benchmarks: the server's own CPU)",
+    )
     args = parser.parse_args()
     lib = (
         load_library(args.library)
@@ -74,6 +79,7 @@ def main() -> None:
         seed=args.seed,
     )
     sim = Simulator(lib, version=args.version, faults=faults, metadata_delay_s=args.metadata_delay)
+    sim.check_responses = not args.no_check_responses
     print(f"url http://{args.host}:{args.port}", flush=True)  # noqa: T201
     print(f"api_key {generator_key(lib)}", flush=True)  # noqa: T201
     sim.run_forever(args.host, args.port)
