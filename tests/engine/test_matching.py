@@ -4,6 +4,7 @@ import re
 
 from custom_components.immich_autotag.engine.matching import (
     classifying_albums,
+    could_match,
     matches_any,
     pattern_matches,
     rule_matches,
@@ -110,3 +111,32 @@ def test_matches_any() -> None:
     assert matches_any(state, [rule(tags=("y",)), rule(tags=("x",))], a)
     assert not matches_any(state, [rule(tags=("y",))], a)
     assert not matches_any(state, [], a)
+
+
+def test_could_match_holds_exactly_the_assets_a_rule_may_match() -> None:
+    """Every asset a rule matches is a candidate, through each kind of criterion and the
+    state's planned changes (tag removed, album planned), for both `require_all` modes."""
+    b = LibraryBuilder()
+    tagged = b.asset(tags=("events/party",))
+    untagged_now = b.asset(tags=("events",))
+    in_album = b.asset()
+    in_temp = b.asset()
+    linked = b.asset(asset_id="ABCDEF00-0000-4000-8000-00000000000A")
+    planned = b.asset()
+    nothing = b.asset(tags=("other",))
+    b.album("2024-07-15 Beach", in_album)
+    b.album("2024-07-15-autotag-temp-unclassified", in_temp)
+    state = b.state()
+    state.remove_tag("events", [untagged_now])
+    state.add_to_album(state.album_for("2024-08-01 Hike"), [planned])
+    rules = [
+        rule(tags=("events",)),
+        rule(patterns=(r"^\d{4}",), links=("abcdef00-0000-4000-8000-00000000000a",)),
+        rule(tags=("events",), patterns=(r"^\d{4}",), require_all=True),
+    ]
+    candidates = could_match(state, rules)
+    assert candidates == {tagged, in_album, linked, planned}
+    for asset in (tagged, untagged_now, in_album, in_temp, linked, planned, nothing):
+        matched = any(rule_matches(state, r, asset) for r in rules)
+        assert matched == (asset in candidates)
+    assert could_match(state, []) == set()

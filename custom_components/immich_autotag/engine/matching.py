@@ -86,6 +86,31 @@ def matches_any(
     return any(rule_matches(state, r, asset, albums) for r in rules)
 
 
+def could_match(state: State, rules: Sequence[Rule]) -> set[int]:
+    """Assets that one of `rules` might match; `rule_matches` is False for every other asset.
+
+    The union of each rule's criteria taken alone — assets carrying one of its tags, members
+    of a non-temporary album whose name it matches, the assets it links — computed with set
+    operations, so a phase checks rules only for these (most of a library matches no rule).
+    It reflects the state as it is now: compute it again after the state changes.
+    """
+    out: set[int] = set()
+    for path in {t for r in rules for t in r.tag_names}:
+        out |= state.tagged(path)
+    if any(r.album_name_patterns for r in rules):
+        keys = set(state.lib.album_members) | set(state.new_albums)
+        for key in keys:
+            name = state.album_name(key)
+            if not is_temp_album(name) and any(r.album_matches(name) for r in rules):
+                out |= state.members(key)
+    links = {link for r in rules for link in r.asset_links}
+    if links:
+        out.update(
+            n for n, asset_id in enumerate(state.lib.assets.ids) if asset_id.lower() in links
+        )
+    return out
+
+
 def pattern_matches(rules: Sequence[Rule], album_name: str) -> bool:
     """True when any rule's album pattern matches the name (temporary albums never do)."""
     return not is_temp_album(album_name) and any(r.album_matches(album_name) for r in rules)

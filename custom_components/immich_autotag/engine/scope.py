@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Iterable
 
 from .library import Library
-from .matching import classifying_albums, matches_any
+from .matching import classifying_albums, could_match, matches_any
 from .rules import Rules
 from .state import State
 
@@ -41,17 +41,23 @@ def compute_scope(
     wanted = _normalise(asset_ids) if asset_ids is not None else None
     filters = rules.filters
     view = State(library, ())  # read-only view: the filters see the library as loaded
+    # Only assets a filter rule could match need the per-asset check (`could_match`).
+    may_pass = could_match(view, filters.filter_in) if filters.filter_in else None
+    may_drop = could_match(view, filters.filter_out)
+    ids, owned = library.assets.ids, library.assets.owned
     scope: list[int] = []
-    for n, rec in enumerate(library.assets):
-        if not rec.owned:
+    for n in range(len(ids)):
+        if not owned[n]:
             continue
-        if wanted is not None and rec.id.lower() not in wanted:
+        if wanted is not None and ids[n].lower() not in wanted:
             continue
-        if filters.filter_in or filters.filter_out:
+        if may_pass is not None and n not in may_pass:
+            continue
+        if n in may_drop or may_pass is not None:
             albums = classifying_albums(view, n)
-            if filters.filter_in and not matches_any(view, filters.filter_in, n, albums):
+            if may_pass is not None and not matches_any(view, filters.filter_in, n, albums):
                 continue
-            if matches_any(view, filters.filter_out, n, albums):
+            if n in may_drop and matches_any(view, filters.filter_out, n, albums):
                 continue
         scope.append(n)
     return frozenset(scope)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..folder_albums import folder_album
-from ..matching import classifying_albums, pattern_matches
+from ..matching import classifying_albums, could_match, pattern_matches
 from ..rules import Rules
 from ..state import State, Status
 from .classification import classify
@@ -24,7 +24,12 @@ def run(state: State, rules: Rules) -> None:
     (a folder album of one member), so passes repeat until nothing is added: the next run
     then finds nothing to do.
     """
-    pending = [a for a in sorted(state.scope) if classify(state, rules, a) is Status.UNCLASSIFIED]
+    candidates = could_match(state, rules.classification.rules)
+    pending = [
+        a
+        for a in sorted(state.scope)
+        if a not in candidates or classify(state, rules, a) is Status.UNCLASSIFIED
+    ]
     detection_conflicts: set[int] = set()
     while pending:
         planned, detection_conflicts = _candidates(state, rules, pending)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..matching import classifying_albums, rule_matches
+from ..matching import classifying_albums, could_match, rule_matches
 from ..rules import Rules
 from ..state import State, Status
 
@@ -39,8 +39,9 @@ def _sync_tag(state: State, tag: str | None, wanted: list[int], unwanted: list[i
 def run(state: State, rules: Rules) -> None:
     """Set `state.status` for in-scope assets; unknown tag ⇔ unclassified, conflict ⇔ conflict."""
     by_status: dict[Status, list[int]] = {s: [] for s in Status}
+    candidates = could_match(state, rules.classification.rules)
     for asset in sorted(state.scope):
-        status = classify(state, rules, asset)
+        status = classify(state, rules, asset) if asset in candidates else Status.UNCLASSIFIED
         state.status[asset] = status
         by_status[status].append(asset)
     unclassified = by_status[Status.UNCLASSIFIED]
