@@ -89,6 +89,11 @@ class AssetTable:
         return self._columns[0]
 
     @property
+    def file_names(self) -> list[str]:
+        """The file-name column."""
+        return self._columns[1]
+
+    @property
     def folders(self) -> list[str]:
         """The folder column (originalPath without the file name)."""
         return self._columns[2]
@@ -102,6 +107,16 @@ class AssetTable:
     def time_zones(self) -> list[str | None]:
         """The exif time-zone column."""
         return self._columns[4]
+
+    @property
+    def owned(self) -> list[bool]:
+        """The owned column (the key user's, not trashed, timeline or archive)."""
+        return self._columns[6]
+
+    @property
+    def duplicate_ids(self) -> list[str | None]:
+        """The duplicate-id column."""
+        return self._columns[5]
 
     def append(self, record: AssetRecord) -> None:
         """Add an asset at the end."""

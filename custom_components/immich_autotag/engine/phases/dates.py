@@ -49,6 +49,9 @@ class DateCandidate:
         return (self.key, self.has_time, self.kind is CandidateKind.DUPLICATE)
 
 
+FILE_NAME, WHATSAPP_NAME = CandidateKind.FILE_NAME, CandidateKind.WHATSAPP_NAME
+
+
 class Outcome(StrEnum):
     """What the decision concluded."""
 
@@ -124,12 +127,18 @@ def decide(
 
 
 class _Candidates:
-    """Per-asset candidate extraction, cached (group members are read many times)."""
+    """Per-asset candidate extraction; cached for duplicate-group members (read many times)."""
 
     def __init__(self, state: State, zone: tzinfo) -> None:
         self.state = state
         self.zone = zone
-        self._names: dict[int, list[DateCandidate]] = {}
+        assets = state.lib.assets
+        self._ids, self._file_names, self._folders_of = (
+            assets.ids,
+            assets.file_names,
+            assets.folders,
+        )
+        self._names: dict[int, list[DateCandidate]] = {}  # group members only
         self._folders: dict[str, datetime | None] = {}
         self._local: dict[datetime, datetime] = {}  # naive -> localised
 
@@ -143,31 +152,31 @@ class _Candidates:
         except OverflowError:  # e.g. 0001-01-01 00:00 in Tokyo: no candidate
             return None
 
-    def names(self, n: int) -> list[DateCandidate]:
-        """Dates in the asset's file name."""
+    def names(self, n: int, *, keep: bool = False) -> list[DateCandidate]:
+        """Dates in the asset's file name (`keep`: cache them, for a group member)."""
         found = self._names.get(n)
         if found is None:
-            rec = self.state.lib.assets[n]
-            made = []
-            camera = camera_date(rec.file_name)
-            if camera is not None:
-                made.append(self._make(camera, CandidateKind.FILE_NAME, rec.id))
-            whatsapp = whatsapp_date(rec.file_name)
-            if whatsapp is not None:
-                made.append(self._make(whatsapp, CandidateKind.WHATSAPP_NAME, rec.id))
-            found = [c for c in made if c is not None]
-            self._names[n] = found
+            name, asset_id = self._file_names[n], self._ids[n]
+            found = []
+            camera = camera_date(name)
+            if camera is not None and (made := self._make(camera, FILE_NAME, asset_id)):
+                found.append(made)
+            whatsapp = whatsapp_date(name)
+            if whatsapp is not None and (made := self._make(whatsapp, WHATSAPP_NAME, asset_id)):
+                found.append(made)
+            if keep:
+                self._names[n] = found
         return found
 
     def paths(self, n: int) -> list[DateCandidate]:
         """WhatsApp dates in the asset's folder path."""
-        rec = self.state.lib.assets[n]
-        if not rec.folder:
+        folder = self._folders_of[n]
+        if not folder:
             return []
-        if rec.folder not in self._folders:  # many assets share a folder
-            self._folders[rec.folder] = whatsapp_date(rec.folder)
-        whatsapp = self._folders[rec.folder]
-        made = None if whatsapp is None else self._make(whatsapp, CandidateKind.PATH, rec.id)
+        if folder not in self._folders:  # many assets share a folder
+            self._folders[folder] = whatsapp_date(folder)
+        whatsapp = self._folders[folder]
+        made = None if whatsapp is None else self._make(whatsapp, CandidateKind.PATH, self._ids[n])
         return [] if made is None else [made]
 
     def zone_of(self, n: int) -> tzinfo:
@@ -196,12 +205,14 @@ def candidates(
     state: State, source: _Candidates, n: int
 ) -> tuple[list[DateCandidate], list[DateCandidate]]:
     """Name and duplicate candidates, and folder-path candidates, of asset `n` and its group."""
-    rec = state.lib.assets[n]
-    group = state.lib.duplicate_groups.get(rec.duplicate_id or "", (n,))
+    duplicate_id = state.lib.assets.duplicate_ids[n]
+    group = state.lib.duplicate_groups.get(duplicate_id) if duplicate_id else None
+    if group is None:  # most assets: no duplicates
+        return source.names(n), source.paths(n)
     named: list[DateCandidate] = []
     paths: list[DateCandidate] = []
     for m in group:
-        named += source.names(m)
+        named += source.names(m, keep=True)
         paths += source.paths(m)
         if m != n and (twin := source.duplicate(m)) is not None:
             named.append(twin)
@@ -235,7 +246,6 @@ def run(state: State, rules: Rules) -> None:
     zone = parse_zone(options.timezone) or UTC
     source = _Candidates(state, zone)
     for n in sorted(state.scope):
-        rec = state.lib.assets[n]
         named, paths = candidates(state, source, n)
         if not named and not paths:
             continue
@@ -252,7 +262,7 @@ def run(state: State, rules: Rules) -> None:
             state.counters["ambiguous_dates"] += 1
             state.note(
                 "ambiguous_date",
-                f"{rec.path}: Immich date {immich.isoformat()} is later than the "
+                f"{state.lib.assets[n].path}: Immich date {immich.isoformat()} is later than the "
                 f"{cand.kind} date {cand.value.isoformat()} (asset {cand.asset_id}) "
                 "but no rule decides; left unchanged",
                 asset=n,
