@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from custom_components.immich_autotag.immich import parsing
 from custom_components.immich_autotag.immich.errors import ImmichInvalidResponseError
 from custom_components.immich_autotag.immich.parsing import (
     FIRST_INSTANT,
     LAST_INSTANT,
+    _parse_asset_checked,
     parse_asset,
 )
 
@@ -46,3 +49,46 @@ def test_malformed_dates_are_still_invalid_responses(bad: str) -> None:
     item["fileCreatedAt"] = bad
     with pytest.raises(ImmichInvalidResponseError, match="fileCreatedAt"):
         parse_asset(item)
+
+
+def _variants() -> list[dict[str, Any]]:
+    """The usual page item and shapes that leave the one-pass read for the checked one."""
+    usual = p.asset(1)
+    no_exif = p.asset(2)
+    del no_exif["exifInfo"]
+    v2 = p.asset(3)
+    del v2["visibility"]
+    v2["isArchived"] = True
+    offset = p.asset(4)
+    offset["fileCreatedAt"] = "2020-01-01T10:00:00+02:00"
+    null_dates = p.asset(5)
+    null_dates["exifInfo"]["dateTimeOriginal"] = None
+    null_dates["exifInfo"]["timeZone"] = None
+    no_updated = p.asset(6)
+    del no_updated["updatedAt"]
+    return [usual, no_exif, v2, offset, null_dates, no_updated]
+
+
+@pytest.mark.parametrize("item", _variants())
+def test_one_pass_read_equals_the_checked_read(item: dict[str, Any]) -> None:
+    assert parse_asset(item) == _parse_asset_checked(item)
+    assert parse_asset(item).capture_instant.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", 7), ("exifInfo", []), ("duplicateId", 3), ("isTrashed", "no"), ("originalPath", None)],
+)
+def test_a_wrong_type_is_an_invalid_response_naming_it(field: str, value: object) -> None:
+    item = p.asset(1)
+    item[field] = value
+    with pytest.raises(ImmichInvalidResponseError, match=field):
+        parse_asset(item)
+
+
+def test_the_usual_item_takes_the_one_pass_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def checked(_data: object) -> None:
+        raise AssertionError("the checked read was used")
+
+    monkeypatch.setattr(parsing, "_parse_asset_checked", checked)
+    assert parse_asset(p.asset(1)).id == p.aid(1)

@@ -6,6 +6,7 @@ raises `ImmichInvalidResponseError`, never a bare KeyError/TypeError/ValueError.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,7 +163,63 @@ def _visibility(body: Mapping[str, Any]) -> str:
 
 
 def parse_asset(data: Any) -> Asset:
-    """`AssetResponseDto` (with or without `exifInfo`)."""
+    """`AssetResponseDto` (with or without `exifInfo`).
+
+    The usual shape (every field of its type, `...Z` dates) is read in one pass; anything
+    else takes the field-by-field checks, which name what is wrong.
+    """
+    if type(data) is dict:
+        get = data.get
+        exif = get("exifInfo")
+        asset_id, owner, name, path = (
+            get("id"),
+            get("ownerId"),
+            get("originalFileName"),
+            get("originalPath"),
+        )
+        created, updated = get("fileCreatedAt"), get("updatedAt")
+        visibility, trashed, duplicate = get("visibility"), get("isTrashed"), get("duplicateId")
+        original = zone = None
+        if type(exif) is dict:
+            original, zone = exif.get("dateTimeOriginal"), exif.get("timeZone")
+        if (
+            type(asset_id) is str
+            and type(owner) is str
+            and type(name) is str
+            and type(path) is str
+            and type(created) is str
+            and created.endswith("Z")
+            and (original is None or (type(original) is str and original.endswith("Z")))
+            and (exif is None or type(exif) is dict)
+            and type(zone) in _OPT_STR
+            and type(duplicate) in _OPT_STR
+            and type(updated) is str
+            and type(visibility) is str
+            and type(trashed) is bool
+        ):
+            with contextlib.suppress(ValueError):  # e.g. a year past 9999: the checked path
+                return Asset(
+                    asset_id,
+                    owner,
+                    name,
+                    path,
+                    file_created_at=datetime.fromisoformat(created),
+                    date_time_original=None
+                    if original is None
+                    else datetime.fromisoformat(original),
+                    time_zone=zone,
+                    duplicate_id=duplicate,
+                    visibility=visibility,
+                    is_trashed=trashed,
+                    updated_at=updated,
+                )
+    return _parse_asset_checked(data)
+
+
+_OPT_STR = frozenset({str, type(None)})
+
+
+def _parse_asset_checked(data: Any) -> Asset:
     body = obj(data, "asset")
     exif_raw = body.get("exifInfo")
     exif = obj(exif_raw, "exifInfo") if exif_raw is not None else {}
