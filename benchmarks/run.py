@@ -59,10 +59,8 @@ SCENARIOS = {
     for s in (
         Scenario("26k", "generated", 26_562),
         Scenario("26k-independent", "independent", 26_562),
-        Scenario("26k-independent-2w", "independent", 26_562, workers=2, runs=("first", "steady")),
-        Scenario(
-            "26k-independent-24w", "independent", 26_562, workers=24, runs=("first", "steady")
-        ),
+        Scenario("26k-independent-2w", "independent", 26_562, workers=2),
+        Scenario("26k-independent-24w", "independent", 26_562, workers=24),
         Scenario("100k", "generated", 100_000),
         Scenario("1m", "generated", 1_000_000, runs=("first",)),
         Scenario("26k-throttled", "generated", 26_562, runs=("first",), rate_limit=40.0),
@@ -78,8 +76,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_simulator(scenario: Scenario, port: int) -> tuple[subprocess.Popen[str], str]:
-    """Start the simulator; return the process and the API key once it listens."""
+def start_simulator(
+    scenario: Scenario, port: int, *, latency: bool = True
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the simulator (without latency: CPU measurements); its process and API key."""
     cmd = [
         sys.executable,
         "-m",
@@ -93,13 +93,14 @@ def start_simulator(scenario: Scenario, port: int) -> tuple[subprocess.Popen[str
         "--seed",
         str(SEED),
         "--latency-ms",
-        str(LATENCY_MS),
+        str(LATENCY_MS if latency else 0),
         "--jitter-ms",
-        str(JITTER_MS),
+        str(JITTER_MS if latency else 0),
         "--latency-per-item-ms",
-        str(PER_ITEM_MS),
+        str(PER_ITEM_MS if latency else 0),
         "--max-concurrency",
         str(scenario.workers),
+        "--no-check-responses",  # the spec checks are the tests' business, not the server's load
     ]
     if scenario.rate_limit:
         cmd += ["--rate-limit", str(scenario.rate_limit)]

@@ -64,16 +64,55 @@ def loop_lag() -> list[str]:
     ]
 
 
+def loop_lag_ha() -> list[str]:
+    """The event-loop lines measured through Home Assistant (tests/ha/test_loop_lag.py)."""
+    path = RESULTS / "loop-lag-ha.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    return [
+        f"- Home Assistant, {data['assets']:,} assets, {name}: longest step"
+        f" {run['worst_cpu_ms']} ms of loop CPU ({run['worst_wall_ms']} ms wall),"
+        f" {run['stalls_over_bound']} over {data['bound_ms']:g} ms"
+        for name, run in data["runs"].items()
+    ]
+
+
+def cpu() -> list[str]:
+    """CPU seconds per phase, before and after (results/cpu.json)."""
+    path = RESULTS / "cpu.json"
+    if not path.exists():
+        return []
+    out = [
+        "| library | run | code | snapshot | plan | apply | total |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for library, labels in json.loads(path.read_text()).items():
+        for run_name in ("first", "steady"):
+            for label, entry in labels.items():
+                run = entry[run_name]
+                phases = run["cpu_by_phase"]
+                out.append(
+                    f"| {library} | {run_name} | {label} | {phases['snapshot']} s"
+                    f" | {phases['plan']} s | {phases['apply']} s | {run['cpu_seconds']} s |"
+                )
+    return out
+
+
 def main() -> int:
     """Print the tables."""
     print(HEADER)
     print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows():
         print(row)
-    lines = loop_lag()
+    lines = loop_lag() + loop_lag_ha()
     if lines:
         print()
         print("\n".join(lines))
+    table = cpu()
+    if table:
+        print()
+        print("\n".join(table))
     return 0
 
 
