@@ -179,7 +179,7 @@ class MemoryWatch(threading.Thread):
     def __init__(self, pid: int, started: float) -> None:
         super().__init__(daemon=True)
         self._status = Path(f"/proc/{pid}/status")
-        self._started = started
+        self._t0 = started
         self.peak_kib = 0
         self.peak_at: float | None = None
 
@@ -194,7 +194,7 @@ class MemoryWatch(threading.Thread):
             rss = int(lines[0].split()[1]) if lines else 0
             if rss > self.peak_kib:
                 self.peak_kib = rss
-                self.peak_at = round(time.perf_counter() - self._started, 1)
+                self.peak_at = round(time.perf_counter() - self._t0, 1)
             time.sleep(0.5)
 
 
