@@ -1,0 +1,257 @@
+"""No run step holds Home Assistant's event loop for long (HA flags callbacks over 100 ms).
+
+The real runner, started through the `run` action as a user would, plans and applies a
+generated library served by the simulator in another process (so the server's work is not on
+this loop). A probe task wakes every 10 ms and measures, for each gap between two wake-ups,
+how much CPU time the loop's thread spent: a gap that long in CPU is a step that blocked the
+loop (time the operating system gave to other processes on a busy machine is not counted; the
+wall-clock gap is recorded beside it). `LOOP_LAG_ASSETS` sets the library size (`scripts/bench`
+measures 100,000) and `LOOP_LAG_RESULT` names a JSON file for the figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.immich_autotag.const import DOMAIN
+
+from .conftest import ENTRY_ID, call_run, options, setup_integration
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "examples" / "rules.yaml"
+ASSETS = int(os.environ.get("LOOP_LAG_ASSETS", "10000"))
+BOUND_MS = 100.0  # Home Assistant's slow-callback threshold
+TICK = 0.01
+
+
+@dataclass
+class LoopProbe:
+    """Wakes every `TICK`; per gap, the loop thread's CPU time (and how much of it went to
+    garbage collection) and the wall time."""
+
+    cpu_gaps: list[float] = field(default_factory=list)
+    gc_gaps: list[float] = field(default_factory=list)  # loop CPU in collections, per gap
+    wall_gaps: list[float] = field(default_factory=list)
+    full_collections: list[float] = field(default_factory=list)  # seconds each
+    loop_thread: int = 0
+    gc_cpu: float = 0.0  # loop-thread CPU in collections so far
+    last_cpu: float = field(default_factory=time.thread_time)
+    _done: asyncio.Event = field(default_factory=asyncio.Event)
+    _collecting: float | None = None
+    _wall: float = 0.0
+
+    def on_collection(self, phase: str, info: dict[str, int]) -> None:
+        """`gc.callbacks`: the time of each collection the loop thread makes."""
+        if threading.get_ident() != self.loop_thread:
+            return
+        if phase == "start":
+            self._collecting, self._wall = time.thread_time(), time.perf_counter()
+        elif self._collecting is not None:
+            self.gc_cpu += time.thread_time() - self._collecting
+            self._collecting = None
+            if info["generation"] == 2:
+                self.full_collections.append(time.perf_counter() - self._wall)
+
+    async def beat(self) -> None:
+        """Until stopped."""
+        self.loop_thread = threading.get_ident()
+        while not self._done.is_set():
+            cpu, wall, in_gc = time.thread_time(), time.perf_counter(), self.gc_cpu
+            await asyncio.sleep(TICK)
+            self.last_cpu = time.thread_time()
+            self.cpu_gaps.append(self.last_cpu - cpu)
+            self.gc_gaps.append(self.gc_cpu - in_gc)
+            self.wall_gaps.append(time.perf_counter() - wall - TICK)
+
+    def stop(self) -> None:
+        """End the probe at its next wake-up."""
+        self._done.set()
+
+    def since(self, ticks: int, collections: int) -> LoopProbe:
+        """The figures from a point on (`ticks` gaps, `collections` full collections)."""
+        return LoopProbe(
+            self.cpu_gaps[ticks:],
+            self.gc_gaps[ticks:],
+            self.wall_gaps[ticks:],
+            self.full_collections[collections:],
+        )
+
+    def figures(self) -> dict[str, float | int]:
+        """Worst and 99th-percentile gaps in ms; how many steps held the loop past the bound.
+
+        A step is the loop CPU of a gap less its garbage collection: a full collection walks
+        every object of the process (Home Assistant's too), whichever code happened to
+        allocate when it started; it is reported apart.
+        """
+        steps = sorted(c - g for c, g in zip(self.cpu_gaps, self.gc_gaps, strict=True))
+        cpu, wall = sorted(self.cpu_gaps), sorted(self.wall_gaps)
+        return {
+            "ticks": len(cpu),
+            "worst_step_ms": _ms(steps[-1]),
+            "p99_step_ms": _ms(steps[int(len(steps) * 0.99)]),
+            "worst_cpu_with_gc_ms": _ms(cpu[-1]),
+            "worst_wall_ms": _ms(wall[-1]),
+            "p99_wall_ms": _ms(wall[int(len(wall) * 0.99)]),
+            "full_collections": len(self.full_collections),
+            "worst_full_collection_ms": _ms(max(self.full_collections, default=0.0)),
+            "steps_over_bound": sum(step * 1000 > BOUND_MS for step in steps),
+        }
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+class StackSampler(threading.Thread):
+    """`LOOP_LAG_STACKS=FILE`: what the loop thread runs in a step past 50 ms of its CPU.
+
+    Every 10 ms, while the loop thread has spent more than 50 ms of CPU since the probe last
+    woke, records its stack; writes the stacks seen, the longest step first (a diagnostic for
+    finding a blocking step).
+    """
+
+    def __init__(self, probe: LoopProbe, loop_thread: int, out: Path) -> None:
+        super().__init__(daemon=True)
+        self.probe, self.loop_thread, self.out = probe, loop_thread, out
+        self.clock = time.pthread_getcpuclockid(loop_thread)
+        self.seen: dict[str, float] = {}
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        """Until stopped; then write the file."""
+        while not self.stopped.wait(0.01):
+            late = time.clock_gettime(self.clock) - self.probe.last_cpu
+            frame = sys._current_frames().get(self.loop_thread)
+            if late < 0.05 or frame is None:
+                continue
+            lines = [
+                f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}"
+                for f in traceback.extract_stack(frame)
+                if "immich_autotag" in f.filename or "homeassistant/helpers" in f.filename
+            ]
+            stack = " <- ".join(reversed(lines[-6:]))
+            self.seen[stack] = max(self.seen.get(stack, 0.0), late)
+        ranked = sorted(self.seen.items(), key=lambda item: -item[1])
+        self.out.write_text("".join(f"{late * 1000:.0f} ms  {stack}\n" for stack, late in ranked))
+
+
+@dataclass
+class ExternalSim:
+    """A simulator process serving a generated library."""
+
+    url: str
+    key: str
+
+
+@pytest.fixture
+def external_sim(loopback: None) -> Iterator[ExternalSim]:
+    """`python -m tests.sim --generate ASSETS` on a free port (no latency: the most work per
+    second for the loop), stopped after the test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    cmd = [sys.executable, "-m", "tests.sim", "--port", str(port), "--generate", str(ASSETS)]
+    cmd += ["--seed", "1", "--max-concurrency", "8", "--no-check-responses"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        key = next(
+            line.split(" ", 1)[1].strip() for line in proc.stdout if line.startswith("api_key")
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield ExternalSim(f"http://localhost:{port}", key)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+async def probe(hass: HomeAssistant) -> AsyncIterator[LoopProbe]:
+    """The probe, running on Home Assistant's loop for the test."""
+    probe = LoopProbe()
+    gc.callbacks.append(probe.on_collection)
+    task = hass.loop.create_task(probe.beat())
+    sampler = None
+    if out := os.environ.get("LOOP_LAG_STACKS"):
+        sampler = StackSampler(probe, threading.get_ident(), Path(out))
+        sampler.start()
+    yield probe
+    probe.stop()
+    await task
+    gc.callbacks.remove(probe.on_collection)
+    if sampler is not None:
+        sampler.stopped.set()
+        await hass.async_add_executor_job(sampler.join)
+
+
+async def test_no_run_step_blocks_the_loop(
+    hass: HomeAssistant, external_sim: ExternalSim, probe: LoopProbe
+) -> None:
+    """A dry run, the first run and a steady re-run: no step over 100 ms of loop CPU."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Me",
+        entry_id=ENTRY_ID,
+        data={CONF_URL: external_sim.url, CONF_API_KEY: external_sim.key, CONF_VERIFY_SSL: True},
+        options=options(rules=RULES.read_text()),
+    )
+    await setup_integration(hass, entry)
+    started = time.perf_counter()
+    gc.collect()  # what a full collection of this Home Assistant costs without a library
+    baseline = time.perf_counter() - started
+    await asyncio.sleep(3 * TICK)  # the probe records that gap before the runs
+    runs: dict[str, dict[str, object]] = {}
+    for name, dry_run in (("dry run", True), ("first run", False), ("steady re-run", False)):
+        ticks, collections = len(probe.cpu_gaps), len(probe.full_collections)
+        started = time.perf_counter()
+        response = await call_run(hass, dry_run=dry_run)
+        assert response is not None
+        assert response["status"] == "success", response
+        await asyncio.sleep(3 * TICK)  # the probe records the run's last gap
+        part = probe.since(ticks, collections)
+        runs[name] = {
+            "changes": response["changes_total"],
+            "wall_seconds": round(time.perf_counter() - started, 1),
+            **part.figures(),
+        }
+    assert runs["first run"]["changes"] != 0
+    assert runs["steady re-run"]["changes"] == 0
+    if out := os.environ.get("LOOP_LAG_RESULT"):
+        result = {
+            "assets": ASSETS,
+            "profile": "generated",
+            "path": "Home Assistant: the run action, the coordinator, the real runner",
+            "settings": "default options; simulator in another process, no latency, 8 workers",
+            "bound_ms": BOUND_MS,
+            "full_collection_before_runs_ms": round(baseline * 1000, 1),
+            "load_average": os.getloadavg(),
+            "runs": runs,
+        }
+        text = json.dumps(result, indent=2) + "\n"
+        await hass.async_add_executor_job(Path(out).write_text, text)
+    worst = {name: (run["worst_step_ms"], run["steps_over_bound"]) for name, run in runs.items()}
+    assert all(run["steps_over_bound"] == 0 for run in runs.values()), worst
