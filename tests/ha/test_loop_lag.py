@@ -26,13 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.const import DOMAIN
-
-from .conftest import ENTRY_ID, call_run, options, setup_integration
+from .conftest import ENTRY_ID, call_run, immich_entry, options, setup_integration
 
 pytestmark = pytest.mark.slow
 
@@ -212,11 +208,12 @@ async def test_no_run_step_blocks_the_loop(
     hass: HomeAssistant, external_sim: ExternalSim, probe: LoopProbe
 ) -> None:
     """A dry run, the first run and a steady re-run: no step over 100 ms of loop CPU."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
+    entry = immich_entry(
+        external_sim.url,
+        external_sim.key,
+        "sim-user",
         title="Me",
         entry_id=ENTRY_ID,
-        data={CONF_URL: external_sim.url, CONF_API_KEY: external_sim.key, CONF_VERIFY_SSL: True},
         options=options(rules=RULES.read_text()),
     )
     await setup_integration(hass, entry)
