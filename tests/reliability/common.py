@@ -9,14 +9,12 @@ name its members and shares.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Unpack
 
 import aiohttp
-from aiohttp import web
 
 from custom_components.immich_autotag.engine.report import RunReport, RunStatus
 from custom_components.immich_autotag.engine.rules import Rule, Rules, is_temp_album
@@ -35,7 +33,7 @@ from tests.rules_text import (
 )
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary
-from tests.sim.server import Handler, Simulator
+from tests.sim.server import Simulator
 
 TIME_SCALE = 0.01  # test runs wait 100x shorter than real ones
 _SCALED = (
@@ -320,25 +318,3 @@ def assert_valid_intermediate(
             assert len(after["albums"].get(name, [])) >= len(before["albums"][name]), (
                 f"album {name!r} was deleted"
             )
-
-
-def lose_answers(sim: Simulator, route: str, count: int, delay: float) -> list[int]:
-    """Make the server apply the first `count` requests to `route`, then answer too late.
-
-    Installs an inner middleware (call before `sim.serve()`): the handler runs — the change is
-    applied — and the answer is held back `delay` seconds, longer than the client's timeout,
-    so the client sees a timeout for a request the server did apply. Returns a one-item list
-    counting the answers lost so far.
-    """
-    lost = [0]
-
-    @web.middleware
-    async def late(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if request.get("route") == route and lost[0] < count:
-            lost[0] += 1
-            await asyncio.sleep(delay)
-        return response
-
-    sim.app.middlewares.append(late)
-    return lost

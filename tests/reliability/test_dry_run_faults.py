@@ -8,7 +8,6 @@ answer of `PUT /albums/{id}/assets` is lost for sure (the others at random).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from typing import Any
 
@@ -19,7 +18,8 @@ from custom_components.immich_autotag.engine.report import RunStatus
 from tests.sim.faults import Faults
 from tests.sim.server import Simulator, assert_no_violations
 
-from .common import build_library, fast_retry, lose_answers, rules, run_sim
+from .common import build_library, fast_retry, rules, run_sim
+from .held import HELD_TIMEOUT, lose_answers, settled
 from .test_dry_run_matches import journaled, planned
 from .test_fault_matrix import IDEMPOTENT_WRITES, PROXY
 
@@ -45,12 +45,17 @@ async def test_the_dry_run_plan_equals_the_journal_despite_faults(version: str) 
     assert writes == 0
     journal = Journal()
     sim = Simulator(built.lib, version=version, faults=Faults(**KNOBS))
-    late = lose_answers(sim, "PUT /albums/{id}/assets", count=1, delay=0.4)  # one for sure
+    late = lose_answers(sim, "PUT /albums/{id}/assets", count=1)  # one for sure
     async with sim.serve() as url:
         real, _ = await run_sim(
-            sim, url, built.key, rules(), journal=journal, retry=fast_retry(answer_timeout=0.2)
+            sim,
+            url,
+            built.key,
+            rules(),
+            journal=journal,
+            retry=fast_retry(answer_timeout=HELD_TIMEOUT),
         )
-        await asyncio.sleep(0.45)  # the late answer goes out (to nobody)
+        await settled(sim)  # the late answer goes out (to nobody)
     assert late[0] == 1
     assert dry.status is RunStatus.SUCCESS, dry.error_message
     assert real.status is RunStatus.SUCCESS, real.errors[:5]

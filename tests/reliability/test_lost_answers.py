@@ -7,7 +7,6 @@ still ends `success`, with exactly the state of a fault-free run.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import Path
 
@@ -27,18 +26,18 @@ from .common import (
     assert_settled,
     build_library,
     fast_retry,
-    lose_answers,
     reference_state,
     rules,
     run_sim,
 )
+from .held import HELD_TIMEOUT, client_gone, lose_answers, settled
 
 N_ASSETS, SEED = 100, 5
 
 
-def drop_then_lose(sim: Simulator, delay: float) -> list[str]:
+def drop_then_lose(sim: Simulator) -> list[str]:
     """The first `POST /albums` of one album name never reaches the server; its resend is
-    applied but answered `delay` s late (after the client gave up). Returns [that name]."""
+    applied but answered only after the client gave up. Returns [that name]."""
     target: list[str] = []
     seen: Counter[str] = Counter()
 
@@ -58,7 +57,7 @@ def drop_then_lose(sim: Simulator, delay: float) -> list[str]:
             raise ConnectionResetError
         response = await handler(request)
         if seen[name] == 2:  # applied, answer lost
-            await asyncio.sleep(delay)
+            await client_gone(request)
         return response
 
     sim.app.middlewares.append(fault)
@@ -70,12 +69,12 @@ async def test_a_second_lost_create_answer_makes_no_duplicate() -> None:
     want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
     built = build_library(N_ASSETS, SEED)
     sim = Simulator(built.lib, metadata_delay_s=0.05)
-    target = drop_then_lose(sim, delay=0.4)
+    target = drop_then_lose(sim)
     async with sim.serve() as url:
         report, _ = await run_sim(
-            sim, url, built.key, the_rules, retry=fast_retry(answer_timeout=0.2)
+            sim, url, built.key, the_rules, retry=fast_retry(answer_timeout=HELD_TIMEOUT)
         )
-        await asyncio.sleep(0.45)  # the late answer goes out (to nobody)
+        await settled(sim)  # the late answer goes out (to nobody)
         assert target, "the run created no album"
         assert report.status is RunStatus.SUCCESS, report.errors[:5]
         assert len(built.lib.album_by_name(target[0])) == 1  # not two
@@ -86,10 +85,12 @@ async def test_a_second_lost_create_answer_makes_no_duplicate() -> None:
 async def test_a_lost_answer_on_removing_a_member_counts_as_done() -> None:
     world = build_world()
     sim = Simulator(world.lib, metadata_delay_s=0.05)
-    lost = lose_answers(sim, "DELETE /albums/{id}/user/{userId}", count=1, delay=0.4)
+    lost = lose_answers(sim, "DELETE /albums/{id}/user/{userId}", count=1)
     async with sim.serve() as url:
-        report, _ = await run_sim(sim, url, world.key, RULES, retry=fast_retry(answer_timeout=0.2))
-        await asyncio.sleep(0.45)
+        report, _ = await run_sim(
+            sim, url, world.key, RULES, retry=fast_retry(answer_timeout=HELD_TIMEOUT)
+        )
+        await settled(sim)
         assert lost[0] == 1
         assert report.status is RunStatus.SUCCESS, report.errors
         assert report.changes["album_user_remove"] == 1
@@ -119,7 +120,7 @@ async def test_a_run_with_a_lost_answer_is_journaled_whole_and_undone(
     before = view(world.lib)
     path = tmp_path / "journal.jsonl"
     sim = Simulator(world.lib, metadata_delay_s=0.05)
-    lost = lose_answers(sim, route, count=1, delay=0.4)
+    lost = lose_answers(sim, route, count=1)
     async with sim.serve() as url:
         journal_file = JournalFile(path)
         try:
@@ -129,11 +130,11 @@ async def test_a_run_with_a_lost_answer_is_journaled_whole_and_undone(
                 world.key,
                 RULES,
                 journal=Journal(journal_file),
-                retry=fast_retry(answer_timeout=0.2),
+                retry=fast_retry(answer_timeout=HELD_TIMEOUT),
             )
         finally:
             journal_file.close()
-        await asyncio.sleep(0.45)
+        await settled(sim)
         await sim.metadata_settled()
         assert lost[0] == 1
         assert report.status is RunStatus.SUCCESS, report.errors
