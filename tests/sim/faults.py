@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -103,6 +103,9 @@ class SimStats:
     faults_injected: Counter[str] = field(default_factory=Counter)
     load: LoadMeter = field(default_factory=LoadMeter)  # busy / queue time since the reset
     search_styles: Counter[str] = field(default_factory=Counter)  # "filter" (v3.2) / "flat"
+    service_ms: defaultdict[str, float] = field(  # route -> service time given, ms
+        default_factory=lambda: defaultdict(float)
+    )
 
     @property
     def total(self) -> int:
@@ -124,6 +127,7 @@ class SimStats:
         self.faults_injected.clear()
         self.load.reset()
         self.search_styles.clear()
+        self.service_ms.clear()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for `/__sim/stats`."""

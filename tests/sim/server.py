@@ -221,21 +221,24 @@ class Simulator:
         self.stats.statuses[response.status] += 1
         return response
 
-    async def _serve_work(self) -> None:
+    async def _serve_work(self, route: str) -> None:
         """Spend the request's service time: alone, or shared along the capacity curve."""
         faults, shared = self.faults, self._shared
         solo_ms = faults.latency_ms or (shared.curve.solo_ms if shared else 0.0)
         work_ms = solo_ms + (self._rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0.0)
+        if work_ms > 0:
+            self.stats.service_ms[route] += work_ms
         if shared is not None:
             await shared.serve(work_ms / 1000)
         elif work_ms > 0:
             await asyncio.sleep(work_ms / 1000)
 
-    async def _serve_items(self, items: int) -> None:
+    async def _serve_items(self, route: str, items: int) -> None:
         """The service time a request's items add (`Faults.latency_per_item_ms`)."""
         work_ms = self.faults.latency_per_item_ms * items
         if work_ms <= 0:
             return
+        self.stats.service_ms[route] += work_ms
         if self._shared is not None:
             await self._shared.serve(work_ms / 1000)
         else:
@@ -253,14 +256,14 @@ class Simulator:
         self.stats.requests[route] += 1
         if request.method in WRITE_METHODS and route not in READ_POSTS:
             self.stats.writes += 1
-        await self._serve_work()
+        await self._serve_work(route)
         early = await self.injector.before(faults, request, route, self._rng)
         if early is not None:
             return early
         response: web.StreamResponse = await handler(request)
         if self.check_responses:
             self._check_response(request, response)
-        await self._serve_items(request.get("items", 0))
+        await self._serve_items(route, request.get("items", 0))
         return self.injector.after(faults, request, route, response, self._rng)
 
     def _check_response(self, request: web.Request, response: web.StreamResponse) -> None:

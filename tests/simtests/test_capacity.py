@@ -160,7 +160,12 @@ async def test_real_server_curve_by_knob(scenario: Scenario) -> None:
 
 
 async def test_items_add_service_time(scenario: Scenario) -> None:
-    """37 ms + 0.15 ms per item: a page of 5 search items, an add of 3 ids, an empty page."""
+    """20 ms per item: a page of 5 search items, an upsert of 3 tags, an empty page (none).
+
+    The service time each request was given is counted exactly; the meter shows it was spent
+    (a sleep never ends early, but on a loaded machine it and the handler's own work may take
+    longer, so the time measured is only bounded from below).
+    """
     sim = Simulator(scenario.lib, faults=Faults(max_concurrency=1, latency_per_item_ms=20))
     ids = [a.id for a in scenario.assets]
     async with sim.serve() as url, aiohttp.ClientSession() as session:
@@ -175,4 +180,6 @@ async def test_items_add_service_time(scenario: Scenario) -> None:
         assert status == 200
         load = sim.stats.load.as_dict()
     assert len(ids) == 5
-    assert load["busySeconds"] == pytest.approx((5 + 3) * 0.020, abs=0.03)
+    assert sim.stats.service_ms == {"POST /search/metadata": 5 * 20.0, "PUT /tags": 3 * 20.0}
+    assert load["busySeconds"] >= (5 + 3) * 0.020 - 0.001
+    assert load["busySeconds"] <= load["elapsedSeconds"]  # one worker
