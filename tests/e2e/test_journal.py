@@ -9,14 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from custom_components.immich_autotag.engine.journal import JOURNAL_VERSION, Journal, JournalFile
 from custom_components.immich_autotag.engine.progress import CancelToken
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from tests.journal_audit import assert_journaled, changes, picture, read_lines
+from tests.sim.faults import READ_POSTS
 from tests.sim.generator import generate_library, generator_key
-from tests.sim.server import Simulator, assert_no_violations
+from tests.sim.server import Handler, Simulator, assert_no_violations
 
 from .command import start
 from .harness import run_once
@@ -103,7 +105,7 @@ async def test_cancelling_the_task_mid_apply_loses_nothing(
         with pytest.raises(asyncio.CancelledError):
             await task
         journal_file.close()
-        await asyncio.sleep(0.2)  # requests the client abandoned still finish on the server
+        await _until(lambda: sim.stats.in_flight == 0)  # abandoned requests finish on the server
     after = picture(lib)
     assert changes(before, after)
     lines = read_lines(path)
@@ -151,6 +153,36 @@ async def _until(condition: Callable[[], bool]) -> None:
 # --- the headless command -----------------------------------------------------------------
 
 
+class WriteGate:
+    """Holds every write after the first `after` until `open()`; counts the writes held."""
+
+    def __init__(self, sim: Simulator, after: int) -> None:
+        self.held = 0
+        self._open = asyncio.Event()
+
+        @web.middleware
+        async def hold(request: web.Request, handler: Handler) -> web.StreamResponse:
+            write = request.method != "GET" and request.get("route") not in READ_POSTS
+            if write and sim.stats.writes > after and not self._open.is_set():
+                self.held += 1
+                await self._open.wait()
+            return await handler(request)
+
+        sim.app.middlewares.append(hold)
+
+    def open(self) -> None:
+        """Let the held writes (and all later ones) through."""
+        self._open.set()
+
+
+async def _said(proc: asyncio.subprocess.Process, text: str) -> None:
+    """Read the command's stderr until a line holds `text` (bounded: 30 s)."""
+    assert proc.stderr is not None
+    async with asyncio.timeout(30):
+        while text not in (await proc.stderr.readline()).decode():
+            pass
+
+
 @pytest.mark.parametrize(
     ("signals", "code"),
     [
@@ -162,20 +194,26 @@ async def _until(condition: Callable[[], bool]) -> None:
 async def test_signals_during_apply_leave_every_change_journaled(
     tmp_path: Path, signals: tuple[signal.Signals, ...], code: int
 ) -> None:
+    """The signals arrive while writes are held at the server (in flight for the command):
+    one signal lets them finish and stops at a safe point; a second, sent once the first was
+    acknowledged, abandons them (they are applied later, to nobody)."""
     lib = generate_library(400, seed=3)
     before = picture(lib)
     sim = Simulator(lib)
-    sim.faults.latency_ms = 50
+    gate = WriteGate(sim, after=4)
     async with sim.serve() as url:
         proc = await start(
             "--url", url, "--api-key", generator_key(lib), "--max-concurrency", "2", home=tmp_path
         )
-        await _until(lambda: sim.stats.writes >= 4)
-        for sig in signals:
+        await _until(lambda: gate.held >= 1)
+        proc.send_signal(signals[0])
+        await _said(proc, "stopping after the requests in flight")
+        for sig in signals[1:]:
             proc.send_signal(sig)
-            await asyncio.sleep(0.005)  # apart, so the second is not merged into the first
+            await asyncio.wait_for(proc.wait(), 60)  # stopped with the writes still held
+        gate.open()
         out, err = await asyncio.wait_for(proc.communicate(), 60)
-        await asyncio.sleep(0.2)
+        await _until(lambda: sim.stats.in_flight == 0)  # abandoned writes end on the server
     assert proc.returncode == code, err.decode()
     after = picture(lib)
     assert changes(before, after)
@@ -186,6 +224,7 @@ async def test_signals_during_apply_leave_every_change_journaled(
         assert "cancelled" in out.decode()  # the report of a run stopped at a safe point
         assert lines[-1]["end"] == "cancelled"
     else:
+        assert any(line.get("uncertain") for line in lines)  # the held writes
         assert lines[-1]["end"] == "interrupted"
 
 

@@ -63,7 +63,7 @@ async def test_unloading_or_stopping_mid_apply_leaves_every_applied_change_journ
         await hass.async_block_till_done()
     else:  # Home Assistant stopping cancels the entry's background tasks the same way
         await hass.async_stop(force=True)
-    await asyncio.sleep(0.2)  # requests the client abandoned still finish on the server
+    await _until(lambda: sim_server.sim.stats.in_flight == 0)  # abandoned requests finish
     await _until(lambda: _ended(hass))  # the writer thread drains after the task is gone
     await _until(lambda: not any(t.name.startswith("journal ") for t in threading.enumerate()))
     after = picture(sim_server.lib)
