@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from typing import Any
 
 import pytest
@@ -66,20 +67,37 @@ def floor_of_a_steady_run(sim: Simulator, me: str, mode: ApiMode) -> dict[str, i
 
 
 class AssetPagesInFlight:
-    """Wraps the simulator's search route: how many asset-walk pages are served at once."""
+    """Wraps the simulator's search route: how many asset-walk pages are served at once.
+
+    After `reset()`, until two are in flight together, a walk page is held (at most 2 s):
+    pages sent together are then seen together however slowly a loaded machine delivers
+    them, and pages sent one after the other are seen alone (the count, not a time window,
+    decides).
+    """
 
     def __init__(self, sim: Simulator) -> None:
         self.now = 0
         self.most = 0
+        self._together = asyncio.Event()
+        self._together.set()  # nothing held before the first reset
         wrap_route(sim, "POST /search/metadata", self.wrap)
+
+    def reset(self) -> None:
+        """Count afresh (the next run), holding walk pages until two are in flight."""
+        self.most = 0
+        self._together.clear()
 
     def wrap(self, search: RouteHandler) -> RouteHandler:
         async def counted(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
             walk = bool((params["body"] or {}).get("withExif"))
             self.now += walk
             self.most = max(self.most, self.now)
+            if self.now >= 2:
+                self._together.set()
             try:
-                await asyncio.sleep(0.03)
+                if walk:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._together.wait(), 2)
                 return await search(request, params)
             finally:
                 self.now -= walk
@@ -105,7 +123,7 @@ async def test_a_steady_run_reads_at_the_floor_with_requests_in_flight_together(
         first, _, _ = await run_once(sim, url, key, rules, cache=cache, max_concurrency=8)
         assert first.status is RunStatus.SUCCESS, first.errors[:3]
         for again in range(2):  # right after the first run, and again
-            walk.most = 0
+            walk.reset()
             steady, _, writes = await run_once(sim, url, key, rules, cache=cache, max_concurrency=8)
             assert steady.status is RunStatus.SUCCESS
             assert writes == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
 import aiohttp
 import pytest
@@ -148,12 +149,20 @@ async def test_pages_are_in_flight_together(
     limiter = Limiter(8)
     client = make_client(session, limiter, version)
     in_flight = [0, 0]
+    all_in = asyncio.Event()
 
     async def slow(_req: Sent) -> Reply:
+        """Answered once the walk's five pages are all in flight (or after 5 s: one at a
+        time, the test fails on the count instead of waiting for a time to pass)."""
         in_flight[0] += 1
         in_flight[1] = max(in_flight[1], in_flight[0])
-        await asyncio.sleep(0.3)  # long enough for all five to arrive, even on a busy machine
+        if in_flight[0] == 5:
+            all_in.set()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(all_in.wait(), 5)
         in_flight[0] -= 1
+        if in_flight[0] == 0:
+            all_in.clear()  # the next walk
         return Reply(payload=p.search([p.asset(1)]))
 
     mock.post(STATS, payload={"total": 5000}, repeat=True)
