@@ -49,7 +49,6 @@ async def test_tags_reset_by_immich_are_repaired_and_reported(
     done = await call_run(hass)
     assert done["status"] == "success", done
     changes = done["changes"]
-    assert isinstance(changes, dict)
     assert changes["date_set"] == 6
     assert dropped
     assert done["repaired_after_reread"] == 1
