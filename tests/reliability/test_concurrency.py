@@ -43,10 +43,17 @@ async def test_separate_limiters_can_exceed_the_cap() -> None:
 async def test_a_shared_limiter_under_throttling_stays_capped_and_completes() -> None:
     """429s halve the shared cap; both runs still finish and never exceed the ceiling."""
     built = build_library(150, 9)
-    # one token every 10 ms, no burst: any two requests within 10 ms of each other meet a 429
+    # one token every 10 ms, no burst: any two requests within 10 ms of each other meet a 429;
+    # every 7th request too (a count: 429s however slowly a loaded machine sends)
     sim = Simulator(
         built.lib,
-        faults=Faults(latency_ms=5.0, rate_limit_per_s=100.0, rate_burst=1, retry_after_s=0.02),
+        faults=Faults(
+            latency_ms=5.0,
+            rate_limit_per_s=100.0,
+            rate_burst=1,
+            retry_after_s=0.02,
+            throttle_every=7,
+        ),
     )
     shared = Limiter(3)
     async with sim.serve() as url, aiohttp.ClientSession() as session:

@@ -35,6 +35,7 @@ from .common import (
     rules,
     run_sim,
 )
+from .held import HELD_TIMEOUT
 
 VERSIONS = ("2.7.3", "3.0.3", "3.1.0", "3.2.2")
 N_ASSETS = 120
@@ -48,7 +49,9 @@ IDEMPOTENT_WRITES = [
     "PUT /assets",
     "PUT /tags",
 ]
-PROXY = {"rate_limit_per_s": 40.0, "rate_burst": 10, "retry_after_s": 0.05}
+# A rate-limiting proxy; every 11th request is refused too, so 429s come however slowly a
+# loaded machine sends (the bucket alone refused nothing there).
+PROXY = {"rate_limit_per_s": 40.0, "rate_burst": 10, "retry_after_s": 0.05, "throttle_every": 11}
 OUTAGE_S = 0.6  # a 60 s restart at the tests' time scale
 
 
@@ -76,7 +79,7 @@ COMBOS = {
             "seed": 3,
         },
         ("429", "500", "reset", "stall"),
-        retry=fast_retry(answer_timeout=0.5),
+        retry=fast_retry(answer_timeout=HELD_TIMEOUT),
     ),
     "restart_lost_answers": Combo(
         {

@@ -51,6 +51,7 @@ class Faults:
     rate_limit_per_s: float | None = None  # token bucket; empty -> 429 + Retry-After
     rate_burst: int = 10
     retry_after_s: float = 1.0
+    throttle_every: int | None = None  # also every Nth API request answers 429 (a count)
     error_rate: float = 0.0  # random 500s
     reset_rate: float = 0.0  # random connection resets
     error_every: int | None = None  # also every Nth API request answers 500
@@ -235,13 +236,14 @@ class FaultInjector:
         if faults.stall_route == route and stalls:
             injected["stall"] += 1
             await self._hang(faults.stall_s)
-        if faults.rate_limit_per_s is not None and not self._bucket.take(
+        limited = faults.rate_limit_per_s is not None and not self._bucket.take(
             faults.rate_limit_per_s, faults.rate_burst
-        ):
+        )
+        if limited or self._nth(faults.throttle_every):
             injected["429"] += 1
-            limited = _answer(429, "Too Many Requests")
-            limited.headers["Retry-After"] = f"{faults.retry_after_s:g}"
-            return limited
+            refused = _answer(429, "Too Many Requests")
+            refused.headers["Retry-After"] = f"{faults.retry_after_s:g}"
+            return refused
         if (faults.reset_rate and rng.random() < faults.reset_rate) or self._nth(
             faults.reset_every
         ):
