@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ import pytest
 from aiohttp.resolver import AsyncResolver
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, get_test_config_dir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -29,6 +29,19 @@ ENTRY_ID = "01JAUTOTAGTESTENTRY0000000"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every HA test."""
+
+
+@pytest.fixture
+async def hass(hass: HomeAssistant, tmp_path: Path) -> HomeAssistant:
+    """Home Assistant with a configuration folder of this test's own.
+
+    The test plugin points every instance at one shared folder: journals written there by one
+    test were read by the next, and raced between `pytest -n 2` workers.
+    """
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    hass.config.config_dir = str(config_dir)
+    return hass
 
 
 @pytest.fixture(autouse=True)
@@ -230,26 +243,6 @@ async def call_action(hass: HomeAssistant, action: str, **data: object) -> dict[
 async def call_run(hass: HomeAssistant, **data: object) -> dict[str, Any]:
     """Call `immich_autotag.run` on Alice's entry and return its response."""
     return await call_action(hass, "run", **data)
-
-
-def entry_journal() -> Path:
-    """Where Alice's entry keeps its journal in HA's test config folder."""
-    return Path(get_test_config_dir(".storage", f"{DOMAIN}.{ENTRY_ID}.journal.jsonl"))
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():  # a test makes it a folder to make it unwritable
-        path.rmdir()
-    path.unlink(missing_ok=True)
-
-
-@pytest.fixture
-def fresh_journal() -> Iterator[None]:
-    """HA's test config folder is shared by every test: start and leave without a journal."""
-    path = entry_journal()
-    _remove(path)
-    yield
-    _remove(path)
 
 
 async def wait_idle(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -7,20 +7,20 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.storage import journal_path
 from tests.journal_audit import assert_journaled, changes, picture, read_lines
 from tests.sim.generator import generate_library, generator_key
 from tests.sim.library import SimLibrary, SimUser
 
-from .conftest import ENTRY_ID, SimServer, call_run, entry_journal, setup_integration
-
-pytestmark = pytest.mark.usefixtures("fresh_journal")
+from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
 
 
 @pytest.fixture
@@ -78,7 +78,8 @@ async def test_an_unwritable_journal_stops_the_run_before_any_write(
 ) -> None:
     await setup_integration(hass, mock_config_entry)
     path = journal_path(hass, ENTRY_ID)
-    assert path == entry_journal()
+    assert path == Path(hass.config.config_dir, ".storage", f"{DOMAIN}.{ENTRY_ID}.journal.jsonl")
+    assert not path.exists()  # each test has its own configuration folder (tests/ha/conftest.py)
     await hass.async_add_executor_job(lambda: path.mkdir(parents=True))  # a folder, not a file
     requests = sim_server.sim.stats.total
     with pytest.raises(HomeAssistantError, match="journal"):

@@ -20,8 +20,6 @@ from tests.sim.view import differences, view
 
 from .conftest import SimServer, alice_library, call_action, call_run, setup_integration
 
-pytestmark = pytest.mark.usefixtures("fresh_journal")
-
 ALICE = "alice@example.com"
 
 
