@@ -11,6 +11,7 @@ from aiohttp import web
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.journal_read import LAST, JournalContents
+from custom_components.immich_autotag.engine.output_names import OutputHistory
 from custom_components.immich_autotag.engine.progress import CancelToken, ProgressCallback
 from custom_components.immich_autotag.engine.report import RunReport
 from custom_components.immich_autotag.engine.rules import Rules
@@ -36,6 +37,8 @@ class RunOptions(TypedDict, total=False):
     limiter: Limiter | None
     retry: RetryPolicy | None
     verify: VerifyPolicy | None
+    output_history: OutputHistory | None
+    migrate_outputs: bool
 
 
 async def run_once(
@@ -62,6 +65,8 @@ async def run_once(
             progress=options.get("progress"),
             journal=options.get("journal"),
             verify=options.get("verify"),
+            output_history=options.get("output_history"),
+            migrate_outputs=options.get("migrate_outputs", False),
         )
     return report, sim.stats.total - before_total, sim.stats.writes - before_writes
 

@@ -35,6 +35,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--api-key", help="Immich API key (or IMMICH_API_KEY)")
     add("--rules", type=Path, help="rules YAML (default rules when omitted)")
     add("--dry-run", action="store_true", help="plan only; write nothing")
+    add(
+        "--migrate-outputs",
+        action="store_true",
+        help="move assets off output tags the rules renamed, and delete those tags",
+    )
     add("--json", action="store_true", help="print the report as JSON")
     add(
         "--max-concurrency",

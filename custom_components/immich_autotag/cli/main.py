@@ -1,6 +1,6 @@
 """The headless command: the same engine outside Home Assistant (cron, systemd, docker).
 
-immich-autotag --url URL --api-key KEY --rules FILE [--dry-run] [--json] ...
+immich-autotag --url URL --api-key KEY --rules FILE [--dry-run] [--migrate-outputs] [--json] ...
 (or `python -m custom_components.immich_autotag ...` from a checkout)
 
 Progress goes to stderr, the report to stdout. Exit codes: 0 ok, 2 invalid rules, arguments or
@@ -26,6 +26,7 @@ from typing import Self
 from ..engine.album_cache import AlbumCache
 from ..engine.journal import Journal, JournalFile, JournalWriteError
 from ..engine.journal_read import JournalContents, JournalReadError, read_journal
+from ..engine.output_names import OutputHistory, OutputRecord, journal_outputs
 from ..engine.progress import CancelToken
 from ..engine.report import ErrorKind, RunReport, RunStatus
 from ..engine.rules import Rules, RulesError
@@ -90,6 +91,22 @@ def open_files(args: argparse.Namespace, url: str) -> tuple[Path | None, Journal
     except OSError as err:
         hint = " (choose a writable file with --journal FILE, or run with --no-journal)"
         raise _unwritable("journal", journal, err, hint) from err
+
+
+def output_history(args: argparse.Namespace) -> OutputHistory:
+    """The output names of the user's last run that changed something, from the journal.
+
+    Read even for a dry run (which writes no journal); with --no-journal, no record: the
+    default names stand in.
+    """
+    path = None if args.no_journal else (args.journal or default_journal_path())
+
+    async def history(server: str, user_id: str) -> OutputRecord | None:
+        if path is None:
+            return None
+        return await asyncio.to_thread(journal_outputs, path, server, user_id)
+
+    return history
 
 
 class _Stopper:
@@ -164,6 +181,8 @@ async def main_async(
                     cancel=cancel,
                     album_cache=cache,
                     journal=Journal(journal_file),
+                    output_history=output_history(args),
+                    migrate_outputs=args.migrate_outputs,
                 )
         except asyncio.CancelledError:
             _error("stopped: requests in flight were abandoned (journaled as uncertain)")

@@ -54,9 +54,11 @@ def format_report(report: RunReport) -> str:
             f"  in flight: adaptive limit {c['limit']:g} (during the run {c['min']:g}-{c['max']:g},"
             f" mean {c['mean']:g})"
         )
-    lines.extend(f"  warning: {w['message']}" for w in report.warnings[:SHOWN])
-    if len(report.warnings) > SHOWN:
-        lines.append(f"  ... {len(report.warnings) - SHOWN} more warnings")
+    lines.extend(_renamed_lines(report))
+    warnings = [w for w in report.warnings if w["kind"] != "renamed_output"]  # listed above
+    lines.extend(f"  warning: {w['message']}" for w in warnings[:SHOWN])
+    if len(warnings) > SHOWN:
+        lines.append(f"  ... {len(warnings) - SHOWN} more warnings")
     lines.extend(f"  error: {e['message']}" for e in report.errors[:SHOWN])
     lines.extend(_link_lines(report))
     return "\n".join(lines)
@@ -88,6 +90,26 @@ def _undo_lines(report: RunReport) -> list[str]:
         lines.append(f"    skipped {skip['kind']} {skip['target'] or ''}{item}: {skip['reason']}")
     if report.skipped_total > len(report.skipped):
         lines.append(f"    ... {report.skipped_total - len(report.skipped)} more skipped")
+    return lines
+
+
+def _renamed_lines(report: RunReport) -> list[str]:
+    """Old output tags the run found (engine/migration.py), one line each."""
+    if not report.output_migration:
+        return []
+    lines = ["  old output tags (the rules renamed or turned off their output):"]
+    for item in report.output_migration:
+        new = item["new"] or "(off)"
+        why = f": {item['reason']}" if item.get("reason") else ""
+        lines.append(
+            f"    {item['old']} → {new} ({item['output']}): {item['assets']:,} assets,"
+            f" {item['state']}{why}"
+        )
+    if any(item["state"] == "pending" for item in report.output_migration):
+        lines.append(
+            "    --migrate-outputs (try it with --dry-run first) moves the assets off them"
+            " and deletes them"
+        )
     return lines
 
 

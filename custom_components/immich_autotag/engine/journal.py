@@ -73,6 +73,11 @@ class Journal:
         self.run_id = run_id
         self._meta = meta
 
+    def annotate(self, **meta: Any) -> None:
+        """Add to the run's header line; no effect once it is written (at the first change)."""
+        if not self._opened:
+            self._meta.update(meta)
+
     def record(self, kind: str, target: str | None, ids: Iterable[str], **extra: Any) -> None:
         """One applied change (or, with `uncertain=True`, one that may have been applied)."""
         entry = {

@@ -85,6 +85,11 @@ class RunReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     skipped_total: int = 0
     unchanged: int = 0
+    user_id: str | None = None  # the API key's user (once connected)
+    # Output names the library may hold after this run, by rules key (engine/output_names.py),
+    # and the old output tags it found (engine/migration.py: StaleOutput.item).
+    output_names: dict[str, list[str]] = field(default_factory=dict)
+    output_migration: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def duration(self) -> float:

@@ -39,6 +39,8 @@ from .journal import Journal, JournalWriteError
 from .journal_read import JournalReadError
 from .library import Library
 from .links import quick_links, with_urls
+from .output_names import OutputHistory
+from .output_step import OutputStep
 from .permissions import Capabilities
 from .plan import Plan, make_plan
 from .progress import CancelToken, Progress, ProgressCallback, RunCancelledError, RunPhase
@@ -82,15 +84,20 @@ async def run(
     album_cache: AlbumCache | None = None,
     journal: Journal | None = None,
     verify: VerifyPolicy | None = None,
+    output_history: OutputHistory | None = None,
+    migrate_outputs: bool = False,
 ) -> RunReport:
     """Run the rules once against the server behind `client` (its version read first).
 
     `verify` bounds the check after apply (see `verify.py`); the default waits up to 60 s
-    for Immich's metadata jobs.
+    for Immich's metadata jobs. `output_history` gives the output names an earlier run
+    recorded: old output tags are then reported, and moved with `migrate_outputs`
+    (`migration.py`); without it the run does neither.
     """
     report = RunReport(id=uuid.uuid4().hex, started_at=datetime.now(UTC), dry_run=dry_run)
     token = cancel or CancelToken()
     job = _Run(client, rules, report, progress, token, verify=verify)
+    job.outputs = OutputStep(report, output_history, migrate=migrate_outputs)
     body = job.execute(asset_ids, album_cache, journal)
     return await guarded(client, report, journal, token, body)
 
@@ -239,6 +246,7 @@ class _Run:
         self.report = report
         self.progress = progress
         self.cancel = cancel
+        self.outputs = OutputStep(report, None, migrate=False)
 
     def emit(self, tick: Progress) -> None:
         if self.progress is not None:
@@ -256,6 +264,7 @@ class _Run:
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
         info, caps = await connect(client, report)
+        report.user_id = info.user.id
         begin_journal(journal, client, report, info)
         if not caps.read_only:
             rules = caps.restrict(rules)
@@ -277,6 +286,9 @@ class _Run:
             plan = caps.restrict_plan(plan, lib)
         plan, kept = await confirm_deletions(client, lib, plan)  # dry runs too: same plan
         report.warnings.extend(kept)
+        await self.outputs.find(
+            client, self.rules, lib, info, caps, journal=journal, asset_ids=asset_ids
+        )
         report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
         self.emit(Progress(RunPhase.PLANNING, 1, 1))
         self.cancel.check()
@@ -285,6 +297,7 @@ class _Run:
             report.changes = plan.counts()
             listing = islice(plan.describe(lib), MAX_PLANNED_CHANGES)
             report.planned_changes = with_urls(client.web_url, listing)
+            self.outputs.plan(client.web_url)
             report.planned_changes_total = report.changes_total
         else:
             await apply_plan(
@@ -298,6 +311,8 @@ class _Run:
                 verify=self.verify,
                 album_cache=album_cache,
             )
+            await self.outputs.apply(client, journal, self.cancel)
+        self.outputs.finish(client.web_url)
         report.links = quick_links(client.web_url, rules, lib)
 
 
