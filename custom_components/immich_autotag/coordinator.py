@@ -31,12 +31,13 @@ from .data import AutoTagData, ImmichAutoTagConfigEntry, RunState
 from .engine.album_cache import AlbumCache
 from .engine.journal import Journal, JournalWriteError
 from .engine.journal_read import JournalReadError
+from .engine.output_names import OutputRecord
 from .engine.progress import CancelToken, Progress
 from .engine.report import ErrorKind, RunReport, RunStatus
 from .engine.runner import run
 from .engine.undo import undo
 from .immich.client import ImmichClient
-from .issues import async_follow_server, async_valid_rules
+from .issues import async_check_outputs, async_follow_server, async_valid_rules
 from .notifications import async_notify_outcome
 from .storage import MAX_STORED_REPORTS, EntryStorage
 
@@ -217,12 +218,26 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
 
     @callback
     def async_start_run(
-        self, *, dry_run: bool = False, asset_ids: Collection[str] | None = None
+        self,
+        *,
+        dry_run: bool = False,
+        asset_ids: Collection[str] | None = None,
+        migrate_outputs: bool = False,
     ) -> asyncio.Task[RunReport]:
-        """Start a run in the background; refuses a second one and invalid rules."""
+        """Start a run in the background; refuses a second one and invalid rules.
+
+        `migrate_outputs` moves the assets off old output tags (engine/migration.py).
+        """
         self.async_check_idle()
         rules = async_valid_rules(self.hass, self.config_entry)
-        return self._async_start(partial(run, rules=rules, asset_ids=asset_ids), dry_run=dry_run)
+        job = partial(
+            run,
+            rules=rules,
+            asset_ids=asset_ids,
+            output_history=self._async_output_history,
+            migrate_outputs=migrate_outputs,
+        )
+        return self._async_start(job, dry_run=dry_run)
 
     @callback
     def async_start_undo(self, run_id: str, *, dry_run: bool = False) -> asyncio.Task[RunReport]:
@@ -312,6 +327,13 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         await self._async_finish(report)
         return report
 
+    async def _async_output_history(self, _server: str, user_id: str) -> OutputRecord | None:
+        """The output names the user's last real run recorded (its stored report)."""
+        for report in reversed(self.reports):
+            if not report.dry_run and report.output_names and report.user_id == user_id:
+                return report.output_names
+        return None
+
     async def _async_finish(self, report: RunReport) -> None:
         """Publish a finished run: state, event, reauth, storage."""
         self._cancel = None
@@ -333,4 +355,5 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             self.config_entry.async_start_reauth(self.hass)
         async_notify_outcome(self.hass, self.config_entry, report, previous)
         async_follow_server(self.hass, self.config_entry, report, self.connection.server)
+        async_check_outputs(self.hass, self.config_entry, report)
         await self._storage.async_save(self.reports, self.album_cache)

@@ -1,16 +1,16 @@
 """The entry's rules and the repair issues that tell the user what to fix.
 
-Not named `repairs.py`: Home Assistant loads that module as a repairs platform, which must
-provide fix flows; these issues have none (the user fixes the rules in the options, the key
-in Immich or the server).
-
 Each issue is per entry (`<kind>_<entry_id>`), raised when the problem is seen and deleted as
 soon as it is gone: invalid rules, missing permissions, an unsupported Immich version (an error)
-or one newer than tested (a warning). Versions and permissions are checked at set-up and after
-every run, which also keeps the device's software version in step.
+or one newer than tested (a warning), old output tags after a rules change (a warning).
+Versions and permissions are checked at set-up and after every run, which also keeps the
+device's software version in step. Only the old output tags have a fix flow (`repairs.py`,
+a run that moves them); the user fixes the others in the options, in Immich or on the server.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -36,12 +36,15 @@ ISSUE_INVALID_RULES = "invalid_rules"
 ISSUE_MISSING_PERMISSIONS = "missing_permissions"
 ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
 ISSUE_NEWER_VERSION = "newer_version"
+ISSUE_RENAMED_OUTPUTS = "renamed_outputs"
 ISSUES = (
     ISSUE_INVALID_RULES,
     ISSUE_MISSING_PERMISSIONS,
     ISSUE_UNSUPPORTED_VERSION,
     ISSUE_NEWER_VERSION,
+    ISSUE_RENAMED_OUTPUTS,
 )
+MOVABLE = ("pending", "planned")  # old output tags a run with migrate_outputs would move
 
 
 def issue_id(kind: str, entry_id: str) -> str:
@@ -61,6 +64,8 @@ def _async_set_issue(
     entry: ConfigEntry,
     severity: ir.IssueSeverity | None,
     placeholders: dict[str, str] | None = None,
+    *,
+    fixable: bool = False,
 ) -> None:
     """Raise the issue `kind` of `entry` (severity given) or delete it (None)."""
     iid = issue_id(kind, entry.entry_id)
@@ -71,8 +76,9 @@ def _async_set_issue(
         hass,
         DOMAIN,
         iid,
-        is_fixable=False,
+        is_fixable=fixable,
         severity=severity,
+        data={"entry_id": entry.entry_id} if fixable else None,
         translation_key=kind,
         translation_placeholders={"title": entry.title, **(placeholders or {})},
     )
@@ -177,6 +183,32 @@ def async_follow_server(
             device.sw_version != str(server.version)
         ):
             registry.async_update_device(device.id, sw_version=str(server.version))
+
+
+def renamed_lines(items: list[dict[str, Any]]) -> str:
+    """One Markdown line per old output tag (`RunReport.output_migration` items)."""
+    lines = []
+    for item in items:
+        new = f"`{item['new']}`" if item.get("new") else "nothing (turned off)"
+        lines.append(f"- `{item['old']}` → {new}: {item['assets']:,} assets")
+    return "\n".join(lines)
+
+
+@callback
+def async_check_outputs(hass: HomeAssistant, entry: ConfigEntry, report: RunReport) -> None:
+    """Keep the `renamed_outputs` issue in step with the old output tags a run found.
+
+    Raised (fixable: `repairs.py`) while some can be moved; deleted when a run that looked
+    found none left to move; a run that stopped before looking changes nothing.
+    """
+    if not report.output_names:
+        return
+    movable = [item for item in report.output_migration if item["state"] in MOVABLE]
+    severity = ir.IssueSeverity.WARNING if movable else None
+    placeholders = {"tags": renamed_lines(movable), "count": str(len(movable))}
+    _async_set_issue(
+        hass, ISSUE_RENAMED_OUTPUTS, entry, severity, placeholders, fixable=bool(movable)
+    )
 
 
 @callback

@@ -46,6 +46,7 @@ ATTR_DRY_RUN: Final = "dry_run"
 ATTR_ASSET_IDS: Final = "asset_ids"
 ATTR_RUN_ID: Final = "run_id"
 ATTR_ASSET: Final = "asset"
+ATTR_MIGRATE_OUTPUTS: Final = "migrate_outputs"
 
 
 RUN_SCHEMA = vol.Schema(
@@ -53,6 +54,7 @@ RUN_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
         vol.Optional(ATTR_ASSET_IDS): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_MIGRATE_OUTPUTS, default=False): cv.boolean,
     }
 )
 UNDO_SCHEMA = vol.Schema(
@@ -119,8 +121,10 @@ def parse_asset_ids(values: list[str] | None) -> list[str] | None:
 
 
 def run_response(report: RunReport) -> dict[str, Any]:
-    """The response of `run`: the summary, plus the planned changes of a dry run."""
+    """The response of `run`: the summary, the old output tags found, a dry run's changes."""
     response = report.summary()
+    if report.output_migration:
+        response["renamed_outputs"] = list(report.output_migration)
     if report.dry_run:
         response["planned_changes"] = list(report.planned_changes)
         response["planned_changes_total"] = report.planned_changes_total
@@ -130,7 +134,11 @@ def run_response(report: RunReport) -> dict[str, Any]:
 async def _async_run(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call)
     asset_ids = parse_asset_ids(call.data.get(ATTR_ASSET_IDS))
-    task = coordinator.async_start_run(dry_run=call.data[ATTR_DRY_RUN], asset_ids=asset_ids)
+    task = coordinator.async_start_run(
+        dry_run=call.data[ATTR_DRY_RUN],
+        asset_ids=asset_ids,
+        migrate_outputs=call.data[ATTR_MIGRATE_OUTPUTS],
+    )
     if not call.return_response:
         return None
     return run_response(await _finished(coordinator, task))

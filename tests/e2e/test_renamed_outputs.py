@@ -7,6 +7,7 @@ per-group tag, and an old output with a child tag.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -20,6 +21,7 @@ from tests.journal_audit import assert_journaled, picture
 from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
+from .command import headless
 from .harness import run_once
 
 OLD_PREFIX = DEFAULT_OUTPUTS["autotag_classification_conflict_prefix"][0]
@@ -207,3 +209,74 @@ async def test_the_journal_header_keeps_the_record_the_next_run_reads(tmp_path: 
     assert journal_outputs(path, web_url, "someone else") is None
     assert journal_outputs(path, "http://other.example", report.user_id) is None
     assert journal_outputs(tmp_path / "missing.jsonl", web_url, report.user_id) is None
+
+
+async def test_headless_finds_the_old_name_in_its_journal_and_moves_it_when_asked(
+    tmp_path: Path,
+) -> None:
+    lib, key, ids = build()
+    sim = Simulator(lib)
+    first, renamed = tmp_path / "first.yaml", tmp_path / "renamed.yaml"
+    first.write_text("classification:\n  autotag_unknown: unsorted/a\n" + CLASSIFY)
+    renamed.write_text("classification:\n  autotag_unknown: unsorted/b\n" + CLASSIFY)
+    journal = tmp_path / "journal.jsonl"
+    async with sim.serve() as url:
+        base = ("--url", url, "--api-key", key, "--journal", str(journal))
+        code, _, err = await headless(*base, "--rules", str(first), home=tmp_path)
+        assert code == 0, err
+        assert lib.asset_tags(ids["loose0"]) == {"unsorted/a"}
+
+        code, out, err = await headless(*base, "--rules", str(renamed), home=tmp_path)
+        assert code == 0, err
+        assert "unsorted/a → unsorted/b (autotag_unknown): 3 assets, pending" in out
+        assert "--migrate-outputs" in out
+        assert lib.asset_tags(ids["loose0"]) == {"unsorted/a", "unsorted/b"}
+
+        writes = sim.stats.writes
+        dry_args = ("--rules", str(renamed), "--dry-run", "--migrate-outputs", "--json")
+        code, out, err = await headless(*base, *dry_args, home=tmp_path)
+        assert code == 0, err
+        dry = json.loads(out)
+        assert dry["changes"] == {"tag_migrate": 3, "tag_delete": 1}
+        assert sim.stats.writes == writes
+
+        real_args = ("--rules", str(renamed), "--migrate-outputs", "--json")
+        code, out, err = await headless(*base, *real_args, home=tmp_path)
+        assert code == 0, err
+        assert json.loads(out)["changes"] == dry["changes"]
+        assert lib.asset_tags(ids["loose0"]) == {"unsorted/b"}
+        assert lib.tag_by_value(lib.user_by_email("me@example.com"), "unsorted/a") is None
+
+        writes = sim.stats.writes
+        code, out, err = await headless(*base, *real_args, home=tmp_path)
+        assert code == 0, err
+        again = json.loads(out)
+        assert again["changes"] == {}
+        assert again["output_migration"] == []
+        assert sim.stats.writes == writes
+    assert_no_violations(sim)
+
+
+async def test_a_rules_change_that_renames_temporary_albums_leaves_no_old_one() -> None:
+    """Temporary albums are named by the date (the suffix is fixed, not a rules key): when a
+    rules change moves an asset's date, it moves to the new day's album and the old one goes."""
+    lib = SimLibrary(seed=3)
+    me = lib.add_user("me@example.com", "Me")
+    key = lib.add_api_key(me)
+    asset = lib.add_asset(me, "IMG_20230105_120000.jpg", taken=datetime(2023, 1, 10, 12))
+    sim = Simulator(lib)
+    off = "duplicate_processing:\n  date_correction: {enabled: false}\n"
+    on = "duplicate_processing:\n  date_correction: {enabled: true, extraction_timezone: UTC}\n"
+    async with sim.serve() as url:
+        await run_once(sim, url, key, load_rules(off))
+        (old,) = lib.album_by_name("2023-01-10-autotag-temp-unclassified")
+        assert lib.album_assets(old.id) == {asset.id}
+        report, _, _ = await run_once(sim, url, key, load_rules(on))
+        assert report.changes["date_set"] == 1
+        (new,) = lib.album_by_name("2023-01-05-autotag-temp-unclassified")
+        assert lib.album_assets(new.id) == {asset.id}
+        assert old.id not in lib.albums
+        assert [a.name for a in lib.albums.values()] == [new.name]
+        _, _, writes = await run_once(sim, url, key, load_rules(on))
+        assert writes == 0
+    assert_no_violations(sim)
