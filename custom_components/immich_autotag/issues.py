@@ -199,9 +199,10 @@ def async_check_outputs(hass: HomeAssistant, entry: ConfigEntry, report: RunRepo
     """Keep the `renamed_outputs` issue in step with the old output tags a run found.
 
     Raised (fixable: `repairs.py`) while some can be moved; deleted when a run that looked
-    found none left to move; a run that stopped before looking changes nothing.
+    found none left to move; a run that stopped before looking changes nothing, and so does an
+    undo (it does not look: the next run finds the old tags an undo created again).
     """
-    if not report.output_names:
+    if not report.output_names or report.undo_of is not None:
         return
     movable = [item for item in report.output_migration if item["state"] in MOVABLE]
     severity = ir.IssueSeverity.WARNING if movable else None

@@ -1,8 +1,11 @@
-"""The fix flow of the `renamed_outputs` issue (issues.py): a run that moves the old tags.
+"""Home Assistant's repairs platform of the integration: the fix flows of its repair issues.
 
-The form lists the old output tags and what replaces them; submitting starts a real run with
-`migrate_outputs` (the same as the action `immich_autotag.run` with `migrate_outputs: true`),
-which applies the rules and then moves the assets off the old tags and deletes them.
+HA loads this module (by its name) when the user opens a fixable issue. The issues themselves
+are raised and cleared by `issues.py` after each run; only `renamed_outputs` is fixable here
+(the others are fixed in the options or in Immich). Its form lists the old output tags and
+what replaces them; submitting starts a real run with `migrate_outputs` (the same as the
+action `immich_autotag.run` with `migrate_outputs: true`), which applies the rules and then
+moves the assets off the old tags and deletes them.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.components.repairs import RepairsFlow
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
@@ -18,6 +21,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
+from .issues import ISSUE_RENAMED_OUTPUTS
 
 
 class RenamedOutputsFlow(RepairsFlow):
@@ -54,8 +58,13 @@ class RenamedOutputsFlow(RepairsFlow):
 
 async def async_create_fix_flow(
     hass: HomeAssistant,  # noqa: ARG001 - the platform's signature
-    issue_id: str,  # noqa: ARG001
+    issue_id: str,
     data: dict[str, str | int | float | None] | None,
 ) -> RepairsFlow:
-    """The fix flow of a `renamed_outputs` issue (its data names the entry)."""
-    return RenamedOutputsFlow(str((data or {}).get("entry_id", "")))
+    """The fix flow of a `renamed_outputs` issue (its data names the entry).
+
+    Any other issue id gets a plain confirmation (none of them is fixable today).
+    """
+    if issue_id.startswith(f"{ISSUE_RENAMED_OUTPUTS}_"):
+        return RenamedOutputsFlow(str((data or {}).get("entry_id", "")))
+    return ConfirmRepairFlow()

@@ -81,9 +81,10 @@ async def test_bad_undo_input_exits_2_before_any_request(tmp_path: Path) -> None
         code, _, err = await headless(*base, "--undo", "x", "--journal", str(bad), home=tmp_path)
         assert code == 2
         assert "format 7" in err
-        code, _, err = await headless(*base, "--undo", "last", "--no-journal", home=tmp_path)
-        assert code == 2
-        assert "--undo reads the journal" in err
+        for extra in ("--no-journal", "--migrate-outputs"):
+            code, _, err = await headless(*base, "--undo", "last", extra, home=tmp_path)
+            assert code == 2
+            assert "--undo reads the journal" in err
         assert sim.stats.total == 0
         empty = tmp_path / "empty.jsonl"
         empty.write_text("")

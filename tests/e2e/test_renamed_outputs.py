@@ -8,7 +8,6 @@ per-group tag, and an old output with a child tag.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +37,7 @@ def build() -> tuple[SimLibrary, str, dict[str, str]]:
     lib = SimLibrary(seed=5)
     me = lib.add_user("me@example.com", "Me")
     key = lib.add_api_key(me)
-    group = str(uuid.UUID(int=7))
+    group = "7b6f2c1e-3d4a-4b5c-8d9e-0f1a2b3c4d5e"  # a duplicate id is a UUID v4
     loose = [lib.add_asset(me, f"IMG_{i}.jpg", taken=datetime(2023, 1, 1 + i, 9)) for i in range(3)]
     cat = lib.add_asset(me, "CAT.jpg", taken=datetime(2023, 2, 1, 9), duplicate_id=group)
     dog = lib.add_asset(me, "DOG.jpg", taken=datetime(2023, 2, 1, 9), duplicate_id=group)
@@ -254,6 +253,51 @@ async def test_headless_finds_the_old_name_in_its_journal_and_moves_it_when_aske
         assert again["changes"] == {}
         assert again["output_migration"] == []
         assert sim.stats.writes == writes
+    assert_no_violations(sim)
+
+
+async def test_an_undone_migration_gives_the_old_tag_back_and_the_next_run_finds_it(
+    tmp_path: Path,
+) -> None:
+    """The migration's untagging and deletion are journaled: undoing the run creates the old
+    tag again on the same assets, and the undo's start line carries the names the undone run
+    found, so the next run reports the old tag again (and can move it again)."""
+    lib, key, ids = build()
+    sim = Simulator(lib)
+    me = lib.user_by_email("me@example.com")
+    first, renamed = tmp_path / "first.yaml", tmp_path / "renamed.yaml"
+    first.write_text("classification:\n  autotag_unknown: unsorted/a\n" + CLASSIFY)
+    renamed.write_text("classification:\n  autotag_unknown: unsorted/b\n" + CLASSIFY)
+    journal = tmp_path / "journal.jsonl"
+    loose = [ids[f"loose{i}"] for i in range(3)]
+    async with sim.serve() as url:
+        base = ("--url", url, "--api-key", key, "--journal", str(journal))
+        for args in (("--rules", str(first)), ("--rules", str(renamed))):
+            code, _, err = await headless(*base, *args, home=tmp_path)
+            assert code == 0, err
+        before = {a: lib.asset_tags(a) for a in loose}
+        assert all(tags == {"unsorted/a", "unsorted/b"} for tags in before.values())
+
+        migrate = ("--rules", str(renamed), "--migrate-outputs", "--json")
+        code, out, err = await headless(*base, *migrate, home=tmp_path)
+        assert code == 0, err
+        assert json.loads(out)["changes"] == {"tag_migrate": 3, "tag_delete": 1}
+        assert lib.tag_by_value(me, "unsorted/a") is None
+
+        code, out, err = await headless(*base, "--undo", "last", "--json", home=tmp_path)
+        assert code == 0, err
+        undone = json.loads(out)
+        assert undone["skipped_total"] == 0
+        assert {a: lib.asset_tags(a) for a in loose} == before
+        assert lib.tag_by_value(me, "unsorted/a") is not None
+
+        code, out, err = await headless(*base, "--rules", str(renamed), home=tmp_path)
+        assert code == 0, err
+        assert "unsorted/a → unsorted/b (autotag_unknown): 3 assets, pending" in out
+        code, out, err = await headless(*base, *migrate, home=tmp_path)
+        assert code == 0, err
+        assert json.loads(out)["changes"] == {"tag_migrate": 3, "tag_delete": 1}
+        assert all(lib.asset_tags(a) == {"unsorted/b"} for a in loose)
     assert_no_violations(sim)
 
 

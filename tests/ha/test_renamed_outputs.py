@@ -125,6 +125,25 @@ async def test_renamed_unknown_tag_is_reported_then_moved_by_the_fix_flow(
     assert sim_server.sim.stats.writes == writes
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
 
+    # Undoing the fix's run gives the old tag back (its untagging and deletion are journaled),
+    # and the next run finds it again: the undo carries the names that run found.
+    undone = await hass.services.async_call(
+        DOMAIN,
+        "undo",
+        {"config_entry_id": ENTRY_ID, "run_id": report.id},
+        blocking=True,
+        return_response=True,
+    )
+    assert undone is not None
+    assert (undone["status"], undone["skipped"]) == ("success", [])
+    assert all(tags == both for tags in _tags(sim_server).values())
+    found_again = await call_run(hass)
+    assert found_again is not None
+    renamed_again = found_again["renamed_outputs"]
+    assert isinstance(renamed_again, list)
+    assert [m["state"] for m in renamed_again] == ["pending"]
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
+
 
 async def test_fix_flow_aborts_while_a_run_is_in_progress(
     hass: HomeAssistant,

@@ -93,6 +93,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--explain reads one asset: it takes no --undo or --asset-id")
     if args.undo is not None and not args.undo.strip():
         parser.error("--undo needs a run id, or 'last'")
-    if args.undo is not None and (args.no_journal or args.asset_ids):
-        parser.error("--undo reads the journal: it takes no --no-journal or --asset-id")
+    if args.undo is not None and (args.no_journal or args.asset_ids or args.migrate_outputs):
+        parser.error(
+            "--undo reads the journal: it takes no --no-journal, --asset-id or --migrate-outputs"
+        )
     return args

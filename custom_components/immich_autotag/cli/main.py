@@ -173,7 +173,14 @@ async def main_async(
                 job = (
                     partial(undo, client, contents, args.undo)
                     if contents is not None
-                    else partial(run, client, rules, asset_ids=args.asset_ids)
+                    else partial(
+                        run,
+                        client,
+                        rules,
+                        asset_ids=args.asset_ids,
+                        output_history=output_history(args),
+                        migrate_outputs=args.migrate_outputs,
+                    )
                 )
                 report = await job(
                     dry_run=args.dry_run,
@@ -181,8 +188,6 @@ async def main_async(
                     cancel=cancel,
                     album_cache=cache,
                     journal=Journal(journal_file),
-                    output_history=output_history(args),
-                    migrate_outputs=args.migrate_outputs,
                 )
         except asyncio.CancelledError:
             _error("stopped: requests in flight were abandoned (journaled as uncertain)")

@@ -158,6 +158,7 @@ async def connect(client: ImmichClient, report: RunReport) -> tuple[ServerInfo, 
     """
     info = await client.connect()
     report.server_version = str(info.version)
+    report.user_id = info.user.id
     if info.version.support is VersionSupport.NEWER:
         tested = info.version.tested_up_to
         message = f"Immich {info.version} is newer than tested ({tested}); using its calls"
@@ -264,7 +265,6 @@ class _Run:
         started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
         info, caps = await connect(client, report)
-        report.user_id = info.user.id
         begin_journal(journal, client, report, info)
         if not caps.read_only:
             rules = caps.restrict(rules)

@@ -8,6 +8,10 @@
    run, then the same apply step: tags before dates, the check after apply, the journal — so
    an undo is undone like any run.
 
+The undo's report and start line carry the output names of the undone run's start line
+(`output_names.py`): old output tags a migration deleted and the undo created again are found
+by the next run, as before the migration.
+
 Same CONTRACT as `runner.run`: problems become a FAILED report (a run the journal cannot give
 is `invalid_input`), never an exception. `RunReport.skipped` lists what a later edit changed
 (kept as it is); `RunReport.unchanged` counts changes already as before the run.
@@ -27,6 +31,7 @@ from .album_cache import AlbumCache
 from .deletions import confirm_deletions
 from .journal import Journal
 from .journal_read import JournalContents
+from .output_names import parse_record
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, RunReport
 from .runner import apply_plan, begin_journal, connect, guarded
@@ -94,7 +99,12 @@ class _Undo:
         report.undo_of = target.id
         if target.end is None:
             report.warnings.append(_note("run_unfinished", f"run {target.id} has no end line"))
-        begin_journal(journal, client, report, info, undoes=target.id)
+        # The output names as the undone run found them (its start line): the library holds
+        # them again once it is undone, so the next run finds old output tags it restored.
+        outputs = parse_record(target.header.get("outputs"))
+        report.output_names = outputs or {}
+        meta = {} if outputs is None else {"outputs": outputs}
+        begin_journal(journal, client, report, info, undoes=target.id, **meta)
         lib = await load_selected(
             client,
             info.user,
