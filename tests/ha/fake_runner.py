@@ -22,6 +22,7 @@ from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.journal import Journal
 from custom_components.immich_autotag.engine.library import Library
 from custom_components.immich_autotag.engine.links import with_urls
+from custom_components.immich_autotag.engine.output_names import OutputHistory
 from custom_components.immich_autotag.engine.plan import Plan
 from custom_components.immich_autotag.engine.progress import (
     CancelToken,
@@ -80,13 +81,22 @@ class FakeRunner:
         album_cache: AlbumCache | None = None,
         journal: Journal | None = None,
         verify: VerifyPolicy | None = None,  # noqa: ARG002 - nothing to verify here
+        output_history: OutputHistory | None = None,
+        migrate_outputs: bool = False,
     ) -> RunReport:
         assert journal is not None
         assert progress is not None
         assert cancel is not None
         assert album_cache is not None
         self.calls.append(
-            {"client": client, "rules": rules, "dry_run": dry_run, "asset_ids": asset_ids}
+            {
+                "client": client,
+                "rules": rules,
+                "dry_run": dry_run,
+                "asset_ids": asset_ids,
+                "migrate_outputs": migrate_outputs,
+                "output_history": output_history,
+            }
         )
         started = dt_util.utcnow()
         progress(Progress(RunPhase.LOADING, 0, 100))

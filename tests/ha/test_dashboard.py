@@ -11,12 +11,13 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.immich_autotag.const import DOMAIN
+from custom_components.immich_autotag.const import CONF_RULES, DOMAIN
 
 from .conftest import ENTRY_ID, SimServer, call_run, immich_entry, setup_integration
 from .fake_runner import FakeRunner
 
 ENTITY_ID = re.compile(r"\b(?:sensor|binary_sensor|button)\.[a-z0-9_]+")
+RESULT = "sensor.immich_autotag_alice_last_run_result"
 DOCS = Path(__file__).parent.parent.parent / "docs" / "dashboard.yaml"
 
 
@@ -102,3 +103,53 @@ async def test_report_card_renders_after_a_dry_run_and_a_run(
     assert "| Change | Applied |" in real
     assert "| tags added to assets | 4 |" in real
     assert loaded_entry.title == "Alice"
+
+
+def _report_card(response: dict[str, object]) -> str:
+    """The markdown card's template of a `dashboard` response."""
+    view = response["view"]
+    cards = [c for s in view["sections"] for c in s["cards"]]  # type: ignore[index]
+    (card,) = [c for c in cards if c["type"] == "markdown"]
+    return str(card["content"])
+
+
+async def test_quick_links_on_the_last_run_sensors_and_the_report_card(
+    hass: HomeAssistant, sim_server: SimServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """Against the simulator: the run's quick links (output tags, the rules' input tags and
+    albums that exist, all albums) are attributes of the last-run sensors, link into the
+    configured Immich, and the report card lists them after a dry run and after a run."""
+    lib, alice = sim_server.lib, sim_server.user
+    first, second, _ = list(lib.assets.values())
+    lib.tag_asset(lib.add_tag(alice, "cat"), first)
+    beach = lib.add_album(alice, "2024-07-15 Beach", [second])
+    lib.add_album(alice, "Other")
+    rules = (
+        "classification:\n  autotag_unknown: to sort\n  rules:\n"
+        "    - {tag_names: [cat, dog]}\n    - {album_name_patterns: ['^\\d{4}-\\d{2}']}\n"
+    )
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options={CONF_RULES: rules})
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    web = mock_config_entry.data[CONF_URL]
+    inputs = [
+        ("input_tag", "cat", f"{web}/tags?path=cat"),  # "dog" does not exist: no link
+        ("input_album", "2024-07-15 Beach", f"{web}/albums/{beach.id}"),
+        ("albums", "all albums", f"{web}/albums"),
+    ]
+    card = Template(_report_card(await _dashboard(hass)), hass)
+    for dry_run in (True, False):
+        await call_run(hass, dry_run=dry_run)
+        for entity_id in (RESULT, "sensor.immich_autotag_alice_last_run"):
+            state = hass.states.get(entity_id)
+            assert state is not None
+            links = [(x["kind"], x["name"], x["url"]) for x in state.attributes["links"]]
+            assert ("output_tag", "to sort", f"{web}/tags?path=to%20sort") in links
+            assert [x for x in links if x[0] != "output_tag"] == inputs
+        text = card.async_render(parse_result=False)
+        assert f"[to sort]({web}/tags?path=to%20sort)" in text
+        assert f"[cat]({web}/tags?path=cat)" in text
+        assert f"[2024-07-15 Beach]({web}/albums/{beach.id})" in text
+        assert ("Dry run (nothing changed)" in text) is dry_run
+    assert sim_server.lib.asset_tags(second.id) == set()  # classified by its album

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from homeassistant.components.repairs import ConfirmRepairFlow
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
@@ -191,11 +192,16 @@ async def test_repairs_platform_scan_accepts_the_integration(
     """HA's repairs integration loads a `repairs` module as a platform that must offer fix flows.
 
     Home Assistant scans for it eagerly (2025.x) or lazily (2026.x); either way the module
-    name decides, so: no `repairs` platform, or one with `async_create_fix_flow`.
+    name decides: `repairs.py` is that platform, with `async_create_fix_flow` giving the
+    renamed-outputs flow for that issue and HA's plain confirmation for any other id.
     """
     await setup_integration(hass, mock_config_entry)
     assert await async_setup_component(hass, "repairs", {})
     integration = await async_get_integration(hass, DOMAIN)
-    for name in integration.platforms_exists(["repairs"]):
-        platform = await integration.async_get_platform(name)
-        assert hasattr(platform, "async_create_fix_flow")
+    assert integration.platforms_exists(["repairs"]) == ["repairs"]
+    platform = await integration.async_get_platform("repairs")
+    data = {"entry_id": ENTRY_ID}
+    renamed = await platform.async_create_fix_flow(hass, f"renamed_outputs_{ENTRY_ID}", data)
+    assert type(renamed).__name__ == "RenamedOutputsFlow"
+    other = await platform.async_create_fix_flow(hass, f"invalid_rules_{ENTRY_ID}", None)
+    assert type(other) is ConfirmRepairFlow

@@ -97,7 +97,7 @@ async def test_rules_text_round_trips_unchanged(
 async def test_error_line_numbers_match_the_editor(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, mock_config_entry: MockConfigEntry
 ) -> None:
-    """An error in line 8 of the text (after blank lines and a comment) says line 9."""
+    """An error in line 8 of the text (after blank lines and a comment) says line 8."""
     bad = AS_TYPED.rstrip("\n") + "\n    - album_name_patterns: ['(']\n\n"
     line = bad.splitlines().index("    - album_name_patterns: ['(']") + 1
     assert line == 8

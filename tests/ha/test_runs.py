@@ -44,6 +44,7 @@ async def test_run_with_response(hass: HomeAssistant, fake_runner: FakeRunner) -
     assert "planned_changes" not in response
     assert fake_runner.calls[0]["asset_ids"] == [ASSET]
     assert fake_runner.calls[0]["dry_run"] is False
+    assert fake_runner.calls[0]["migrate_outputs"] is False
 
     await hass.async_block_till_done()
     assert len(events) == 1
