@@ -36,6 +36,10 @@ TO_REDACT = {
     "warnings",
     "planned_changes",
     "error_message",
+    "user_id",  # the Immich user (as unique_id)
+    "output_names",  # tag names the user chose, as the rules' names and patterns
+    "output_migration",
+    "skipped",  # an undo's skipped changes: tag and album names
 }
 
 
