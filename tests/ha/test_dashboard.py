@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import yaml
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
