@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from contextlib import suppress
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +14,11 @@ from aiohttp import web
 from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
-from custom_components.immich_autotag.engine.snapshot import tracked_tag_paths
+from custom_components.immich_autotag.engine.snapshot import READERS, tracked_tag_paths
 from custom_components.immich_autotag.immich.models import ApiMode, ServerVersion
 from custom_components.immich_autotag.immich.search import CHUNK_SIZE, visible_queries
 from tests.sim.generator import generate_library, generator_key
+from tests.sim.library import SimLibrary
 from tests.sim.server import Simulator, assert_no_violations
 
 from .harness import RouteHandler, run_once, wrap_route
@@ -141,3 +144,44 @@ async def test_a_steady_run_reads_at_the_floor_with_requests_in_flight_together(
         # 8 slots the tag searches share (alone, all are in flight: test_split_search.py).
         assert walk.most >= 2
     assert_no_violations(sim)
+
+
+async def test_album_listings_run_from_a_pool_not_a_task_each() -> None:
+    """A library with hundreds of albums to list starts a bounded number of tasks at once.
+
+    Home Assistant starts tasks eagerly: a task per album would run every album's first
+    step (down to the limiter) inside one long step of the event loop.
+    """
+    lib = SimLibrary()
+    me = lib.add_user("me@example.com", "Me")
+    key = lib.add_api_key(me)
+    for day in range(400):
+        taken = datetime(2020, 1, 1, 10) + timedelta(days=day)
+        asset = lib.add_asset(me, f"IMG_{day:04d}.jpg", taken=taken)
+        lib.add_album(me, f"{taken:%Y-%m-%d} Event {day}", [asset])
+    alive: set[asyncio.Future[Any]] = set()  # the client's tasks (not the simulator's)
+    most = 0
+
+    def factory(
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        nonlocal most
+        task = asyncio.Task(coro, loop=loop, eager_start=True, **kwargs)
+        code = getattr(coro, "cr_code", None)
+        if not task.done() and code is not None and "immich_autotag" in code.co_filename:
+            alive.add(task)
+            task.add_done_callback(alive.discard)
+        most = max(most, len(alive))
+        return task
+
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(factory)
+    sim = Simulator(lib)
+    try:
+        async with sim.serve() as url:
+            report, _, _ = await run_once(sim, url, key, load_rules(RULES), dry_run=True)
+    finally:
+        loop.set_task_factory(None)
+    assert report.status is RunStatus.SUCCESS, report.errors[:3]
+    assert report.api.by_endpoint["POST /search/metadata"] >= 400  # every album was listed
+    assert most <= 4 * READERS, most  # a task per album: 1,203 here

@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Coroutine, Iterable
 from contextlib import aclosing
+from functools import partial
 from typing import Any, TypeAlias
 
 from ..immich.client import ImmichClient
@@ -22,6 +23,7 @@ from .library import AssetRecord, Library
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .rules import Rules, is_temp_album
 
+READERS = 32  # tag searches and album listings at once (the limiter caps the requests)
 DATED_NAME = re.compile(r"^\d{4}")
 
 # (tags by path, albums by id) -> (tag paths whose members to read, album ids to list)
@@ -153,19 +155,29 @@ class _Loader:
         """The asset walk, one search per tracked tag and one listing per relevant album."""
         lib = self.lib
         self.tag_ids = {p: [] for p in tracked}
-        jobs: list[Coroutine[Any, Any, None]] = [self._walk_assets()]
-        jobs.extend(self._tag(p, lib.tags[p].id) for p in sorted(self.tag_ids) if p in lib.tags)
+        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [
+            partial(self._tag, p, lib.tags[p].id) for p in sorted(self.tag_ids) if p in lib.tags
+        ]
         for album in relevant:
             cached = [] if album.asset_count == 0 else self.cache.get(album)
             if cached is not None:
                 self.album_ids[album.id] = cached
             else:
-                jobs.append(self._album(album))
-        self.jobs = len(jobs) - 1
+                jobs.append(partial(self._album, album))
+        self.jobs = len(jobs)
+        queue = iter(jobs)
+
+        async def reader() -> None:
+            for job in queue:
+                await job()
+
+        # A pool of readers, not a task per album: thousands of tasks started at once (Home
+        # Assistant starts tasks eagerly) would hold the event loop for one long step.
         try:
             async with asyncio.TaskGroup() as group:
-                for job in jobs:
-                    group.create_task(job)
+                group.create_task(self._walk_assets())
+                for _ in range(min(READERS, len(jobs))):
+                    group.create_task(reader())
         except BaseExceptionGroup as errors:  # surface the first failure as itself
             raise errors.exceptions[0] from None
         await asyncio.to_thread(self._finish)  # O(assets): keep it off the event loop
