@@ -90,6 +90,8 @@ def cpu() -> list[str]:
     for library, labels in json.loads(path.read_text()).items():
         for run_name in ("first", "steady"):
             for label, entry in labels.items():
+                if not isinstance(entry, dict) or run_name not in entry:  # e.g. the notes
+                    continue
                 run = entry[run_name]
                 phases = run["cpu_by_phase"]
                 out.append(
