@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 import voluptuous as vol
@@ -22,10 +21,12 @@ from homeassistant.util.yaml import dump as yaml_dump
 from .clean_up import async_clean_up
 from .const import DOMAIN
 from .dashboard import dashboard_view, entry_entity_ids
+from .engine import scope
 from .engine.explain import explain_asset
 from .engine.explain_load import AssetRefError
 from .engine.journal_read import LAST
 from .engine.report import ErrorKind, RunReport, RunStatus
+from .engine.scope import InvalidAssetIdError
 from .immich.errors import ImmichError
 from .issues import async_valid_rules
 
@@ -107,17 +108,16 @@ def parse_asset_ids(values: list[str] | None) -> list[str] | None:
         return None
     if not values:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="empty_asset_ids")
-    ids: list[str] = []
-    for value in values:
+    for value in values:  # the engine's check (headless --asset-id uses it too), per value
         try:
-            ids.append(str(uuid.UUID(value.strip())))
-        except ValueError as err:
+            scope.parse_asset_ids([value])
+        except InvalidAssetIdError as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_asset_id",
                 translation_placeholders={"asset_id": value},
             ) from err
-    return list(dict.fromkeys(ids))
+    return scope.parse_asset_ids(values)
 
 
 def run_response(report: RunReport) -> dict[str, Any]:

@@ -252,6 +252,10 @@ async def test_button_starts_runs(
             "not-a-uuid is not a valid asset ID",
         ),
         ({"config_entry_id": ENTRY_ID, "asset_ids": []}, "The list of asset IDs is empty"),
+        *(  # what uuid.UUID accepts but is no asset id: refused as headless --asset-id does
+            ({"config_entry_id": ENTRY_ID, "asset_ids": [bad]}, "is not a valid asset ID")
+            for bad in ("{" + ASSET + "}", "urn:uuid:" + ASSET, ASSET.replace("-", ""))
+        ),
     ],
 )
 async def test_run_invalid_input(

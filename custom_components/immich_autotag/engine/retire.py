@@ -121,7 +121,8 @@ async def apply_retire(
     for tag in plan.tags:
         if tag.asset_ids:
             results = await client.untag_assets(tag.tag_id, tag.asset_ids)
-            removed = [r.id for r in results if r.success]
+            # not_found counts as removed: a resend after a lost answer finds the tag gone.
+            removed = [r.id for r in results if r.success or r.error == "not_found"]
             if journal is not None:
                 journal.record("tag_remove", tag.path, removed, tag_id=tag.tag_id)
             count("tag_remove", len(removed))
