@@ -82,11 +82,6 @@ class RetirePlan:
         return items
 
 
-def stale_output_tags(previous: Collection[str], rules: Rules) -> frozenset[str]:
-    """Output tags of earlier rules that the current rules neither write nor read."""
-    return frozenset(previous) - rules.output_tags() - rules.classification_tags
-
-
 async def plan_tags(client: ImmichClient, paths: Collection[str]) -> list[RetiredTag]:
     """The tags among `paths` that exist, with the assets carrying each (one search per tag)."""
     existing = {tag.value: tag for tag in await client.list_tags() if tag.value in paths}
