@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from custom_components.immich_autotag.engine.lease import LEASE_PREFIX
 from tests.sim.library import EPOCH, SimLibrary
 
 
@@ -27,8 +28,13 @@ class Picture:
 
 
 def picture(lib: SimLibrary) -> Picture:
+    """The state a journal accounts for: a run's lease tag is its bookkeeping, not a change."""
     return Picture(
-        tags={t.id: (t.value, frozenset(t.assets)) for t in lib.tags.values()},
+        tags={
+            t.id: (t.value, frozenset(t.assets))
+            for t in lib.tags.values()
+            if not t.value.startswith(LEASE_PREFIX)
+        },
         albums={a.id: (a.name, frozenset(a.assets), dict(a.users)) for a in lib.albums.values()},
         dates={
             a.id: (a.exif_ms if a.exif_ms is not None else a.file_created_ms, a.time_zone)

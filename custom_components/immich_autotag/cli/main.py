@@ -5,8 +5,9 @@ immich-autotag --url URL --api-key KEY --rules FILE [--dry-run] [--migrate-outpu
 
 Progress goes to stderr, the report to stdout. Exit codes: 0 ok, 2 invalid rules, arguments or
 an unwritable journal/cache path (checked before anything is sent), 3 authentication, 4 cannot
-connect, 1 any other failure or an undo that left changes alone (each listed); 130/143 when
-stopped by SIGINT/SIGTERM. `--undo RUN_ID|last` reverts a journaled run instead of running rules.
+connect, 5 skipped (another run of the same Immich user was working), 1 any other failure or an
+undo that left changes alone (each listed); 130/143 when stopped by SIGINT/SIGTERM.
+`--undo RUN_ID|last` reverts a journaled run instead of running rules.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .paths import check_writable_folder, default_cache_path, default_journal_pa
 from .progress import ProgressPrinter
 from .watch import watch
 
+EXIT_SKIPPED = 5  # another run of the same Immich user was working: nothing written
 _EXIT_BY_KIND = {
     ErrorKind.AUTH: EXIT_AUTH,
     ErrorKind.PERMISSION: EXIT_AUTH,
@@ -253,6 +255,8 @@ def exit_code(report: RunReport, stopped_by: signal.Signals | None = None) -> in
         return EXIT_FAILED  # an undo that left changes alone (listed in the report)
     if report.status in (RunStatus.SUCCESS, RunStatus.CANCELLED):
         return EXIT_OK
+    if report.status is RunStatus.SKIPPED:  # another run holds the lease: nothing written
+        return EXIT_SKIPPED
     if report.error_kind is None:
         return EXIT_FAILED
     return _EXIT_BY_KIND.get(report.error_kind, EXIT_FAILED)

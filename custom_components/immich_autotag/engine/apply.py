@@ -80,6 +80,7 @@ class Applier(AlbumJobs):
         """Apply the whole plan, then verify re-dated assets (see the module docstring)."""
         plan = self.plan
         await self._create_tags()
+        await self._find_created_meanwhile()
         await self._stage(
             [self._job_create_album(n, a) for n, a in plan.album_creates.items()]
             + [self._job_tag_add(p, c) for p, a in plan.tag_adds.items() for c in chunks(sorted(a))]

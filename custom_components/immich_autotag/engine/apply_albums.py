@@ -8,26 +8,54 @@ metadata, so Immich's metadata re-extraction after a date write never undoes the
 from __future__ import annotations
 
 from ..immich.client import CHUNK_SIZE
-from ..immich.errors import ImmichAuthError
-from .apply_base import ApplyBase, Failed, Job, unless_gone
+from ..immich.errors import ImmichAuthError, ImmichError
+from ..immich.models import Album
+from .apply_base import FATAL_ERRORS, ApplyBase, Failed, Job, unless_gone
 from .deletions import kept_album_warning
 from .journal import album_record
 from .plan import AlbumUserChange, Plan
+from .rules import CREATED_BY
 
 
 class AlbumJobs(ApplyBase):
     """Album jobs (each returns a `Job` a stage runs)."""
 
+    async def _find_created_meanwhile(self) -> None:
+        """Re-list the albums right before creating (one listing per run that creates some).
+
+        An album of a planned name the key user owns that the snapshot did not see (another
+        run or app made it meanwhile) is used instead of creating a second one.
+        """
+        self._meanwhile = {}
+        if not self.plan.album_creates:
+            return
+        self._cancel.check()
+        try:
+            listed = await self.client.list_albums()
+        except FATAL_ERRORS:
+            raise
+        except ImmichError:  # only a safeguard: the creations go on without it
+            return
+        me, known = self.lib.me.id, self.lib.albums
+        for album in sorted(listed, key=lambda a: (a.created_at, a.id)):
+            planned = album.name in self.plan.album_creates
+            if planned and album.owner_id == me and album.id not in known:
+                self._meanwhile.setdefault(album.name, album)
+
     def _job_create_album(self, name: str, assets: frozenset[int]) -> Job:
         async def job() -> None:
             ids = self._ids(sorted(assets))
             users = self.plan.album_create_users.get(name, ())
+            existing = self._meanwhile.get(name)
+            if existing is not None:
+                await self._fill_existing(existing, assets, users)
+                return
             album = await self._send(
                 "album_create",
                 1,
                 name,
                 lambda: self.client.create_album(
-                    name, ids, users, known_ids=self.lib.albums.keys()
+                    name, ids, users, known_ids=self.lib.albums.keys(), description=CREATED_BY
                 ),
                 added=assets,
                 fatal=(ImmichAuthError,),  # sent once: a lost answer is no reason to stop
@@ -56,6 +84,56 @@ class AlbumJobs(ApplyBase):
                 )
 
         return job
+
+    async def _fill_existing(
+        self, album: Album, assets: frozenset[int], users: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Give an album created meanwhile what the planned creation would have held."""
+        self.report.warnings.append(
+            {
+                "kind": "album_created_meanwhile",
+                "message": f"{album.name!r} was created meanwhile (another run?): used it",
+                "asset_id": None,
+                "album_id": album.id,
+            }
+        )
+        self.touched_albums.add(album.id)
+        ids = self._ids(sorted(assets))
+        results = await self._send(
+            "album_add",
+            len(ids),
+            album.name,
+            lambda: self.client.add_assets_to_album(album.id, ids),
+            added=assets,
+            album_id=album.id,
+            unanswered=self._uncertain("album_add", album.name, ids, album_id=album.id),
+        )
+        if not isinstance(results, Failed):
+            failed = self._bulk_failures("album_add", results, {"album_id": album.id})
+            self._ok("album_add", len(ids) - len(failed))
+            added = [r.id for r in results if r.success]
+            self.journal.record("album_add", album.name, added, album_id=album.id)
+        have = {u.user_id for u in album.users}
+        missing = [(u, r) for u, r in users if u not in have]
+        if missing:
+            sent = await self._send(
+                "album_user_add",
+                len(missing),
+                album.name,
+                lambda: self.client.add_album_users(album.id, missing),
+                album_id=album.id,
+            )
+            if not isinstance(sent, Failed):
+                self._ok("album_user_add", len(missing))
+                for user_id, role in missing:
+                    self.journal.record(
+                        "album_user_add",
+                        album.name,
+                        [user_id],
+                        album_id=album.id,
+                        role=role,
+                        old_role=None,
+                    )
 
     def _job_album_add(self, album_id: str, chunk: list[int]) -> Job:
         async def job() -> None:

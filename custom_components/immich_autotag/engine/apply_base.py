@@ -80,6 +80,7 @@ class ApplyBase:
         self.touched_albums: set[str] = set()
         self.created_albums: list[tuple[Album, list[str]]] = []  # complete on creation
         self._failed_albums: set[str] = set()
+        self._meanwhile: dict[str, Album] = {}  # planned creations that exist already
 
     def _tick(self) -> None:
         self._done += 1

@@ -23,6 +23,7 @@ class RunResult(StrEnum):
     DRY_RUN = "dry_run"  # a dry run that planned its changes (nothing was written)
     DRY_RUN_FAILED = "dry_run_failed"
     DRY_RUN_CANCELLED = "dry_run_cancelled"
+    SKIPPED = "skipped"  # another run was working on the same account: nothing written
 
 
 _REAL = {
@@ -30,12 +31,14 @@ _REAL = {
     RunStatus.PARTIAL: RunResult.PARTIAL,
     RunStatus.FAILED: RunResult.FAILED,
     RunStatus.CANCELLED: RunResult.CANCELLED,
+    RunStatus.SKIPPED: RunResult.SKIPPED,
 }
 _DRY = {
     RunStatus.SUCCESS: RunResult.DRY_RUN,
     RunStatus.PARTIAL: RunResult.DRY_RUN,  # a dry run writes nothing, so nothing can fail
     RunStatus.FAILED: RunResult.DRY_RUN_FAILED,
     RunStatus.CANCELLED: RunResult.DRY_RUN_CANCELLED,
+    RunStatus.SKIPPED: RunResult.SKIPPED,  # dry runs take no lease; kept total
 }
 
 # Change kinds of `Plan.counts()` (and the migration's) in words, for people.
@@ -103,5 +106,6 @@ def describe_summary(summary: Mapping[str, Any]) -> str:
         RunResult.DRY_RUN: f"dry run: {changes} planned, nothing written, {conflicts}",
         RunResult.DRY_RUN_FAILED: f"dry run failed: {error}",
         RunResult.DRY_RUN_CANCELLED: "dry run cancelled, nothing written",
+        RunResult.SKIPPED: "skipped: another run was working on this account, nothing written",
     }
     return texts[result]

@@ -17,6 +17,7 @@ from .library import Library
 from .phases import (
     album_assignment,
     album_dates,
+    album_duplicates,
     album_permissions,
     classification,
     conversions,
@@ -28,6 +29,7 @@ from .rules import Rules
 from .state import State
 
 PHASES: tuple[tuple[str, Callable[[State, Rules], None]], ...] = (
+    ("album_duplicates", album_duplicates.run),
     ("conversions", conversions.run),
     ("dates", dates.run),
     ("duplicate_tags", duplicate_tags.run),

@@ -18,6 +18,7 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"  # finished, but some changes failed (see errors)
     FAILED = "failed"  # stopped by an error (see error_kind)
     CANCELLED = "cancelled"  # stopped by the user
+    SKIPPED = "skipped"  # another run of the same Immich user was working: nothing written
 
 
 class ErrorKind(StrEnum):

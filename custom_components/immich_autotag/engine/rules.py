@@ -10,6 +10,9 @@ from enum import StrEnum
 from typing import Protocol
 
 TEMP_ALBUM_SUFFIX = "-autotag-temp-unclassified"
+# The description of every album the tool creates: how it later knows an album is its own
+# (a duplicate of it may be merged away). An album whose description was changed is the user's.
+CREATED_BY = "Created by Immich AutoTag"
 
 
 class RulesError(ValueError):

@@ -37,6 +37,7 @@ from .deletions import confirm_deletions
 from .folder_albums import is_upload_storage
 from .journal import Journal, JournalWriteError
 from .journal_read import JournalReadError
+from .lease import LEASE_PERMISSIONS, AnotherRunActiveError, RunLease
 from .library import Library
 from .links import quick_links, with_urls
 from .output_names import OutputHistory
@@ -123,6 +124,9 @@ async def guarded(
         await body
     except RunCancelledError:
         report.status = RunStatus.CANCELLED
+    except AnotherRunActiveError as busy:
+        report.status = RunStatus.SKIPPED
+        report.warnings.append(_note("another_run_active", str(busy)))
     except asyncio.CancelledError:
         _end_journal(journal, "interrupted")
         raise
@@ -198,11 +202,51 @@ async def apply_plan(
     cancel: CancelToken,
     verify: VerifyPolicy | None,
     album_cache: AlbumCache | None,
-) -> Applier:
-    """Apply, verify and record in the album cache what was applied; returns the Applier.
+    caps: Capabilities,
+) -> None:
+    """Apply, verify and record in the album cache what was applied, under the run lease.
 
-    A run with failed changes is PARTIAL.
+    One writing run at a time per Immich user (`lease.py`): a plan with nothing to write takes
+    no lease; `AnotherRunActiveError` when another run holds it. A run with failed changes is
+    PARTIAL.
     """
+    if plan.is_empty:
+        return
+    lease = await take_lease(client, report, caps)
+    try:
+        await _apply(client, lib, plan, report, journal, progress, cancel, verify, album_cache)
+    except asyncio.CancelledError:  # no request may be sent now: the lease expires
+        if lease is not None:
+            lease.abandon()
+        raise
+    finally:
+        if lease is not None:
+            await lease.release()
+
+
+async def take_lease(
+    client: ImmichClient, report: RunReport, caps: Capabilities
+) -> RunLease | None:
+    """The run's lease (raises `AnotherRunActiveError`); None when the key cannot take one."""
+    if not all(caps.allows(p) for p in LEASE_PERMISSIONS):
+        report.warnings.append(_note("no_run_lease", NO_LEASE))
+        return None
+    lease = RunLease(client, report.id)
+    await lease.acquire()
+    return lease
+
+
+async def _apply(  # noqa: PLR0917
+    client: ImmichClient,
+    lib: Library,
+    plan: Plan,
+    report: RunReport,
+    journal: Journal | None,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+    verify: VerifyPolicy | None,
+    album_cache: AlbumCache | None,
+) -> None:
     started = time.perf_counter()
     applier = Applier(
         client, lib, plan, report, journal=journal, progress=progress, cancel=cancel, verify=verify
@@ -218,7 +262,6 @@ async def apply_plan(
     report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
     if report.failed_changes:
         report.status = RunStatus.PARTIAL
-    return applier
 
 
 def _end_journal(journal: Journal | None, status: str, **meta: object) -> None:
@@ -262,12 +305,12 @@ class _Run:
         report, rules, client = self.report, self.rules, self.client
         if asset_ids is not None:  # a malformed id is an error before any request
             asset_ids = parse_asset_ids(asset_ids)
-        started = time.perf_counter()
         self.emit(Progress(RunPhase.LOADING))
         info, caps = await connect(client, report)
         begin_journal(journal, client, report, info)
         if not caps.read_only:
             rules = caps.restrict(rules)
+        started = time.perf_counter()
         lib = await load_library(
             client, rules, info.user, cache=album_cache, progress=self.emit, cancel=self.cancel
         )
@@ -310,6 +353,7 @@ class _Run:
                 cancel=self.cancel,
                 verify=self.verify,
                 album_cache=album_cache,
+                caps=caps,
             )
             await self.outputs.apply(client, journal, self.cancel)
         self.outputs.finish(client.web_url)
@@ -325,6 +369,10 @@ def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report:
     return plan
 
 
+NO_LEASE = (
+    "runs at the same time are not prevented: the API key lacks tag.create or"
+    " tag.delete, which the run lease (a tool-owned tag) needs"
+)
 NO_LIBRARY_PATHS = (
     "folder albums are on, but no asset in scope comes from an external library: uploaded"
     " files live in Immich's storage (upload/<user>/xx/yy/<uuid>.jpg), whose folder names"

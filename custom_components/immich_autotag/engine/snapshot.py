@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from contextlib import aclosing
 from functools import partial
@@ -21,7 +22,7 @@ from ..immich.models import Album, Asset, Tag, User
 from .album_cache import AlbumCache, cache_scope
 from .library import AssetRecord, Library
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
-from .rules import Rules, is_temp_album
+from .rules import CREATED_BY, Rules, is_temp_album
 
 READERS = 32  # tag searches and album listings at once (the limiter caps the requests)
 DATED_NAME = re.compile(r"^\d{4}")
@@ -76,6 +77,13 @@ async def load_selected(
     return await loader.load_selected(select)
 
 
+def tool_duplicate_names(albums: Iterable[Album], me: str) -> set[str]:
+    """Names of which the key user has several albums, one of them created by the tool."""
+    own = [a for a in albums if a.owner_id == me]
+    counts = Counter(a.name for a in own)
+    return {a.name for a in own if a.description == CREATED_BY and counts[a.name] > 1}
+
+
 async def load_library(
     client: ImmichClient,
     rules: Rules,
@@ -123,8 +131,13 @@ class _Loader:
         albums = await self._lists()
         me = self.me
         # User patterns run here: off the event loop (their cost is bounded, see patterns.py).
+        doubled = tool_duplicate_names(albums, me.id)  # merged by the album_duplicates phase
         relevant = await asyncio.to_thread(
-            lambda: [a for a in albums if album_is_relevant(a, rules, me.id)]
+            lambda: [
+                a
+                for a in albums
+                if (a.owner_id == me.id and a.name in doubled) or album_is_relevant(a, rules, me.id)
+            ]
         )
         return await self._read(tracked_tag_paths(rules, self.lib.tags), relevant)
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .library import Library
-from .rules import is_temp_album
+from .rules import CREATED_BY, is_temp_album
 
 NEW_ALBUM_PREFIX = "new:"
 _REMOVED = "-"  # marks a removal in an asset's album changes (no album key starts with it)
@@ -263,8 +263,20 @@ class State:
                 continue
             self._album_delta[a] = (*self._album_delta.get(a, ()), _REMOVED + key)
 
+    def is_tool_duplicate(self, key: str) -> bool:
+        """An album the tool created (`CREATED_BY`) beside an older own album of its name."""
+        album = self.lib.albums.get(key)
+        if album is None or album.description != CREATED_BY or album.owner_id != self.lib.me.id:
+            return False
+        keep = self.find_album(album.name)
+        return keep is not None and keep != key and not keep.startswith(NEW_ALBUM_PREFIX)
+
     def delete_album(self, key: str) -> None:
-        """Delete an empty temporary album owned by the key's user (never anything else)."""
+        """Delete an empty temporary album of the key's user, or a tool duplicate; nothing else.
+
+        A tool duplicate is an album the tool created beside an older own album of its name
+        (`is_tool_duplicate`).
+        """
         if key in self.new_albums:
             if not self.album_adds.get(key):
                 del self.new_albums[key]
@@ -272,7 +284,8 @@ class State:
         album = self.lib.albums[key]
         if not self.is_loaded(key):
             raise ScopeError(f"refusing to delete album {album.name!r}: members unknown")
-        if not is_temp_album(album.name) or album.owner_id != self.lib.me.id:
+        temp = is_temp_album(album.name) and album.owner_id == self.lib.me.id
+        if not temp and not self.is_tool_duplicate(key):
             raise ScopeError(f"refusing to delete album {album.name!r}: not a temporary album")
         if self.members(key) or self.lib.album_foreign.get(key, 0) or not self.concerns_album(key):
             return

@@ -143,6 +143,7 @@ class _Undo:
                 cancel=self.cancel,
                 verify=self.verify,
                 album_cache=album_cache,
+                caps=caps,
             )
         # A tag or album the undo keeps because something else uses it is a skipped change.
         for warning in report.warnings:

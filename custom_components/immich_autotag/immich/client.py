@@ -237,6 +237,7 @@ class ImmichClient(AssetReads):
         users: Sequence[tuple[str, str]] = (),
         *,
         known_ids: Collection[str] = (),
+        description: str = "",
     ) -> Album:
         """`POST /albums` (first chunk of assets inline, rest via add); users=(id, role).
 
@@ -249,6 +250,8 @@ class ImmichClient(AssetReads):
         """
         ids = list(dict.fromkeys(asset_ids))
         body: dict[str, Any] = {"albumName": name}
+        if description:
+            body["description"] = description
         if ids:
             body["assetIds"] = ids[:CHUNK_SIZE]
         if users:

@@ -116,6 +116,7 @@ class Tag:
     id: str
     name: str
     value: str
+    created_at: str = ""  # server clock, ISO text (orders run leases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ class Album:
     created_at: str
     users: tuple[AlbumUser, ...] = ()
     asset_ids: tuple[str, ...] | None = field(default=None, compare=False)  # v2 inline only
+    description: str = ""  # `CREATED_BY` marks the albums the tool created
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,6 +291,7 @@ def parse_tag(data: Any) -> Tag:
         id=req_str(body, "id"),
         name=req_str(body, "name"),
         value=req_str(body, "value"),
+        created_at=opt_str(body, "createdAt") or "",
     )
 
 
@@ -339,6 +340,7 @@ def parse_album(data: Any) -> Album:
         created_at=req_str(body, "createdAt"),
         users=users,
         asset_ids=asset_ids,
+        description=opt_str(body, "description") or "",
     )
 
 

@@ -1,0 +1,192 @@
+"""One writing run at a time per Immich user: a lease the server shows (a tool-owned tag).
+
+Two runs at once (overlapping cron jobs, the headless runner and Home Assistant on one
+server) would each create the albums the other creates. So a run that has something to write
+takes a lease before its first write: it creates the tag
+`autotag_run_lease_<run id>/until-<epoch s>` (one `PUT /tags`, which creates the parent too)
+and lists the tags:
+
+- a lease whose newest `until-` lies in the past (by this machine's clock) belongs to a run
+  that ended without releasing it (crash, power cut): it is deleted;
+- of the live leases, the one created first on the server (`createdAt`, then id) wins; every
+  other run deletes its own lease and ends with status `skipped`, writing nothing.
+
+Two runs that create their leases at the same moment agree on the winner once both are
+visible, so the winner looks a second time `CONFIRM_AFTER` later, before writing. A run
+renews its lease every `RENEW_EVERY` seconds (a new `until-` child, the old one deleted) and
+deletes it when it ends; an interrupted run's lease expires after `TTL`. Machines' clocks must
+agree to within a few minutes. Tags are per user, so runs of different Immich users never
+wait for each other (their albums are their own). A run with nothing to write takes no lease
+(and writes nothing). A winner whose snapshot predates another run's changes is harmless:
+every write is idempotent and albums created meanwhile are used, not created again
+(`apply_albums.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..immich.client import ImmichClient
+from ..immich.errors import ImmichError
+from ..immich.models import Tag
+
+_LOGGER = logging.getLogger(__name__)
+
+LEASE_PREFIX = "autotag_run_lease_"
+UNTIL = "until-"
+TTL = 300.0  # seconds a lease lives without renewal
+RENEW_EVERY = 60.0
+CONFIRM_AFTER = 0.3  # seconds between the two looks at the leases
+LEASE_PERMISSIONS = ("tag.create", "tag.delete")  # tag.read: every run needs it
+
+
+class AnotherRunActiveError(Exception):
+    """Another run of the same Immich user holds the lease: this run writes nothing."""
+
+    def __init__(self, holder: str, until: datetime) -> None:
+        super().__init__(
+            f"another run ({holder[:12]}) is working on this Immich account; this run was"
+            f" skipped and wrote nothing. If that run was interrupted, its lease expires at"
+            f" {until.isoformat(timespec='seconds')} (tag {LEASE_PREFIX}{holder})"
+        )
+        self.holder = holder
+        self.until = until
+
+
+@dataclass(frozen=True, slots=True)
+class _Family:
+    """One run's lease: its root tag and its newest `until-` child."""
+
+    run_id: str
+    root: Tag | None
+    until: float | None  # None: no `until-` child visible yet (being created)
+    children: tuple[Tag, ...]
+
+    @property
+    def tags(self) -> tuple[Tag, ...]:
+        """Children first, then the root (deleting a root may not delete its children)."""
+        return (*self.children, *((self.root,) if self.root is not None else ()))
+
+    def order(self) -> tuple[str, str]:
+        """First created on the server wins (ties: the smaller id)."""
+        root = self.root
+        return ("", "") if root is None else (root.created_at, root.id)
+
+
+def _families(tags: Iterable[Tag]) -> dict[str, _Family]:
+    roots: dict[str, Tag] = {}
+    children: dict[str, list[tuple[float, Tag]]] = {}
+    for tag in tags:
+        if not tag.value.startswith(LEASE_PREFIX):
+            continue
+        root, _, leaf = tag.value.partition("/")
+        run_id = root.removeprefix(LEASE_PREFIX)
+        if not leaf:
+            roots[run_id] = tag
+        elif leaf.startswith(UNTIL) and leaf[len(UNTIL) :].isdigit():
+            children.setdefault(run_id, []).append((float(leaf[len(UNTIL) :]), tag))
+    return {
+        run_id: _Family(
+            run_id,
+            roots.get(run_id),
+            max((u for u, _ in children.get(run_id, [])), default=None),
+            tuple(t for _, t in children.get(run_id, [])),
+        )
+        for run_id in roots.keys() | children.keys()
+    }
+
+
+class RunLease:
+    """The lease of one run (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: ImmichClient,
+        run_id: str,
+        *,
+        ttl: float = TTL,
+        renew_every: float = RENEW_EVERY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.root = f"{LEASE_PREFIX}{run_id}"
+        self.ttl = ttl
+        self.renew_every = renew_every
+        self._clock = clock
+        self._held = False
+        self._child: Tag | None = None
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> None:
+        """Take the lease or raise `AnotherRunActiveError` (after deleting this run's)."""
+        await self._renew()
+        self._held = True
+        await self._check()
+        await asyncio.sleep(CONFIRM_AFTER)  # a lease created at the same moment shows by now
+        await self._check()
+        self._renewer = asyncio.create_task(self._keep_alive(), name=f"lease {self.run_id}")
+
+    def abandon(self) -> None:
+        """Stop renewing without a request (the run's task is being cancelled): it expires."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+        self._held = False
+
+    async def release(self) -> None:
+        """Stop renewing and delete the lease (left to expire when that fails)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+        if not self._held:
+            return
+        self._held = False
+        with contextlib.suppress(ImmichError, RuntimeError):  # e.g. the session was closed
+            mine = _families(await self.client.list_tags()).get(self.run_id)
+            for tag in () if mine is None else mine.tags:
+                await self._delete(tag)
+
+    async def _renew(self) -> None:
+        until = int(self._clock() + self.ttl)
+        tags = await self.client.upsert_tags([f"{self.root}/{UNTIL}{until}"])
+        old, self._child = self._child, tags[0] if tags else None
+        if old is not None and (self._child is None or old.id != self._child.id):
+            await self._delete(old)
+
+    async def _check(self) -> None:
+        families = _families(await self.client.list_tags())
+        now = self._clock()
+        live: list[_Family] = []
+        for family in families.values():
+            if family.run_id == self.run_id or family.until is None or family.until >= now:
+                live.append(family)
+            else:  # the lease of a run that ended without releasing it
+                for tag in family.tags:
+                    await self._delete(tag)
+        winner = min((f for f in live if f.root is not None), key=_Family.order, default=None)
+        if winner is None or winner.run_id == self.run_id or self.run_id not in families:
+            return
+        await self.release()
+        until = winner.until if winner.until is not None else now + self.ttl
+        raise AnotherRunActiveError(winner.run_id, datetime.fromtimestamp(until, UTC))
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                await self._renew()
+            except ImmichError as err:  # it may expire: the run goes on, the next one waits less
+                _LOGGER.warning("Could not renew the run lease: %s", err)
+
+    async def _delete(self, tag: Tag) -> None:
+        with contextlib.suppress(ImmichError):
+            await self.client.delete_tag(tag.id)
