@@ -14,7 +14,11 @@ against the same simulator):
   needs fewer; one `PUT /assets` per date value
   and 1,000 assets; removals per tag or album and 1,000 assets; per deletion one check for
   trashed members and the deletion; one request per new album member set, role change and
-  removal.
+  removal;
+- safety: a run that writes takes the run lease (create, two looks, release: 4 requests,
+  `engine/lease.py`), re-lists the albums once before creating any (two listings on v2), and
+  after date changes reads the re-dated assets once (a page per 1,000) and every tag it changed
+  on them once (`engine/verify.py`) — a real server resets such tags otherwise.
 
 What a run spends above it (counting requests that fetch pages concurrently, the final album
 listing that keeps the cache warm, re-reads before deletions) shows as requests ÷ floor > 1.
@@ -70,7 +74,7 @@ class Floor:
 
     @property
     def write_total(self) -> int:
-        """All writes (and deletion checks)."""
+        """All writes and the reads that guard them (deletion checks, lease, verification)."""
         return sum(self.writes.values())
 
     @property
@@ -134,6 +138,20 @@ def write_floor(plan: Plan) -> dict[str, int]:
     return {k: v for k, v in writes.items() if v}
 
 
+def safety_floor(plan: Plan, mode: ApiMode) -> dict[str, int]:
+    """The lease, the album re-listing and the verification of a run that writes."""
+    if plan.is_empty:
+        return {}
+    dated = frozenset().union(*plan.date_sets.values())
+    changed = {p for p, a in (*plan.tag_adds.items(), *plan.tag_removes.items()) if a & dated}
+    safety = {
+        "run lease": 4,
+        "albums re-listed": (1 + (mode is ApiMode.V2)) if plan.album_creates else 0,
+        "verification": (pages(len(dated)) + len(changed)) if dated else 0,
+    }
+    return {k: v for k, v in safety.items() if v}
+
+
 async def floor_of_next_run(url: str, key: str, rules: Rules, *, albums_cached: bool) -> Floor:
     """Snapshot and plan the library as the next run will find it; its floor."""
     async with aiohttp.ClientSession() as session:
@@ -143,4 +161,5 @@ async def floor_of_next_run(url: str, key: str, rules: Rules, *, albums_cached: 
         mode = client.mode
     scope = compute_scope(lib, rules)
     _, plan = await asyncio.to_thread(make_plan, lib, rules, scope)
-    return Floor(read_floor(lib, rules, mode, albums_cached=albums_cached), write_floor(plan))
+    writes = write_floor(plan) | safety_floor(plan, mode)
+    return Floor(read_floor(lib, rules, mode, albums_cached=albums_cached), writes)

@@ -6,15 +6,17 @@ takes a lease before its first write: it creates the tag
 `autotag_run_lease_<run id>/until-<epoch s>` (one `PUT /tags`, which creates the parent too)
 and lists the tags:
 
-- a lease whose newest `until-` lies in the past (by this machine's clock) belongs to a run
-  that ended without releasing it (crash, power cut): it is deleted;
+- a lease whose newest `until-` lies in the past (by this machine's clock), or that has no
+  `until-` and was created more than `TTL` ago, belongs to a run that ended without releasing
+  it (crash, kill, power cut): it is deleted;
 - of the live leases, the one created first on the server (`createdAt`, then id) wins; every
   other run deletes its own lease and ends with status `skipped`, writing nothing.
 
 Two runs that create their leases at the same moment agree on the winner once both are
 visible, so the winner looks a second time `CONFIRM_AFTER` later, before writing. A run
 renews its lease every `RENEW_EVERY` seconds (a new `until-` child, the old one deleted) and
-deletes it when it ends; an interrupted run's lease expires after `TTL`. Machines' clocks must
+deletes it when it ends, also when it was cancelled or failed; a run whose task or process is
+killed leaves it to expire, at most `TTL` after its last renewal. Machines' clocks must
 agree to within a few minutes. Tags are per user, so runs of different Immich users never
 wait for each other (their albums are their own). A run with nothing to write takes no lease
 (and writes nothing). A winner whose snapshot predates another run's changes is harmless:
@@ -35,6 +37,7 @@ from datetime import UTC, datetime
 from ..immich.client import ImmichClient
 from ..immich.errors import ImmichError
 from ..immich.models import Tag
+from ..immich.retry import FAIL_FAST, RetryPolicy
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ UNTIL = "until-"
 TTL = 300.0  # seconds a lease lives without renewal
 RENEW_EVERY = 60.0
 CONFIRM_AFTER = 0.3  # seconds between the two looks at the leases
+RELEASE_ON_CANCEL = 2.0  # seconds a cancelled run's task may spend deleting its lease
 LEASE_PERMISSIONS = ("tag.create", "tag.delete")  # tag.read: every run needs it
 
 
@@ -70,13 +74,27 @@ class _Family:
 
     @property
     def tags(self) -> tuple[Tag, ...]:
-        """Children first, then the root (deleting a root may not delete its children)."""
-        return (*self.children, *((self.root,) if self.root is not None else ()))
+        """What to delete: the root (Immich deletes a tag's children with it), else children."""
+        return (self.root,) if self.root is not None else self.children
 
     def order(self) -> tuple[str, str]:
         """First created on the server wins (ties: the smaller id)."""
         root = self.root
         return ("", "") if root is None else (root.created_at, root.id)
+
+    def expired(self, now: float, ttl: float) -> bool:
+        """Past its newest `until-`; without one, created more than `ttl` ago (or unknown)."""
+        if self.until is not None:
+            return self.until < now
+        created = _epoch(self.root.created_at) if self.root is not None else None
+        return created is None or created + ttl < now
+
+
+def _epoch(iso: str) -> float | None:
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
 
 
 def _families(tags: Iterable[Tag]) -> dict[str, _Family]:
@@ -122,23 +140,29 @@ class RunLease:
         self._clock = clock
         self._held = False
         self._child: Tag | None = None
+        self._mine: _Family | None = None  # this run's lease as last listed
         self._renewer: asyncio.Task[None] | None = None
 
     async def acquire(self) -> None:
-        """Take the lease or raise `AnotherRunActiveError` (after deleting this run's)."""
+        """Take the lease or raise `AnotherRunActiveError` (after deleting this run's).
+
+        Whatever happens, `release()` afterwards deletes what this call created.
+        """
+        self._held = True  # from the first request on: its tag may exist even if it fails
         await self._renew()
-        self._held = True
         await self._check()
         await asyncio.sleep(CONFIRM_AFTER)  # a lease created at the same moment shows by now
         await self._check()
         self._renewer = asyncio.create_task(self._keep_alive(), name=f"lease {self.run_id}")
 
-    def abandon(self) -> None:
-        """Stop renewing without a request (the run's task is being cancelled): it expires."""
-        if self._renewer is not None:
-            self._renewer.cancel()
-            self._renewer = None
-        self._held = False
+    async def release_on_cancel(self) -> None:
+        """The run's task is being cancelled: release within `RELEASE_ON_CANCEL` seconds.
+
+        Past that (a server that does not answer) the lease is left to expire.
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(RELEASE_ON_CANCEL):
+                await self.release()
 
     async def release(self) -> None:
         """Stop renewing and delete the lease (left to expire when that fails)."""
@@ -150,10 +174,15 @@ class RunLease:
         if not self._held:
             return
         self._held = False
-        with contextlib.suppress(ImmichError, RuntimeError):  # e.g. the session was closed
-            mine = _families(await self.client.list_tags()).get(self.run_id)
+        # Sent even when the run was cancelled (its requests interrupted), and briefly: a
+        # lease left behind keeps other runs out until it expires.
+        with self.client.uninterrupted(), contextlib.suppress(ImmichError, RuntimeError):
+            mine = self._mine
+            if mine is None:  # never seen in a listing: look it up
+                tags = await self.client.list_tags(retry=FAIL_FAST)
+                mine = _families(tags).get(self.run_id)
             for tag in () if mine is None else mine.tags:
-                await self._delete(tag)
+                await self._delete(tag, retry=FAIL_FAST)
 
     async def _renew(self) -> None:
         until = int(self._clock() + self.ttl)
@@ -164,10 +193,11 @@ class RunLease:
 
     async def _check(self) -> None:
         families = _families(await self.client.list_tags())
+        self._mine = families.get(self.run_id, self._mine)
         now = self._clock()
         live: list[_Family] = []
         for family in families.values():
-            if family.run_id == self.run_id or family.until is None or family.until >= now:
+            if family.run_id == self.run_id or not family.expired(now, self.ttl):
                 live.append(family)
             else:  # the lease of a run that ended without releasing it
                 for tag in family.tags:
@@ -187,6 +217,6 @@ class RunLease:
             except ImmichError as err:  # it may expire: the run goes on, the next one waits less
                 _LOGGER.warning("Could not renew the run lease: %s", err)
 
-    async def _delete(self, tag: Tag) -> None:
+    async def _delete(self, tag: Tag, *, retry: RetryPolicy | None = None) -> None:
         with contextlib.suppress(ImmichError):
-            await self.client.delete_tag(tag.id)
+            await self.client.delete_tag(tag.id, retry=retry)

@@ -212,28 +212,26 @@ async def apply_plan(
     """
     if plan.is_empty:
         return
-    lease = await take_lease(client, report, caps)
+    lease = run_lease(client, report, caps)
     try:
-        await _apply(client, lib, plan, report, journal, progress, cancel, verify, album_cache)
-    except asyncio.CancelledError:  # no request may be sent now: the lease expires
         if lease is not None:
-            lease.abandon()
+            await lease.acquire()
+        await _apply(client, lib, plan, report, journal, progress, cancel, verify, album_cache)
+    except asyncio.CancelledError:  # the task is ending: a brief try, else it expires
+        if lease is not None:
+            await lease.release_on_cancel()
         raise
     finally:
         if lease is not None:
-            await lease.release()
+            await lease.release()  # a no-op once released
 
 
-async def take_lease(
-    client: ImmichClient, report: RunReport, caps: Capabilities
-) -> RunLease | None:
-    """The run's lease (raises `AnotherRunActiveError`); None when the key cannot take one."""
+def run_lease(client: ImmichClient, report: RunReport, caps: Capabilities) -> RunLease | None:
+    """The run's lease, not yet taken; None when the key cannot take one."""
     if not all(caps.allows(p) for p in LEASE_PERMISSIONS):
         report.warnings.append(_note("no_run_lease", NO_LEASE))
         return None
-    lease = RunLease(client, report.id)
-    await lease.acquire()
-    return lease
+    return RunLease(client, report.id)
 
 
 async def _apply(  # noqa: PLR0917

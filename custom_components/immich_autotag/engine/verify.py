@@ -42,7 +42,7 @@ class VerifyPolicy:
     """Bounds of the verification after apply."""
 
     settle_timeout: float = 60.0  # seconds to wait for Immich's metadata jobs
-    first_poll: float = 0.25  # seconds before the first look; doubles up to `max_poll`
+    first_poll: float = 0.6  # seconds before the first look (Immich: ~0.5 s); doubles
     max_poll: float = 2.0
     rounds: int = 3  # re-reads of the tags (each but the last may be followed by a repair)
 

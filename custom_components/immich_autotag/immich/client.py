@@ -36,6 +36,7 @@ from .models import (
     BulkIdResult,
     Tag,
 )
+from .retry import RetryPolicy
 from .search import CHUNK_SIZE
 from .transport import RequestStats
 
@@ -167,9 +168,10 @@ class ImmichClient(AssetReads):
             await self._http.request("PUT", "/assets", body=body, items=len(part))
 
     # --- tags ---------------------------------------------------------------------------
-    async def list_tags(self) -> list[Tag]:
-        """`GET /tags`."""
-        return parsing.parse_tags(await self._http.request("GET", "/tags", items=LISTING))
+    async def list_tags(self, *, retry: RetryPolicy | None = None) -> list[Tag]:
+        """`GET /tags` (`retry` overrides the client's policy)."""
+        data = await self._http.request("GET", "/tags", items=LISTING, policy=retry)
+        return parsing.parse_tags(data)
 
     async def upsert_tags(self, paths: Iterable[str]) -> list[Tag]:
         """`PUT /tags {tags}`; returns the leaf tag of each path."""
@@ -197,9 +199,9 @@ class ImmichClient(AssetReads):
         """`DELETE /tags/{id}/assets {ids}` in chunks."""
         return await self._bulk_ids("DELETE", "/tags/{id}/assets", tag_id, asset_ids)
 
-    async def delete_tag(self, tag_id: str) -> None:
-        """`DELETE /tags/{id}`."""
-        await self._http.request("DELETE", "/tags/{id}", path={"id": tag_id})
+    async def delete_tag(self, tag_id: str, *, retry: RetryPolicy | None = None) -> None:
+        """`DELETE /tags/{id}` (`retry` overrides the client's policy)."""
+        await self._http.request("DELETE", "/tags/{id}", path={"id": tag_id}, policy=retry)
 
     # --- albums -------------------------------------------------------------------------
     async def list_albums(self) -> list[Album]:
@@ -274,7 +276,7 @@ class ImmichClient(AssetReads):
         """
         http = self._http
         policy, timing = http.policy, http.timing
-        attempt = 0
+        attempt = stalls = 0
         first_failure: float | None = None
         items = len(body.get("assetIds", ()))
         while True:
@@ -288,10 +290,11 @@ class ImmichClient(AssetReads):
                 attempt += 1
                 now = timing.monotonic()
                 first_failure = now if first_failure is None else first_failure
-                stalled = isinstance(err, ImmichTimeoutError)
-                if attempt >= policy.error_attempts or (
-                    stalled and now - first_failure >= policy.max_stall
-                ):
+                if isinstance(err, ImmichTimeoutError):  # a stall: bounded by time
+                    stalls += 1
+                    if now - first_failure >= policy.max_stall:
+                        raise
+                elif attempt - stalls >= policy.error_attempts:
                     raise
                 delay = policy.delay(attempt - 1, timing.rng)
                 await timing.sleep(delay)

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import aiohttp
 
@@ -133,6 +134,12 @@ class ClientBase:
     def interrupt(self, make_error: Callable[[], Exception]) -> None:
         """Stop waiting: reads in flight and backoffs end with `make_error()` (see Transport)."""
         self._http.interrupt(make_error)
+
+    @contextmanager
+    def uninterrupted(self) -> Iterator[None]:
+        """Requests in this block are sent even after `interrupt()` (a run's clean-up)."""
+        with self._http.uninterrupted():
+            yield
 
     async def connect(self, *, retry: RetryPolicy | None = None) -> ServerInfo:
         """`server/version`, `users/me`, `api-keys/me`; raises on unsupported versions.

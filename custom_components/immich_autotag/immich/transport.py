@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -124,6 +124,15 @@ class Transport:
         self._interrupted = make_error
         for wait in list(self._waits):
             wait.cancel()
+
+    @contextlib.contextmanager
+    def uninterrupted(self) -> Iterator[None]:
+        """Requests sent in this block go out even after `interrupt()` (a run's clean-up)."""
+        saved, self._interrupted = self._interrupted, None
+        try:
+            yield
+        finally:
+            self._interrupted = self._interrupted or saved
 
     def _check_interrupted(self) -> None:
         if self._interrupted is not None:
