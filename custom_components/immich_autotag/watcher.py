@@ -36,7 +36,9 @@ def _watermark_of(reports: list[RunReport]) -> str:
     """The newest `updatedAt` the last applied run (or undo) that read the library read.
 
     Empty before any. A run that failed before reading (the server away or answering
-    garbage) has none: the one before it counts, so one failure does not end the watch.
+    garbage), and a skipped, failed or cancelled run (`engine/runner.py`), has none: the one
+    before it counts, so the photos stay new and the run is tried again once they settle
+    (every check interval plus the settle time at most: never a tight loop).
     """
     return next(
         (r.newest_update for r in reversed(reports) if not r.dry_run and r.newest_update), ""

@@ -3,6 +3,8 @@ request per check, the New photos sensor, a run once uploads settle, never durin
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from unittest.mock import PropertyMock, patch
 
@@ -13,11 +15,22 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.immich_autotag.const import CONF_WATCH_INTERVAL, CONF_WATCH_SETTLE, DOMAIN
+from custom_components.immich_autotag.engine import lease
+from custom_components.immich_autotag.engine.lease import LEASE_PREFIX
+from custom_components.immich_autotag.engine.report import RunStatus
 
 from .conftest import SimServer, call_run, options, setup_integration, state_of, wait_idle
 
 NEW = "sensor.immich_autotag_alice_new_photos"
 STATISTICS = "POST /search/statistics"
+
+
+@pytest.fixture(autouse=True)
+def no_lease_confirm_wait() -> Iterator[None]:
+    """The event loop's timers follow the frozen clock here: the lease's second look (a
+    0.3 s timer) would wait for the test to move time, so it looks at once."""
+    with patch.object(lease, "CONFIRM_AFTER", 0.0):
+        yield
 
 
 class Clock:
@@ -171,3 +184,50 @@ async def test_a_revoked_key_found_by_the_watch_asks_for_a_new_one(
     await clock.minutes(hass, mock_config_entry, 3)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_a_skipped_run_leaves_the_photos_new_and_is_retried_after_they_settle(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Another run holds the lease: the watcher's run is skipped; it tries again a settle
+    period later (not at every check), and the photos are handled once that run is over."""
+    lib, sim = sim_server.lib, sim_server.sim
+    sim.metadata_delay_s = 0.05
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 5, CONF_WATCH_SETTLE: 10})
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    clock = Clock(freezer)
+    assert await call_run(hass) is not None
+    await sim.metadata_settled()
+    coordinator = mock_config_entry.runtime_data.coordinator
+    lib.tick()
+    new = [
+        lib.add_asset(sim_server.user, f"IMG_2024090{n}_101010.jpg", taken=datetime(2024, 9, n, 10))
+        for n in range(1, 3)
+    ]
+    until = int(time.time()) + 3 * 3600  # the other run renews it while it works
+    holder = lib.add_tag(sim_server.user, f"{LEASE_PREFIX}cli0run/until-{until}")
+    lib.tick()
+    runs = len(coordinator.reports)
+    for _ in range(20):  # the photos settle, a run starts and is skipped
+        await clock.minutes(hass, mock_config_entry, 1)
+        if len(coordinator.reports) > runs:
+            break
+    assert [r.status for r in coordinator.reports][-1] is RunStatus.SKIPPED
+    assert state_of(hass, NEW) == "2"  # still new: the skipped run handled nothing
+    runs = len(coordinator.reports)
+    await clock.minutes(hass, mock_config_entry, 10)
+    assert len(coordinator.reports) == runs  # no retry at each check
+    del lib.tags[holder.id]  # the other run ends and releases its lease
+    del lib.tags[holder.parent_id or ""]
+    await clock.minutes(hass, mock_config_entry, 10)
+    assert len(coordinator.reports) == runs + 1
+    assert [r.status for r in coordinator.reports][-1] is RunStatus.SUCCESS
+    assert all("autotag_output_unknown" in lib.asset_tags(a.id) for a in new)
+    assert state_of(hass, NEW) == "0"

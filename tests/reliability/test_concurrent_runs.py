@@ -28,6 +28,30 @@ from .common import RULES_TEXT, build_library, canonical, diff, reference_state,
 N_ASSETS, SEED = 150, 8
 
 
+class LeaseBarrier:
+    """Holds the first lease request of each run until `runs` of them have arrived.
+
+    No lease exists before then, so every run reaches its lease request and both leases
+    exist when each run looks: the hardest case, whatever the processes' start-up times.
+    """
+
+    def __init__(self, runs: int = 2) -> None:
+        self.runs = runs
+        self.arrived = 0
+        self.all_here = asyncio.Event()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        lease = request.get("route") == "PUT /tags" and LEASE_PREFIX in await request.text()
+        if lease and not self.all_here.is_set():
+            self.arrived += 1
+            if self.arrived >= self.runs:
+                self.all_here.set()
+            async with asyncio.timeout(60):
+                await self.all_here.wait()
+        return await handler(request)
+
+
 def leases(lib: SimLibrary) -> list[str]:
     return sorted(t.value for t in lib.tags.values() if t.value.startswith(LEASE_PREFIX))
 
@@ -42,6 +66,7 @@ async def test_two_engine_runs_at_once_leave_one_runs_state() -> None:
     want = await reference_state(lambda: build_library(N_ASSETS, SEED), the_rules)
     built = build_library(N_ASSETS, SEED)
     sim = Simulator(built.lib, faults=Faults(latency_ms=20.0), metadata_delay_s=0.05)
+    sim.app.middlewares.append(LeaseBarrier().middleware)
     async with sim.serve() as url:
         reports = await asyncio.gather(*(run_sim(sim, url, built.key, the_rules) for _ in range(2)))
         by_status = {r.status: r for r, _ in reports}
@@ -68,6 +93,7 @@ async def test_two_headless_runs_at_once(tmp_path: Path) -> None:
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(RULES_TEXT)
     sim = Simulator(built.lib, faults=Faults(latency_ms=20.0), metadata_delay_s=0.05)
+    sim.app.middlewares.append(LeaseBarrier().middleware)
     async with sim.serve() as url:
         args = ("--url", url, "--api-key", built.key, "--rules", str(rules_file), "--no-cache")
         results = await asyncio.gather(
@@ -90,13 +116,15 @@ async def test_a_live_lease_of_another_run_skips_and_an_expired_one_is_cleared()
     me = built.lib.user_by_email("me@example.com")
     soon, past = int(time.time()) + 240, int(time.time()) - 5
     built.lib.add_tag(me, f"{LEASE_PREFIX}0ther/until-{soon}")  # created before this run's
+    built.lib.tick()  # the simulator's clock is logical: this run's lease is younger
     before = canonical(built.lib)
     sim = Simulator(built.lib, metadata_delay_s=0.05)
     async with sim.serve() as url:
-        report, _ = await run_sim(sim, url, built.key, rules())
+        report, writes = await run_sim(sim, url, built.key, rules())
         assert report.status is RunStatus.SKIPPED
         assert report.changes == {}
-        assert canonical(built.lib) == before  # nothing written but its own lease, deleted
+        assert writes == 0  # seen in its snapshot: skipped before planning, not even a lease
+        assert canonical(built.lib) == before
         # That run ended without releasing its lease; once it expires the next run clears it.
         built.lib.tags.clear()
         built.lib.add_tag(me, f"{LEASE_PREFIX}0ther/until-{past}")

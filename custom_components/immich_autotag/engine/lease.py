@@ -12,6 +12,9 @@ and lists the tags:
 - of the live leases, the one created first on the server (`createdAt`, then id) wins; every
   other run deletes its own lease and ends with status `skipped`, writing nothing.
 
+A run whose snapshot already shows another run's live lease skips before planning, without
+a request of its own (`live_lease`): that lease is older than any it could create.
+
 Two runs that create their leases at the same moment agree on the winner once both are
 visible, so the winner looks a second time `CONFIRM_AFTER` later, before writing. A run
 renews its lease every `RENEW_EVERY` seconds (a new `until-` child, the old one deleted) and
@@ -19,9 +22,10 @@ deletes it when it ends, also when it was cancelled or failed; a run whose task 
 killed leaves it to expire, at most `TTL` after its last renewal. Machines' clocks must
 agree to within a few minutes. Tags are per user, so runs of different Immich users never
 wait for each other (their albums are their own). A run with nothing to write takes no lease
-(and writes nothing). A winner whose snapshot predates another run's changes is harmless:
-every write is idempotent and albums created meanwhile are used, not created again
-(`apply_albums.py`).
+(and writes nothing): a dry run takes none and is never skipped; it only warns when its
+snapshot shows another run's live lease (its preview may change when that run ends). A
+winner whose snapshot predates another run's changes is harmless: every write is idempotent
+and albums created meanwhile are used, not created again (`apply_albums.py`).
 """
 
 from __future__ import annotations
@@ -120,6 +124,27 @@ def _families(tags: Iterable[Tag]) -> dict[str, _Family]:
     }
 
 
+def wall_clock() -> float:
+    """The local clock in epoch seconds (what `until-` values are compared with)."""
+    return time.time()
+
+
+def live_lease(tags: Iterable[Tag]) -> AnotherRunActiveError | None:
+    """Another run's live lease among `tags` (the snapshot's listing: no request), if any.
+
+    A writing run that sees one raises it before planning: that lease was created before this
+    run's would be, so this run would lose anyway, and it writes nothing at all. A dry run
+    only warns.
+    """
+    now = wall_clock()
+    live = [f for f in _families(tags).values() if f.root and not f.expired(now, TTL)]
+    if not live:
+        return None
+    holder = min(live, key=_Family.order)
+    until = holder.until if holder.until is not None else now + TTL
+    return AnotherRunActiveError(holder.run_id, datetime.fromtimestamp(until, UTC))
+
+
 class RunLease:
     """The lease of one run (see the module docstring)."""
 
@@ -130,14 +155,14 @@ class RunLease:
         *,
         ttl: float = TTL,
         renew_every: float = RENEW_EVERY,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.client = client
         self.run_id = run_id
         self.root = f"{LEASE_PREFIX}{run_id}"
         self.ttl = ttl
         self.renew_every = renew_every
-        self._clock = clock
+        self._clock = clock or wall_clock
         self._held = False
         self._child: Tag | None = None
         self._mine: _Family | None = None  # this run's lease as last listed

@@ -37,7 +37,7 @@ from .deletions import confirm_deletions
 from .folder_albums import is_upload_storage
 from .journal import Journal, JournalWriteError
 from .journal_read import JournalReadError
-from .lease import LEASE_PERMISSIONS, AnotherRunActiveError, RunLease
+from .lease import LEASE_PERMISSIONS, AnotherRunActiveError, RunLease, live_lease
 from .library import Library
 from .links import quick_links, with_urls
 from .output_names import OutputHistory
@@ -151,6 +151,8 @@ async def guarded(
         report.api.throttled_seconds = round(stats.throttled_seconds - before[2], 3)
         report.api.writes = stats.writes - before[3]
         report.api.concurrency = client.limiter.summary_since(limits_mark)
+    if report.status not in {RunStatus.SUCCESS, RunStatus.PARTIAL}:
+        report.newest_update = ""  # skipped, failed or cancelled: what it read is still new
     _end_journal(journal, str(report.status), failed_changes=dict(report.failed_changes))
     return report
 
@@ -316,6 +318,9 @@ class _Run:
         report.assets_total = len(lib.assets)
         report.newest_update = lib.newest_update
         self.cancel.check()
+        busy = live_lease(lib.tags.values())
+        if busy is not None and not report.dry_run:
+            raise busy  # another run is writing: skipped before planning, nothing written
 
         self.emit(Progress(RunPhase.PLANNING))
         started = time.perf_counter()
@@ -334,7 +339,9 @@ class _Run:
         self.emit(Progress(RunPhase.PLANNING, 1, 1))
         self.cancel.check()
 
-        if report.dry_run:
+        if report.dry_run:  # takes no lease (it writes nothing): it only says when one is held
+            if busy is not None:
+                report.warnings.append(_note("another_run_writing", WRITING % busy.holder[:12]))
             report.changes = plan.counts()
             listing = islice(plan.describe(lib), MAX_PLANNED_CHANGES)
             report.planned_changes = with_urls(client.web_url, listing)
@@ -367,6 +374,9 @@ def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report:
     return plan
 
 
+WRITING = (
+    "another run (%s) is writing to this Immich account now: this preview may change when it ends"
+)
 NO_LEASE = (
     "runs at the same time are not prevented: the API key lacks tag.create or"
     " tag.delete, which the run lease (a tool-owned tag) needs"

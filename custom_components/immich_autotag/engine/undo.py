@@ -31,6 +31,7 @@ from .album_cache import AlbumCache
 from .deletions import confirm_deletions
 from .journal import Journal
 from .journal_read import JournalContents
+from .lease import live_lease
 from .output_names import parse_record
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, RunReport
@@ -117,6 +118,8 @@ class _Undo:
         report.assets_total = len(lib.assets)
         report.newest_update = lib.newest_update
         self.cancel.check()
+        if (busy := live_lease(lib.tags.values())) is not None and not report.dry_run:
+            raise busy  # another run is writing: skipped before planning, nothing written
 
         self.emit(Progress(RunPhase.PLANNING))
         started = time.perf_counter()
