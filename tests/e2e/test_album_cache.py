@@ -177,7 +177,9 @@ async def test_run_two_reads_like_run_three_and_a_concurrent_edit_is_not_masked(
         assert writes == 0
         assert second.api.by_endpoint == third.api.by_endpoint  # nothing listed again
         assert "GET /albums" in first.api.by_endpoint
-        assert first.api.by_endpoint["GET /albums"] == 2  # the snapshot's and the final one
+        assert first.changes.get("album_create")  # the temporary album
+        # the snapshot's, the re-listing right before creating albums, and the final one
+        assert first.api.by_endpoint["GET /albums"] == 3
         assert lib.asset_tags(late.id) == {"autotag_output_unknown"}
 
         # A run that moves a photo, and the edit lands after its writes, before its listing.

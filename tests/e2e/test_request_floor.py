@@ -45,6 +45,8 @@ async def test_runs_cost_at_least_the_floor_and_at_most_5_percent_more(profile: 
     first, second, steady = (r.api.requests for r in reports)
     assert floors[0].total <= first <= 1.05 * floors[0].total
     assert floors[0].write_total > 200  # a first run that changes a lot
+    assert floors[0].writes["run lease"] == 4  # create, two looks, release (engine/lease.py)
+    assert reports[0].api.by_endpoint["DELETE /tags/{id}"] >= 1  # the release
     for floor, requests in ((floors[1], second), (floors[2], steady)):
         assert floor.write_total == 0
         # Above the floor: counting the asset pages (and multi-page tags) to fetch them at once.

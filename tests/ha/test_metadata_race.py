@@ -58,7 +58,10 @@ async def test_tags_reset_by_immich_are_repaired_and_reported(
     assert attributes.attributes["repaired_after_reread"] == 1
     assert all(UNKNOWN in lib.asset_tags(a) for a in lib.assets)  # the server shows them all
     assert all(lib.asset(a).local_date_time.year == 2019 for a in lib.assets)
+    await sim_server.sim.metadata_settled()
+    writes = sim_server.sim.stats.writes
     again = await call_run(hass)
     assert again["changes_total"] == 0, again
+    assert sim_server.sim.stats.writes == writes  # run 2 is write-free (no lease either)
     assert state_of(hass, "sensor.immich_autotag_alice_assets") == "6"
     assert_no_violations(sim_server.sim)

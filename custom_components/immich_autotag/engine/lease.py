@@ -166,7 +166,9 @@ class RunLease:
         self._held = False
         self._child: Tag | None = None
         self._mine: _Family | None = None  # this run's lease as last listed
+        self.left_until: datetime | None = None  # set when `release()` could not delete it
         self._renewer: asyncio.Task[None] | None = None
+        self._last_until = 0.0
 
     async def acquire(self) -> None:
         """Take the lease or raise `AnotherRunActiveError` (after deleting this run's).
@@ -201,16 +203,22 @@ class RunLease:
         self._held = False
         # Sent even when the run was cancelled (its requests interrupted), and briefly: a
         # lease left behind keeps other runs out until it expires.
-        with self.client.uninterrupted(), contextlib.suppress(ImmichError, RuntimeError):
-            mine = self._mine
-            if mine is None:  # never seen in a listing: look it up
-                tags = await self.client.list_tags(retry=FAIL_FAST)
-                mine = _families(tags).get(self.run_id)
-            for tag in () if mine is None else mine.tags:
-                await self._delete(tag, retry=FAIL_FAST)
+        try:
+            with self.client.uninterrupted():
+                mine = self._mine
+                if mine is None:  # never seen in a listing: look it up
+                    tags = await self.client.list_tags(retry=FAIL_FAST)
+                    mine = _families(tags).get(self.run_id)
+                for tag in () if mine is None else mine.tags:
+                    await self.client.delete_tag(tag.id, retry=FAIL_FAST)
+        except (ImmichError, RuntimeError) as err:  # e.g. the key was revoked, session closed
+            _LOGGER.warning("Could not delete the run lease: %s", err)
+            until = self._last_until or self._clock() + self.ttl
+            self.left_until = datetime.fromtimestamp(until, UTC)
 
     async def _renew(self) -> None:
         until = int(self._clock() + self.ttl)
+        self._last_until = float(until)
         tags = await self.client.upsert_tags([f"{self.root}/{UNTIL}{until}"])
         old, self._child = self._child, tags[0] if tags else None
         if old is not None and (self._child is None or old.id != self._child.id):

@@ -226,6 +226,9 @@ async def apply_plan(
     finally:
         if lease is not None:
             await lease.release()  # a no-op once released
+            if lease.left_until is not None:
+                left = LEASE_LEFT % lease.left_until.isoformat(timespec="seconds")
+                report.warnings.append(_note("run_lease_left", left))
 
 
 def run_lease(client: ImmichClient, report: RunReport, caps: Capabilities) -> RunLease | None:
@@ -374,6 +377,10 @@ def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report:
     return plan
 
 
+LEASE_LEFT = (
+    "the run lease could not be deleted (see the log); other runs of this Immich user are"
+    " skipped until it expires at %s"
+)
 WRITING = (
     "another run (%s) is writing to this Immich account now: this preview may change when it ends"
 )
