@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_autotag.const import CONF_RULES
-from tests.e2e.test_headless import headless
+from tests.e2e.command import headless
 from tests.reliability.test_concurrent_runs import FOLDERS, LeaseBarrier, doubled_albums, leases
 from tests.sim.library import SimLibrary, SimUser
 from tests.sim.server import Simulator, assert_no_violations

@@ -18,7 +18,7 @@ from aiohttp import web
 from custom_components.immich_autotag.engine.lease import LEASE_PREFIX
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules import CREATED_BY
-from tests.e2e.test_headless import headless
+from tests.e2e.command import headless
 from tests.sim.faults import Faults
 from tests.sim.library import SimLibrary
 from tests.sim.server import Handler, Simulator, assert_no_violations

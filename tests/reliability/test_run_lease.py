@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from custom_components.immich_autotag.engine.journal import Journal, JournalFile
 from custom_components.immich_autotag.engine.journal_read import LAST, read_journal
 from custom_components.immich_autotag.engine.lease import LEASE_PREFIX, TTL, UNTIL
 from custom_components.immich_autotag.engine.report import RunReport, RunStatus
+from tests.e2e.command import start
 from tests.e2e.harness import run_once, undo_once
-from tests.e2e.test_headless import ROOT
 from tests.sim.faults import Faults
 from tests.sim.library import SimLibrary, SimUser
 from tests.sim.server import Simulator, assert_no_violations
@@ -51,16 +50,11 @@ async def test_a_killed_run_leaves_a_lease_that_expires(
     rules_file.write_text(RULES_TEXT)
     sim = Simulator(built.lib, faults=Faults(latency_ms=30.0), metadata_delay_s=0.05)
     async with sim.serve() as url:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "custom_components.immich_autotag",
+        proc = await start(
             *("--url", url, "--api-key", built.key, "--no-cache"),
             *("--rules", str(rules_file)),
-            cwd=ROOT,
-            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            home=tmp_path,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
         )
         async with asyncio.timeout(60):  # its lease taken, its writes begun
             while not sim.stats.requests["PUT /tags/assets"]:  # noqa: ASYNC110 - polling the simulator
