@@ -86,6 +86,11 @@ class OutputStep:
         report.planned_changes[:0] = self.migration.describe(web_url)
         _add(report.changes, self.migration.counts())
 
+    @property
+    def writes(self) -> bool:
+        """A real run would move old tags (it then takes the run lease for them too)."""
+        return self.migration is not None and self.migrate and bool(self.migration.movable())
+
     async def apply(
         self, client: ImmichClient, journal: Journal | None, cancel: CancelToken
     ) -> None:

@@ -14,8 +14,9 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -205,20 +206,24 @@ async def apply_plan(
     verify: VerifyPolicy | None,
     album_cache: AlbumCache | None,
     caps: Capabilities,
+    then: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Apply, verify and record in the album cache what was applied, under the run lease.
+    """Apply, verify, record in the album cache what was applied, then `then`: the run lease.
 
-    One writing run at a time per Immich user (`lease.py`): a plan with nothing to write takes
-    no lease; `AnotherRunActiveError` when another run holds it. A run with failed changes is
-    PARTIAL.
+    `then` is more writes (the migration of old output tags). One writing run at a time per
+    Immich user (`lease.py`): a run with nothing to write takes no lease;
+    `AnotherRunActiveError` when another run holds it. A run with failed changes is PARTIAL.
     """
-    if plan.is_empty:
+    if plan.is_empty and then is None:
         return
     lease = run_lease(client, report, caps)
     try:
         if lease is not None:
             await lease.acquire()
-        await _apply(client, lib, plan, report, journal, progress, cancel, verify, album_cache)
+        if not plan.is_empty:
+            await _apply(client, lib, plan, report, journal, progress, cancel, verify, album_cache)
+        if then is not None:
+            await then()
     except asyncio.CancelledError:  # the task is ending: a brief try, else it expires
         if lease is not None:
             await lease.release_on_cancel()
@@ -362,8 +367,12 @@ class _Run:
                 verify=self.verify,
                 album_cache=album_cache,
                 caps=caps,
+                then=(
+                    partial(self.outputs.apply, client, journal, self.cancel)
+                    if self.outputs.writes
+                    else None
+                ),
             )
-            await self.outputs.apply(client, journal, self.cancel)
         self.outputs.finish(client.web_url)
         report.links = quick_links(client.web_url, rules, lib)
 
