@@ -1,7 +1,8 @@
 """The headless command's arguments: parsed, and every bad value refused before any request.
 
 Numbers must be finite, ids well-formed, and flags that contradict each other are named;
-`parse_args` exits 2 (argparse's error) with the message.
+`parse_args` exits 2 (argparse's error) with the message. `client_for` makes the client the
+flags ask for.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import argparse
 import math
 from pathlib import Path
 
+import aiohttp
+
 from ..engine.scope import InvalidAssetIdError, parse_asset_ids
-from ..immich.limiter import DEFAULT_MAX_CONCURRENCY
+from ..immich.client import ImmichClient
+from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, Limiter
 from .version import version
 
 
@@ -21,6 +25,24 @@ def number(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(text)
     return value
+
+
+def limiter_for(args: argparse.Namespace) -> Limiter:
+    """The request limits the flags ask for."""
+    return Limiter(args.max_concurrency, args.max_rps or None)
+
+
+def client_for(
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    url: str,
+    api_key: str,
+    limiter: Limiter | None = None,
+) -> ImmichClient:
+    """A client with the flags' limits (or `limiter`'s), TLS checked unless `--insecure`."""
+    return ImmichClient(
+        session, url, api_key, limiter=limiter or limiter_for(args), verify_ssl=not args.insecure
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -34,11 +34,9 @@ from ..engine.rules import Rules, RulesError
 from ..engine.rules_loader import load_rules, load_rules_file
 from ..engine.runner import run
 from ..engine.undo import undo
-from ..immich.client import ImmichClient
-from ..immich.limiter import Limiter
 from ..immich.session import new_session
 from ..immich.transport import normalize_url
-from .arguments import parse_args
+from .arguments import client_for, limiter_for, parse_args
 from .explain import EXIT_AUTH, EXIT_CONNECT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, explain_command
 from .output import format_report, links_markdown
 from .paths import check_writable_folder, default_cache_path, default_journal_path
@@ -164,14 +162,12 @@ async def main_async(
     printer = (
         None if args.quiet else ProgressPrinter(sys.stderr, interval=2 if args.verbose else 10)
     )
-    limiter = Limiter(args.max_concurrency, args.max_rps or None)
+    limiter = limiter_for(args)
     report: RunReport | None = None
     with _Stopper(cancel, quiet=args.quiet) as stopper:
         try:
             async with new_session() as session:
-                client = ImmichClient(
-                    session, url, api_key, limiter=limiter, verify_ssl=not args.insecure
-                )
+                client = client_for(args, session, url, api_key, limiter)
                 job = (
                     partial(undo, client, contents, args.undo)
                     if contents is not None
@@ -307,13 +303,7 @@ async def _command(args: argparse.Namespace, rules: Rules, url: str, api_key: st
 async def explain_async(args: argparse.Namespace, rules: Rules, url: str, api_key: str) -> int:
     """`--explain`: print why a run does what it does to one asset."""
     async with new_session() as session:
-        client = ImmichClient(
-            session,
-            url,
-            api_key,
-            limiter=Limiter(args.max_concurrency, args.max_rps or None),
-            verify_ssl=not args.insecure,
-        )
+        client = client_for(args, session, url, api_key)
         code, text = await explain_command(client, rules, args.explain, as_json=args.json)
     if code == EXIT_OK:
         _print_report(text)

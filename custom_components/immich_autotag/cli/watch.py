@@ -16,10 +16,9 @@ from collections.abc import Awaitable, Callable, Iterator
 
 from ..engine.new_assets import Settle, count_new_assets
 from ..engine.report import RunReport
-from ..immich.client import ImmichClient
 from ..immich.errors import ImmichAuthError, ImmichError, ImmichPermissionError
-from ..immich.limiter import Limiter
 from ..immich.session import new_session
+from .arguments import client_for
 from .explain import EXIT_AUTH, EXIT_INVALID, EXIT_OK
 
 STOPPED = 128  # and above: the run was stopped by a signal
@@ -42,13 +41,7 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
 
 async def _count(args: argparse.Namespace, url: str, api_key: str, newest: str) -> int | None:
     async with new_session() as session:
-        client = ImmichClient(
-            session,
-            url,
-            api_key,
-            limiter=Limiter(args.max_concurrency, args.max_rps or None),
-            verify_ssl=not args.insecure,
-        )
+        client = client_for(args, session, url, api_key)
         return await count_new_assets(client, newest)
 
 
