@@ -7,14 +7,10 @@ from typing import Any
 
 import pytest
 
-from custom_components.immich_autotag.immich import parsing
+from custom_components.immich_autotag.immich import asset_parsing
+from custom_components.immich_autotag.immich.asset_parsing import _parse_asset_checked, parse_asset
 from custom_components.immich_autotag.immich.errors import ImmichInvalidResponseError
-from custom_components.immich_autotag.immich.parsing import (
-    FIRST_INSTANT,
-    LAST_INSTANT,
-    _parse_asset_checked,
-    parse_asset,
-)
+from custom_components.immich_autotag.immich.parsing import FIRST_INSTANT, LAST_INSTANT
 
 from . import payloads as p
 
@@ -90,5 +86,5 @@ def test_the_usual_item_takes_the_one_pass_read(monkeypatch: pytest.MonkeyPatch)
     def checked(_data: object) -> None:
         raise AssertionError("the checked read was used")
 
-    monkeypatch.setattr(parsing, "_parse_asset_checked", checked)
+    monkeypatch.setattr(asset_parsing, "_parse_asset_checked", checked)
     assert parse_asset(p.asset(1)).id == p.aid(1)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from custom_components.immich_autotag.immich import parsing
+from custom_components.immich_autotag.immich import asset_parsing, parsing
 from custom_components.immich_autotag.immich.answers import map_error
 from custom_components.immich_autotag.immich.errors import (
     ImmichAuthError,
@@ -53,7 +53,7 @@ def _parser(route: str) -> Any:
         "server/version": parsing.parse_server_version,
         "tags": parsing.parse_tags,
         "api-keys/me": parsing.parse_api_key,
-        "search/metadata": parsing.parse_search_page,
+        "search/metadata": asset_parsing.parse_search_page,
     }.get(path)
 
 
@@ -87,7 +87,7 @@ def test_captured_albums_assets_and_user_keep_their_facts(path: Path) -> None:
         items = value if isinstance(value, list) else [value]
         for item in items:
             if isinstance(item, dict) and "originalFileName" in item:
-                asset = parsing.parse_asset(item)
+                asset = asset_parsing.parse_asset(item)
                 assert asset.id == item["id"], name
                 assert asset.file_created_at.tzinfo is not None
                 assert asset.visibility in {"timeline", "archive", "hidden", "locked"}

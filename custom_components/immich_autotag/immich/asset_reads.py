@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import parsing
+from . import asset_parsing, parsing
 from .client_base import ClientBase
 from .models import Album, Asset, Tag
 
@@ -19,7 +19,7 @@ from .models import Album, Asset, Tag
 def _asset_with_tags(data: Any) -> tuple[Asset, list[Tag]]:
     body = parsing.obj(data, "asset")
     tags = body.get("tags")
-    return parsing.parse_asset(body), parsing.parse_tags(tags) if tags is not None else []
+    return asset_parsing.parse_asset(body), parsing.parse_tags(tags) if tags is not None else []
 
 
 class AssetReads(ClientBase):

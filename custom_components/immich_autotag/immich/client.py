@@ -21,7 +21,7 @@ from collections.abc import AsyncGenerator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from . import parsing, search
+from . import asset_parsing, parsing, search
 from .albums import LISTING, AlbumCalls
 from .asset_reads import AssetReads
 from .client_base import chunks
@@ -42,7 +42,7 @@ _WITH_EXIF = {"withExif": True}
 
 
 def _parse_assets(items: list[Any]) -> list[Asset]:
-    return [parsing.parse_asset(item) for item in items]
+    return [asset_parsing.parse_asset(item) for item in items]
 
 
 class ImmichClient(AlbumCalls, AssetReads):
@@ -82,7 +82,7 @@ class ImmichClient(AlbumCalls, AssetReads):
             fil["updatedAt"] = {"gte": stamp}
         async for items in self._pager.visible_items(mode, flat, fil, extra=_WITH_EXIF):
             if items:
-                yield [parsing.parse_asset(item) for item in items]
+                yield [asset_parsing.parse_asset(item) for item in items]
 
     async def search_asset_ids(
         self, *, tag_id: str | None = None, album_id: str | None = None, size: int | None = None
@@ -130,7 +130,7 @@ class ImmichClient(AlbumCalls, AssetReads):
             queries = [{**flat, "visibility": v} if v else dict(flat) for v in visibilities]
         for query in queries:
             body = {"size": 1, **query}
-            page = parsing.parse_search_page(
+            page = asset_parsing.parse_search_page(
                 await self._http.request("POST", "/search/metadata", body=body)
             )
             if page.items:

@@ -1,15 +1,14 @@
 """Defensive parsing of Immich JSON into slim records.
 
-Every shape check lives here: anything unexpected (wrong type, missing field, bad date)
-raises `ImmichInvalidResponseError`, never a bare KeyError/TypeError/ValueError.
+Every shape check lives here (asset records and search pages use them in
+`asset_parsing.py`): anything unexpected (wrong type, missing field, bad date) raises
+`ImmichInvalidResponseError`, never a bare KeyError/TypeError/ValueError.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,31 +17,29 @@ from .models import (
     Album,
     AlbumUser,
     ApiKeyInfo,
-    Asset,
     BulkIdResult,
     ServerVersion,
     Tag,
     User,
 )
 
-VISIBLE = frozenset({"timeline", "archive"})  # what the engine works on
 
-
-def _bad(what: str) -> ImmichInvalidResponseError:
+def bad(what: str) -> ImmichInvalidResponseError:
+    """The error of an answer that is not what the API documents."""
     return ImmichInvalidResponseError(f"unexpected response: {what}")
 
 
 def obj(value: Any, what: str = "object") -> Mapping[str, Any]:
     """`value` as a JSON object."""
     if type(value) is not dict and not isinstance(value, Mapping):  # dict: the fast check
-        raise _bad(f"{what} is not an object")
+        raise bad(f"{what} is not an object")
     return value
 
 
 def arr(value: Any, what: str = "array") -> list[Any]:
     """`value` as a JSON array."""
     if not isinstance(value, list):
-        raise _bad(f"{what} is not an array")
+        raise bad(f"{what} is not an array")
     return value
 
 
@@ -50,7 +47,7 @@ def req_str(data: Mapping[str, Any], key: str) -> str:
     """A required string field."""
     value = data.get(key)
     if not isinstance(value, str):
-        raise _bad(f"field {key!r} missing or not a string")
+        raise bad(f"field {key!r} missing or not a string")
     return value
 
 
@@ -60,7 +57,7 @@ def opt_str(data: Mapping[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _bad(f"field {key!r} is not a string")
+        raise bad(f"field {key!r} is not a string")
     return value
 
 
@@ -68,7 +65,7 @@ def req_int(data: Mapping[str, Any], key: str) -> int:
     """A required integer field (booleans rejected)."""
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _bad(f"field {key!r} missing or not an integer")
+        raise bad(f"field {key!r} missing or not an integer")
     return value
 
 
@@ -78,7 +75,7 @@ def opt_bool(data: Mapping[str, Any], key: str, default: bool) -> bool:  # noqa:
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise _bad(f"field {key!r} is not a boolean")
+        raise bad(f"field {key!r} is not a boolean")
     return value
 
 
@@ -102,7 +99,7 @@ def to_datetime(value: str, key: str) -> datetime:
         outside = _OUT_OF_RANGE.match(value)
         if outside is not None:
             return LAST_INSTANT if outside.group(1) == "+" else FIRST_INSTANT
-        raise _bad(f"field {key!r} is not an ISO date: {value[:40]!r}") from err
+        raise bad(f"field {key!r} is not an ISO date: {value[:40]!r}") from err
 
 
 def aware(value: datetime) -> datetime:
@@ -120,7 +117,8 @@ def aware(value: datetime) -> datetime:
         return FIRST_INSTANT if value.year == 1 else LAST_INSTANT
 
 
-def _opt_date(data: Mapping[str, Any], key: str) -> datetime | None:
+def opt_date(data: Mapping[str, Any], key: str) -> datetime | None:
+    """An optional date field, timezone-aware (None when absent)."""
     text = opt_str(data, key)
     return None if text is None else aware(to_datetime(text, key))
 
@@ -148,120 +146,14 @@ def parse_api_key(data: Any) -> ApiKeyInfo:
     body = obj(data, "api key")
     perms = arr(body.get("permissions"), "permissions")
     if not all(isinstance(p, str) for p in perms):
-        raise _bad("permissions are not strings")
+        raise bad("permissions are not strings")
     return ApiKeyInfo(
         id=req_str(body, "id"), name=req_str(body, "name"), permissions=frozenset(perms)
     )
 
 
-# --- assets ------------------------------------------------------------------------------
-def _visibility(body: Mapping[str, Any]) -> str:
-    value = opt_str(body, "visibility")
-    if value is not None:
-        return value
-    return "archive" if opt_bool(body, "isArchived", default=False) else "timeline"
-
-
-def parse_asset(data: Any) -> Asset:
-    """`AssetResponseDto` (with or without `exifInfo`).
-
-    The usual shape (every field of its type, `...Z` dates) is read in one pass; anything
-    else takes the field-by-field checks, which name what is wrong.
-    """
-    if type(data) is dict:
-        get = data.get
-        exif = get("exifInfo")
-        asset_id, owner, name, path = (
-            get("id"),
-            get("ownerId"),
-            get("originalFileName"),
-            get("originalPath"),
-        )
-        created, updated = get("fileCreatedAt"), get("updatedAt")
-        visibility, trashed, duplicate = get("visibility"), get("isTrashed"), get("duplicateId")
-        original = zone = None
-        if type(exif) is dict:
-            original, zone = exif.get("dateTimeOriginal"), exif.get("timeZone")
-        if (
-            type(asset_id) is str
-            and type(owner) is str
-            and type(name) is str
-            and type(path) is str
-            and type(created) is str
-            and created.endswith("Z")
-            and (original is None or (type(original) is str and original.endswith("Z")))
-            and (exif is None or type(exif) is dict)
-            and type(zone) in _OPT_STR
-            and type(duplicate) in _OPT_STR
-            and type(updated) is str
-            and type(visibility) is str
-            and type(trashed) is bool
-        ):
-            with contextlib.suppress(ValueError):  # e.g. a year past 9999: the checked path
-                return Asset(
-                    asset_id,
-                    owner,
-                    name,
-                    path,
-                    file_created_at=datetime.fromisoformat(created),
-                    date_time_original=None
-                    if original is None
-                    else datetime.fromisoformat(original),
-                    time_zone=zone,
-                    duplicate_id=duplicate,
-                    visibility=visibility,
-                    is_trashed=trashed,
-                    updated_at=updated,
-                )
-    return _parse_asset_checked(data)
-
-
-_OPT_STR = frozenset({str, type(None)})
-
-
-def _parse_asset_checked(data: Any) -> Asset:
-    body = obj(data, "asset")
-    exif_raw = body.get("exifInfo")
-    exif = obj(exif_raw, "exifInfo") if exif_raw is not None else {}
-    return Asset(
-        id=req_str(body, "id"),
-        owner_id=req_str(body, "ownerId"),
-        original_file_name=req_str(body, "originalFileName"),
-        original_path=req_str(body, "originalPath"),
-        file_created_at=aware(to_datetime(req_str(body, "fileCreatedAt"), "fileCreatedAt")),
-        date_time_original=_opt_date(exif, "dateTimeOriginal"),
-        time_zone=opt_str(exif, "timeZone"),
-        duplicate_id=opt_str(body, "duplicateId"),
-        visibility=_visibility(body),
-        is_trashed=opt_bool(body, "isTrashed", default=False),
-        updated_at=opt_str(body, "updatedAt") or "",
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SearchPage:
-    """One page of `SearchResponseDto.assets`."""
-
-    items: list[Any]  # raw item objects
-    next_page: str | None
-    next_cursor: str | None
-
-
-def parse_search_page(data: Any) -> SearchPage:
-    """`SearchResponseDto` -> the asset items and the paging tokens."""
-    assets = obj(obj(data, "search response").get("assets"), "search assets")
-    items = arr(assets.get("items"), "search items")
-    next_page = assets.get("nextPage")
-    next_cursor = assets.get("nextCursor")
-    if next_page is not None and not isinstance(next_page, (str, int)):
-        raise _bad("nextPage is not a string")
-    if next_cursor is not None and not isinstance(next_cursor, str):
-        raise _bad("nextCursor is not a string")
-    return SearchPage(
-        items=items,
-        next_page=None if next_page is None else str(next_page),
-        next_cursor=next_cursor or None,
-    )
+# --- raw search items --------------------------------------------------------------------
+VISIBLE = frozenset({"timeline", "archive"})  # what the engine works on
 
 
 def item_id(item: Any) -> str:
@@ -270,13 +162,13 @@ def item_id(item: Any) -> str:
         value = item.get("id")
         if isinstance(value, str):
             return value
-    raise _bad("search item without a string id")
+    raise bad("search item without a string id")
 
 
 def item_visible(item: Any) -> bool:
     """False for hidden/locked (live-photo halves) or trashed raw items."""
     if type(item) is not dict and not isinstance(item, Mapping):
-        raise _bad("search item is not an object")
+        raise bad("search item is not an object")
     if item.get("isTrashed") is True:
         return False
     visibility = item.get("visibility")
@@ -323,7 +215,7 @@ def parse_album(data: Any) -> Album:
     if owner_id is None and body.get("owner") is not None:
         owner_id = req_str(obj(body.get("owner"), "album owner"), "id")
     if owner_id is None:
-        raise _bad("album without an owner")
+        raise bad("album without an owner")
     users = tuple(u for u in users if u.user_id != owner_id)
     raw_assets = body.get("assets")
     asset_ids: tuple[str, ...] | None = None
@@ -356,7 +248,7 @@ def parse_bulk_ids(data: Any) -> list[BulkIdResult]:
         body = obj(raw, "bulk id result")
         success = body.get("success")
         if not isinstance(success, bool):
-            raise _bad("bulk id result without a boolean success")
+            raise bad("bulk id result without a boolean success")
         out.append(BulkIdResult(req_str(body, "id"), success, opt_str(body, "error")))
     return out
 

@@ -27,7 +27,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from typing import Any, TypeVar
 
-from . import parsing
+from . import asset_parsing, parsing
 from .errors import ImmichInvalidResponseError, ImmichPermissionError
 from .models import ApiMode
 from .transport import Transport
@@ -122,7 +122,7 @@ class Pager:
 
     async def _page(
         self, mode: ApiMode, query: dict[str, Any], page: str | None, cursor: str | None
-    ) -> parsing.SearchPage:
+    ) -> asset_parsing.SearchPage:
         body: dict[str, Any] = {"size": CHUNK_SIZE, **query}
         if mode is ApiMode.V3_2:
             body["orderBy"] = _V32_ORDER
@@ -131,7 +131,7 @@ class Pager:
         else:
             body["order"] = "asc"
             body["page"] = int(page) if page and page.isdigit() else page
-        return parsing.parse_search_page(
+        return asset_parsing.parse_search_page(
             await self._http.request("POST", "/search/metadata", body=body, items=CHUNK_SIZE)
         )
 
@@ -178,10 +178,10 @@ class Pager:
         """Pages `first`.. of a search of about `total` items, fetched concurrently."""
         last = max(first, -(-total // CHUNK_SIZE))
 
-        def job(n: int) -> Callable[[], Awaitable[parsing.SearchPage]]:
+        def job(n: int) -> Callable[[], Awaitable[asset_parsing.SearchPage]]:
             return lambda: self._page(mode, query, str(n), None)
 
-        tail: parsing.SearchPage | None = None
+        tail: asset_parsing.SearchPage | None = None
         async with aclosing(in_order((job(n) for n in range(first, last + 1)), WINDOW)) as pages:
             number = first
             async for result in pages:
