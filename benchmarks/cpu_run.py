@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from immich_autotag.engine import runner  # type: ignore[import-not-found]
+from immich_autotag.engine import job, runner  # type: ignore[import-not-found]
 from immich_autotag.engine.album_cache import AlbumCache  # type: ignore[import-not-found]
 from immich_autotag.engine.rules_loader import load_rules_file  # type: ignore[import-not-found]
 from immich_autotag.immich.client import ImmichClient  # type: ignore[import-not-found]
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
     clock = PhaseClock()
     runner.load_library = clock.wrap_async("snapshot", runner.load_library)
     runner._plan = clock.wrap_sync("plan", runner._plan)  # noqa: SLF001
-    runner.apply_plan = clock.wrap_async("apply", runner.apply_plan)
+    job.apply_plan = clock.wrap_async("apply", job.apply_plan)
     cache = AlbumCache()
     runs = {}
     for name in ("first", "steady"):

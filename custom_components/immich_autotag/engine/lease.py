@@ -42,6 +42,8 @@ from ..immich.client import ImmichClient
 from ..immich.errors import ImmichError
 from ..immich.models import Tag
 from ..immich.retry import FAIL_FAST, RetryPolicy
+from .permissions import Capabilities
+from .report import RunReport
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -253,3 +255,23 @@ class RunLease:
     async def _delete(self, tag: Tag, *, retry: RetryPolicy | None = None) -> None:
         with contextlib.suppress(ImmichError):
             await self.client.delete_tag(tag.id, retry=retry)
+
+
+LEASE_LEFT = (
+    "the run lease could not be deleted (see the log); other runs of this Immich user are"
+    " skipped until it expires at %s"
+)
+NO_LEASE = (
+    "runs at the same time are not prevented: the API key lacks tag.create or"
+    " tag.delete, which the run lease (a tool-owned tag) needs"
+)
+
+
+def run_lease(client: ImmichClient, report: RunReport, caps: Capabilities) -> RunLease | None:
+    """The run's lease, not yet taken; None when the key cannot take one."""
+    if not all(caps.allows(p) for p in LEASE_PERMISSIONS):
+        report.warnings.append(
+            {"kind": "no_run_lease", "message": NO_LEASE, "asset_id": None, "album_id": None}
+        )
+        return None
+    return RunLease(client, report.id)

@@ -12,9 +12,9 @@ The undo's report and start line carry the output names of the undone run's star
 (`output_names.py`): old output tags a migration deleted and the undo created again are found
 by the next run, as before the migration.
 
-Same CONTRACT as `runner.run`: problems become a FAILED report (a run the journal cannot give
-is `invalid_input`), never an exception. `RunReport.skipped` lists what a later edit changed
-(kept as it is); `RunReport.unchanged` counts changes already as before the run.
+Same CONTRACT as `runner.run` (`job.py`): problems become a FAILED report (a run the journal
+cannot give is `invalid_input`), never an exception. `RunReport.skipped` lists what a later
+edit changed (kept as it is); `RunReport.unchanged` counts changes already as before the run.
 """
 
 from __future__ import annotations
@@ -24,18 +24,15 @@ import time
 import uuid
 from datetime import UTC, datetime
 from functools import partial
-from itertools import islice
 
 from ..immich.client import ImmichClient
 from .album_cache import AlbumCache
-from .deletions import confirm_deletions
+from .job import Job, begin_journal, connect, guarded, note
 from .journal import Journal
 from .journal_read import JournalContents
-from .lease import live_lease
 from .output_names import parse_record
 from .progress import CancelToken, Progress, ProgressCallback, RunPhase
-from .report import MAX_ERRORS, MAX_PLANNED_CHANGES, RunReport
-from .runner import apply_plan, begin_journal, connect, guarded
+from .report import MAX_ERRORS, RunReport
 from .snapshot import load_selected
 from .undo_checks import Skip
 from .undo_plan import plan_undo, undo_selection
@@ -64,26 +61,8 @@ async def undo(
     return await guarded(client, report, journal, token, body)
 
 
-class _Undo:
+class _Undo(Job):
     """The steps of one undo, filling one report."""
-
-    def __init__(
-        self,
-        client: ImmichClient,
-        report: RunReport,
-        progress: ProgressCallback | None,
-        cancel: CancelToken,
-        verify: VerifyPolicy | None,
-    ) -> None:
-        self.client = client
-        self.report = report
-        self.progress = progress
-        self.cancel = cancel
-        self.verify = verify
-
-    def emit(self, tick: Progress) -> None:
-        if self.progress is not None:
-            self.progress(tick)
 
     async def execute(
         self,
@@ -99,7 +78,7 @@ class _Undo:
         target = contents.select(run_id, client.web_url, info.user.id)
         report.undo_of = target.id
         if target.end is None:
-            report.warnings.append(_note("run_unfinished", f"run {target.id} has no end line"))
+            report.warnings.append(note("run_unfinished", f"run {target.id} has no end line"))
         # The output names as the undone run found them (its start line): the library holds
         # them again once it is undone, so the next run finds old output tags it restored.
         outputs = parse_record(target.header.get("outputs"))
@@ -114,40 +93,15 @@ class _Undo:
             progress=self.emit,
             cancel=self.cancel,
         )
-        report.phase_seconds["snapshot"] = round(time.perf_counter() - started, 3)
-        report.assets_total = len(lib.assets)
-        report.newest_update = lib.newest_update
-        self.cancel.check()
-        if (busy := live_lease(lib.tags.values())) is not None and not report.dry_run:
-            raise busy  # another run is writing: skipped before planning, nothing written
+        self.loaded(lib, started)
 
         self.emit(Progress(RunPhase.PLANNING))
         started = time.perf_counter()
         undone = await asyncio.to_thread(plan_undo, lib, target)
         plan = undone.plan if caps.read_only else caps.restrict_plan(undone.plan, lib)
-        plan, kept = await confirm_deletions(client, lib, plan)
-        report.warnings.extend(kept)
-        report.phase_seconds["plan"] = round(time.perf_counter() - started, 3)
-        self.emit(Progress(RunPhase.PLANNING, 1, 1))
-        self.cancel.check()
+        plan = await self.planned(lib, plan, started)
         skipped = list(undone.skipped)
-        if report.dry_run:
-            report.changes = plan.counts()
-            report.planned_changes = list(islice(plan.describe(lib), MAX_PLANNED_CHANGES))
-            report.planned_changes_total = report.changes_total
-        else:
-            await apply_plan(
-                client,
-                lib,
-                plan,
-                report,
-                journal=journal,
-                progress=self.emit,
-                cancel=self.cancel,
-                verify=self.verify,
-                album_cache=album_cache,
-                caps=caps,
-            )
+        await self.dry_run_or_apply(lib, plan, journal=journal, album_cache=album_cache, caps=caps)
         # A tag or album the undo keeps because something else uses it is a skipped change.
         for warning in report.warnings:
             kind = KEPT_WARNINGS.get(str(warning.get("kind")))
@@ -158,7 +112,3 @@ class _Undo:
         report.unchanged = undone.unchanged
         report.skipped_total = len(skipped)
         report.skipped = [s.to_dict() for s in skipped[:MAX_ERRORS]]
-
-
-def _note(kind: str, message: str) -> dict[str, str | None]:
-    return {"kind": kind, "message": message, "asset_id": None, "album_id": None}
