@@ -195,7 +195,7 @@ async def apply_plan(
         raise
     finally:
         if lease is not None:
-            await lease.release()  # a no-op once released
+            await lease.release(patient=not cancel.cancelled)  # a no-op once released
             if lease.left_until is not None:
                 left = LEASE_LEFT % lease.left_until.isoformat(timespec="seconds")
                 report.warnings.append(note("run_lease_left", left))

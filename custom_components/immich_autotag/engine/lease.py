@@ -191,10 +191,14 @@ class RunLease:
         """
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(RELEASE_ON_CANCEL):
-                await self.release()
+                await self.release(patient=False)
 
-    async def release(self) -> None:
-        """Stop renewing and delete the lease (left to expire when that fails)."""
+    async def release(self, *, patient: bool = True) -> None:
+        """Stop renewing and delete the lease (left to expire when that fails).
+
+        `patient`: with the run's retry budgets (a run that ends normally on a flaky server);
+        else fail-fast (a cancelled run: briefly, its requests interrupted).
+        """
         if self._renewer is not None:
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -203,16 +207,17 @@ class RunLease:
         if not self._held:
             return
         self._held = False
-        # Sent even when the run was cancelled (its requests interrupted), and briefly: a
-        # lease left behind keeps other runs out until it expires.
+        # Sent even when the run was cancelled (its requests interrupted): a lease left
+        # behind keeps other runs out until it expires.
+        retry = None if patient else FAIL_FAST
         try:
             with self.client.uninterrupted():
                 mine = self._mine
                 if mine is None:  # never seen in a listing: look it up
-                    tags = await self.client.list_tags(retry=FAIL_FAST)
+                    tags = await self.client.list_tags(retry=retry)
                     mine = _families(tags).get(self.run_id)
                 for tag in () if mine is None else mine.tags:
-                    await self.client.delete_tag(tag.id, retry=FAIL_FAST)
+                    await self.client.delete_tag(tag.id, retry=retry)
         except (ImmichError, RuntimeError) as err:  # e.g. the key was revoked, session closed
             _LOGGER.warning("Could not delete the run lease: %s", err)
             until = self._last_until or self._clock() + self.ttl
