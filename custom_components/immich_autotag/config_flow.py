@@ -28,6 +28,7 @@ from .const import (
     DOMAIN,
     REQUIRED_PERMISSIONS,
 )
+from .immich.answers import UrlCredentialsError
 from .immich.client import ImmichClient
 from .immich.errors import (
     CONNECT_ERRORS,
@@ -108,6 +109,9 @@ async def _async_try_validate(
     """Normalise the URL and validate; failures become form errors (None when it failed)."""
     try:
         url, _api_url = normalize_url(raw_url)
+    except UrlCredentialsError:
+        errors[CONF_URL] = "url_credentials"
+        return None
     except ValueError:
         errors[CONF_URL] = "invalid_url"
         return None

@@ -102,6 +102,25 @@ async def test_user_flow_invalid_url_then_recover(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def test_user_flow_refuses_credentials_in_the_url(
+    hass: HomeAssistant, sim_server: SimServer
+) -> None:
+    """`user:password@` is named as the problem, not dropped silently; nothing is sent."""
+    flow_id = await _start(hass)
+    with_credentials = sim_server.url.replace("://", "://me:hunter2@", 1)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: with_credentials, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_URL: "url_credentials"}
+    assert sim_server.sim.stats.total == 0
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: sim_server.url, CONF_API_KEY: sim_server.key, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == sim_server.url
+
+
 async def test_user_flow_invalid_auth_then_recover(
     hass: HomeAssistant, sim_server: SimServer
 ) -> None:

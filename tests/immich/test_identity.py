@@ -84,6 +84,8 @@ async def test_url_normalisation(
         "http://host:99999",
         "::",
         "http://[x",
+        "http://me:hunter2@immich.local:2283",
+        "https://me@immich.local",
     ],
 )
 async def test_invalid_url(session: aiohttp.ClientSession, raw: str) -> None:

@@ -53,10 +53,15 @@ _USERINFO: Final = re.compile(r"//[^/?#]*@")
 _NOT_FOUND_RE: Final = re.compile(r"not found|no access|no .*access|not have access", re.IGNORECASE)
 
 
+class UrlCredentialsError(ValueError):
+    """A URL carrying `user:password@`: refused rather than silently dropped."""
+
+
 def normalize_url(url: str) -> tuple[str, str]:
     """User input -> (web_url, api_url); accepts `/api` or not, trailing slashes, http(s).
 
     Without a scheme, `http://` is assumed (`192.168.1.10:2283`, `immich.local:2283`).
+    Credentials in the URL (`user:password@`) are refused: the API key is the only sign-in.
     """
     text = url.strip() if isinstance(url, str) else ""
     if text and "://" not in text:
@@ -67,6 +72,12 @@ def normalize_url(url: str) -> tuple[str, str]:
     except (ValueError, TypeError) as err:
         raise ValueError(f"invalid URL: {shown!r}") from err
     host = parsed.host or ""
+    if parsed.raw_user is not None or parsed.raw_password is not None:
+        # Dropping them silently would leave a proxy's basic auth failing with a puzzling 401.
+        raise UrlCredentialsError(
+            f"invalid URL: it must not contain a user name or password (user:password@): {shown!r};"
+            " Immich AutoTag signs in with the API key only"
+        )
     if parsed.scheme not in {"http", "https"} or not host or any(c.isspace() for c in host):
         raise ValueError(f"invalid URL (need http(s)://host[:port]): {shown!r}")
     try:
