@@ -89,8 +89,20 @@ class EntryStorage:
         return await self._hass.async_add_executor_job(read_journal, self._journal_path)
 
     async def async_close_journal(self, journal_file: JournalFile) -> None:
-        """Wait for the last lines (raises JournalWriteError if a write failed)."""
-        await self._hass.async_add_executor_job(journal_file.close)
+        """Wait for the last lines (raises JournalWriteError if a write failed).
+
+        The applied changes a failed write left out of the file are logged, so they are not lost.
+        """
+        try:
+            await self._hass.async_add_executor_job(journal_file.close)
+        except JournalWriteError as err:
+            if err.unwritten:
+                _LOGGER.error(  # noqa: TRY400 - the lines matter here, not a traceback
+                    "%s; these applied changes are not in the journal (keep them to undo):\n%s",
+                    err,
+                    "\n".join(err.unwritten),
+                )
+            raise
 
     async def async_remove(self, kept: Path) -> Path | None:
         """Forget the reports and the album cache; move the journal to `kept`.

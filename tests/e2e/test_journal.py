@@ -4,6 +4,7 @@ with the old values an undo needs, whether the run finishes, is cancelled or is 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from custom_components.immich_autotag.engine.journal import JOURNAL_VERSION, Journal, JournalFile
+from custom_components.immich_autotag.engine.journal import (
+    JOURNAL_VERSION,
+    Journal,
+    JournalFile,
+    JournalWriteError,
+)
 from custom_components.immich_autotag.engine.progress import CancelToken
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
@@ -257,3 +263,44 @@ async def test_unwritable_paths_fail_before_anything_is_sent(tmp_path: Path, whe
     assert str(blocker) in message
     assert ("--no-journal" if where == "journal" else "--no-cache") in message
     assert out == b""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+async def test_a_full_disk_stops_the_run_and_hands_back_every_applied_change() -> None:
+    """The journal's disk fills up mid-run: the run stops applying, and each change it applied
+    is in the lines the file did not take (which the command prints and Home Assistant logs)."""
+    world = build()
+    before = picture(world.lib)
+    sim = Simulator(world.lib)
+    journal_file = JournalFile(Path("/dev/full"))
+    async with sim.serve() as url:
+        report, _, writes = await run_once(
+            sim, url, world.key, RULES, journal=Journal(journal_file)
+        )
+    with pytest.raises(JournalWriteError) as closed:
+        journal_file.close()
+    assert report.status is RunStatus.FAILED, report.status
+    assert writes > 0  # the run had started applying when the disk said no
+    after = picture(world.lib)
+    assert changes(before, after)
+    assert_journaled(before, after, [json.loads(line) for line in closed.value.unwritten])
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+async def test_the_command_prints_what_a_full_disk_did_not_take(tmp_path: Path) -> None:
+    lib = generate_library(200, seed=5)
+    before = picture(lib)
+    sim = Simulator(lib)
+    async with sim.serve() as url:
+        proc = await start(
+            *("--url", url, "--api-key", generator_key(lib), "--journal", "/dev/full"),
+            home=tmp_path,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 120)
+    message = err.decode()
+    assert proc.returncode != 0, message
+    assert "cannot write the journal /dev/full" in message
+    printed = [json.loads(line) for line in message.splitlines() if line.startswith("{")]
+    after = picture(lib)
+    assert changes(before, after)
+    assert_journaled(before, after, printed)

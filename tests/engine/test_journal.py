@@ -92,5 +92,13 @@ def test_a_failing_write_stops_the_recording() -> None:
         while time.monotonic() < deadline:
             journal.record("tag_add", "a", ["y"])
             time.sleep(0.01)
-    with pytest.raises(JournalWriteError):
+    with pytest.raises(JournalWriteError) as closed:
         journal_file.close()
+    # Nothing recorded is lost: what the file did not take is handed back, in order.
+    unwritten = [json.loads(line) for line in closed.value.unwritten]
+    written = len(journal.entries) - sum("seq" in line for line in unwritten)
+    assert [line["seq"] for line in unwritten if "seq" in line] == list(
+        range(written + 1, len(journal.entries) + 1)
+    )
+    assert written == 0  # /dev/full takes nothing: every line comes back, the header first
+    assert unwritten[0] == {"journal": JOURNAL_VERSION, "run": "run-4"}

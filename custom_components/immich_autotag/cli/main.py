@@ -237,6 +237,10 @@ def _close_journal(journal_file: JournalFile | None, report: RunReport | None) -
         journal_file.close()
     except JournalWriteError as err:
         _error(str(err))
+        if err.unwritten:  # applied changes the file does not hold: keep them on stderr
+            _error("lines not written to the journal (applied changes; keep them to undo):")
+            for line in err.unwritten:
+                print(line, file=sys.stderr, flush=True)
         if report is not None:
             report.status = RunStatus.FAILED
             report.error_kind = report.error_kind or ErrorKind.JOURNAL

@@ -27,7 +27,15 @@ Sink: TypeAlias = Callable[[Line], None]
 
 
 class JournalWriteError(OSError):
-    """The journal file could not be written; the run stops applying."""
+    """The journal file could not be written; the run stops applying.
+
+    `unwritten` holds the lines that did not reach the file (changes already applied, at most
+    the few in flight when the write failed), so the owner can print or log them.
+    """
+
+    def __init__(self, message: str, unwritten: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.unwritten = list(unwritten)
 
 
 def _now() -> str:
@@ -125,6 +133,8 @@ class JournalFile:
         self._file: TextIO = path.open("a", encoding="utf-8")
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._error: OSError | None = None
+        self._unwritten: list[str] = []  # from the first failed write on
+        self._lock = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(
             target=self._write_lines, name=f"journal {path.name}", daemon=True
@@ -132,20 +142,37 @@ class JournalFile:
         self._thread.start()
 
     def __call__(self, line: Line) -> None:
-        """Queue one line (raises JournalWriteError once a write has failed)."""
-        if self._error is not None:
-            raise JournalWriteError(f"cannot write the journal {self.path}: {self._error}")
-        self._queue.put(json.dumps(line, ensure_ascii=False, default=str))
+        """Queue one line (raises JournalWriteError once a write has failed).
+
+        The line is kept either way: after a failure it joins the unwritten lines.
+        """
+        text = json.dumps(line, ensure_ascii=False, default=str)
+        with self._lock:
+            if self._error is not None:
+                self._unwritten.append(text)
+                raise self._write_error()
+        self._queue.put(text)
+
+    def _write_error(self) -> JournalWriteError:
+        return JournalWriteError(
+            f"cannot write the journal {self.path}: {self._error}"
+            f" ({len(self._unwritten)} line(s) not written)",
+            self._unwritten,
+        )
 
     def _write_lines(self) -> None:
         for text in iter(self._queue.get, None):
-            if self._error is not None:
-                continue
+            with self._lock:
+                if self._error is not None:
+                    self._unwritten.append(text)
+                    continue
             try:
                 self._file.write(text + "\n")
                 self._file.flush()
             except OSError as err:
-                self._error = err
+                with self._lock:
+                    self._error = err
+                    self._unwritten.append(text)
         try:
             self._file.close()
         except OSError as err:
@@ -171,4 +198,4 @@ class JournalFile:
         self.stop()
         self._thread.join()
         if self._error is not None:
-            raise JournalWriteError(f"cannot write the journal {self.path}: {self._error}")
+            raise self._write_error()
