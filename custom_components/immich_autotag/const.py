@@ -17,11 +17,12 @@ CONF_WATCH_SETTLE: Final = "watch_settle"  # minutes new photos must stay unchan
 
 DEFAULT_RUN_INTERVAL: Final = 0
 DEFAULT_MAX_CONCURRENCY: Final = limiter.DEFAULT_MAX_CONCURRENCY  # 32
-MAX_CONCURRENCY: Final = 64
+MAX_CONCURRENCY: Final = limiter.MAX_CONCURRENCY  # 64
 # Before the limit adapted, 4 was the default number of requests in flight; options saved
 # with it move to the new default ceiling (config entry minor version 2).
 LEGACY_DEFAULT_MAX_CONCURRENCY: Final = 4
 DEFAULT_MAX_RPS: Final = 0.0
+MAX_RPS: Final = limiter.MAX_RPS
 DEFAULT_NOTIFY: Final = False
 DEFAULT_WATCH_INTERVAL: Final = 0
 DEFAULT_WATCH_SETTLE: Final = 10

@@ -33,13 +33,13 @@ from .const import (
     DEFAULT_WATCH_INTERVAL,
     DEFAULT_WATCH_SETTLE,
     MAX_CONCURRENCY,
+    MAX_RPS,
 )
 from .engine.default_rules import default_rules_yaml
 from .engine.rules_loader import validate_rules_text
 
 MAX_RUN_INTERVAL = 10080  # one week, in minutes
 MIN_CONCURRENCY = 1
-MAX_RPS = 1000
 
 
 class RulesEditorSelector(TemplateSelector):

@@ -31,6 +31,10 @@ BAD = {
     "watch and undo": (["--watch", "5", "--undo", ""], "--watch runs the rules"),
     "watch scoped": (["--watch", "5", "--asset-id", ASSET], "it takes no --asset-id"),
     "explain junk": (["--explain", "https://photos.example/albums"], "neither an asset id"),
+    "settle alone": (["--settle", "5"], "--settle is how long --watch waits"),
+    "concurrency 0": (["--max-concurrency", "0"], "--max-concurrency must be 1 to 64"),
+    "concurrency huge": (["--max-concurrency", "100000"], "--max-concurrency must be 1 to 64"),
+    "rps huge": (["--max-rps", "1e9"], "--max-rps 0 to 1000"),
 }
 
 

@@ -15,8 +15,10 @@ import aiohttp
 
 from ..engine.scope import InvalidAssetIdError, parse_asset_ids
 from ..immich.client import ImmichClient
-from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, Limiter
+from ..immich.limiter import DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY, MAX_RPS, Limiter
 from .version import version
+
+DEFAULT_SETTLE = 600.0  # seconds new photos stay unchanged before --watch runs
 
 
 def number(text: str) -> float:
@@ -89,13 +91,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="keep running: check every SECONDS for new photos and run once they settle",
     )
-    add("--settle", type=number, default=600.0, metavar="SECONDS", help="with --watch (600)")
+    add("--settle", type=number, metavar="SECONDS", help="with --watch (600)")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
     noise.add_argument("--verbose", "-v", action="store_true", help="more progress, and logs")
     args = parser.parse_args(argv)
-    if args.max_concurrency < 1 or args.max_rps < 0:
-        parser.error("--max-concurrency must be >= 1 and --max-rps >= 0")
+    _check(parser, args)
+    return args
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse bad values and contradicting flags (argparse's error: exit 2 with the message)."""
+    if not 1 <= args.max_concurrency <= MAX_CONCURRENCY or not 0 <= args.max_rps <= MAX_RPS:
+        parser.error(
+            f"--max-concurrency must be 1 to {MAX_CONCURRENCY} and --max-rps 0 to {MAX_RPS:g}"
+        )
+    if args.settle is not None and args.watch is None:
+        parser.error("--settle is how long --watch waits for new photos: it needs --watch")
     if args.asset_ids is not None:
         try:
             args.asset_ids = parse_asset_ids(args.asset_ids)
@@ -103,8 +115,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(str(err))
     if args.journal and args.no_journal:
         parser.error("--journal and --no-journal exclude each other")
-    if args.watch is not None and (args.watch <= 0 or args.settle < 0):
+    if args.watch is not None and (args.watch <= 0 or (args.settle or 0) < 0):
         parser.error("--watch must be > 0 and --settle >= 0")
+    if args.watch is not None and args.settle is None:
+        args.settle = DEFAULT_SETTLE
     if args.watch is not None and (
         args.undo is not None or args.explain is not None or args.dry_run
     ):
@@ -119,4 +133,3 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(
             "--undo reads the journal: it takes no --no-journal, --asset-id or --migrate-outputs"
         )
-    return args

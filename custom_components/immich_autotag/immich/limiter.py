@@ -32,6 +32,8 @@ from typing import TypeAlias
 from .adaptive import AdaptiveLimit, size_bucket
 
 DEFAULT_MAX_CONCURRENCY = 32
+MAX_CONCURRENCY = 64  # the highest ceiling a user may set (options, --max-concurrency)
+MAX_RPS = 1000.0  # the highest requests/second cap a user may set (0 = no cap)
 INITIAL_CONCURRENCY = 8
 THROTTLE_STATUSES = frozenset({429, 503})
 RECENT = 20  # limits of the last windows in the stats
