@@ -1,4 +1,4 @@
-"""Sockets for tests that talk to the simulator over real HTTP: loopback only.
+"""Tests that talk to the simulator over real HTTP: loopback sockets only, no loop debug.
 
 The Home Assistant test plugin blocks sockets in every test. The simulator's URL names the
 server `localhost` (see `Simulator.serve`), which resolves to 127.0.0.1 and, on many machines,
@@ -6,6 +6,8 @@ to ::1 as well; connections anywhere else stay blocked.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 import pytest_socket
@@ -23,3 +25,10 @@ def allow_loopback() -> None:
 def loopback_sockets() -> None:
     """Autouse in the folders whose conftest imports it: loopback HTTP is allowed."""
     allow_loopback()
+
+
+@pytest.fixture(autouse=True)
+async def no_loop_debug() -> None:
+    """Autouse where imported: the HA plugin's debug loop records a stack per callback and task,
+    which made these HTTP-heavy tests 2-10 times slower. The Home Assistant tests keep it."""
+    asyncio.get_running_loop().set_debug(False)

@@ -1,3 +1,3 @@
 """End-to-end tests talk to the simulator over real loopback HTTP."""
 
-from tests.loopback import loopback_sockets  # noqa: F401 - an autouse fixture here
+from tests.loopback import loopback_sockets, no_loop_debug  # noqa: F401 - autouse fixtures

@@ -1,18 +1,11 @@
 """Reliability tests talk to the simulator over real loopback HTTP."""
 
-import asyncio
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from tests.loopback import loopback_sockets  # noqa: F401 - an autouse fixture here
-
-
-@pytest.fixture(autouse=True)
-async def enable_event_loop_debug() -> None:
-    """Override the HA plugin's debug loop: it makes these HTTP-heavy tests ~10x slower."""
-    asyncio.get_running_loop().set_debug(False)
+from tests.loopback import loopback_sockets, no_loop_debug  # noqa: F401 - autouse fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 import aiohttp
 import pytest
 
-from tests.loopback import loopback_sockets  # noqa: F401 - an autouse fixture here
+from tests.loopback import loopback_sockets, no_loop_debug  # noqa: F401 - autouse fixtures
 from tests.sim import SimAsset, SimLibrary, Simulator, SimUser
 
 
