@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from custom_components.immich_autotag.engine.rules_loader import load_rules_file
+from tests.sim.timeline import idle_worker_seconds, spans_from_json
 
 from .floor import floor_of_next_run
 
@@ -40,6 +41,7 @@ PACKAGE = ROOT / "custom_components" / "immich_autotag"
 LATENCY_MS, JITTER_MS = 32.0, 10.0  # 37 ± 5 ms: Immich v3 measured on the independent library
 PER_ITEM_MS = 0.15  # ... plus 0.15 ms per item a request carries or returns
 SEED = 1
+TIMELINES = os.environ.get("BENCH_TIMELINES")  # a folder: each run's request timeline there
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def start_simulator(
         "--max-concurrency",
         str(scenario.workers),
         "--no-check-responses",  # the spec checks are the tests' business, not the server's load
+        "--timeline",  # each request's arrival, start and end: where the server sat idle
     ]
     if scenario.rate_limit:
         cmd += ["--rate-limit", str(scenario.rate_limit)]
@@ -130,12 +133,11 @@ def headless_package(tmp: Path) -> Path:
     return tmp
 
 
-def sim_call(url: str, path: str, *, post: bool = False) -> dict[str, Any]:
+def sim_call(url: str, path: str, *, post: bool = False) -> Any:
     """A simulator control endpoint (`/__sim/...`)."""
     request = urllib.request.Request(f"{url}{path}", method="POST" if post else "GET")  # noqa: S310
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
-        data: dict[str, Any] = json.loads(answer.read())
-    return data
+        return json.loads(answer.read())
 
 
 def run_headless(url: str, key: str, cache: Path, pythonpath: Path) -> dict[str, Any]:
@@ -205,6 +207,12 @@ def timed_run(url: str, key: str, name: str, cache: Path, pythonpath: Path) -> d
     sim_call(url, "/__sim/reset-stats", post=True)
     run = run_headless(url, key, cache, pythonpath)
     load = sim_call(url, "/__sim/stats")["load"]
+    spans = spans_from_json(sim_call(url, "/__sim/timeline"))
+    load["idleWorkerSeconds"] = round(
+        idle_worker_seconds(spans, int(load["workers"]), 0.0, load["elapsedSeconds"]), 2
+    )
+    if TIMELINES:
+        (Path(TIMELINES) / f"{name}.json").write_text(json.dumps(spans))
     server_floor = load["busySeconds"] / load["workers"]
     run["request_floor"] = floor.as_dict()
     run["requests_over_floor"] = round(run["requests"] / floor.total, 3)

@@ -60,6 +60,11 @@ def main() -> None:
         action="store_true",
         help="skip validating each answer against the spec (benchmarks: the server's own CPU)",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="record each request's arrival, start and end (GET /__sim/timeline)",
+    )
     args = parser.parse_args()
     lib = (
         load_library(args.library)
@@ -80,6 +85,8 @@ def main() -> None:
     )
     sim = Simulator(lib, version=args.version, faults=faults, metadata_delay_s=args.metadata_delay)
     sim.check_responses = not args.no_check_responses
+    if args.timeline:
+        sim.stats.timeline = []
     print(f"url http://{args.host}:{args.port}", flush=True)  # noqa: T201
     print(f"api_key {generator_key(lib)}", flush=True)  # noqa: T201
     sim.run_forever(args.host, args.port)

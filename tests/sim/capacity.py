@@ -192,6 +192,11 @@ class LoadMeter:
         self._integrate()
         self.waiting -= 1
 
+    @property
+    def started_at(self) -> float:
+        """When the measuring window started (the clock's time)."""
+        return self._start
+
     def elapsed_s(self) -> float:
         """Seconds since the last reset."""
         return self._clock() - self._start

@@ -14,6 +14,7 @@ import orjson
 from aiohttp import web
 
 from .capacity import REAL_SERVER_CURVE, CapacityCurve, LoadMeter
+from .timeline import Span
 
 READ_POSTS = frozenset({"POST /search/metadata", "POST /search/statistics"})
 WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
@@ -107,6 +108,8 @@ class SimStats:
     service_ms: defaultdict[str, float] = field(  # route -> service time given, ms
         default_factory=lambda: defaultdict(float)
     )
+    # Each request served, when recording (`[]`; None: off): see `capacity.Span`.
+    timeline: list[Span] | None = None
 
     @property
     def total(self) -> int:
@@ -129,6 +132,8 @@ class SimStats:
         self.load.reset()
         self.search_styles.clear()
         self.service_ms.clear()
+        if self.timeline is not None:
+            self.timeline.clear()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for `/__sim/stats`."""

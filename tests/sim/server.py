@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -17,6 +18,7 @@ from .faults import READ_POSTS, WRITE_METHODS, FaultInjector, Faults, SimStats, 
 from .library import MetadataJob, SimLibrary
 from .openapi import validator_for
 from .search import SearchEngine
+from .timeline import Span, spans_as_json
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _RECORDERS: list[list[Simulator]] = []  # open `recording_simulators()` blocks
@@ -157,6 +159,7 @@ class Simulator:
         app = web.Application(middlewares=[self._middleware], client_max_size=20 * 1024 * 1024)
         handlers = Handlers(self)
         app.router.add_get("/__sim/stats", self._sim_stats)
+        app.router.add_get("/__sim/timeline", self._sim_timeline)
         app.router.add_get("/__sim/state", self._sim_state)
         app.router.add_get("/__sim/view", self._sim_view)
         app.router.add_post("/__sim/reset-stats", self._sim_reset)
@@ -203,6 +206,7 @@ class Simulator:
         gate = self._sync_capacity()
         meter = self.stats.load
         meter.arrive()
+        arrived = time.monotonic()
         if gate is not None:
             try:
                 await gate.acquire()
@@ -210,6 +214,7 @@ class Simulator:
                 meter.drop()
                 raise
         meter.start()
+        started = time.monotonic()
         self.stats.in_flight += 1
         self.stats.max_concurrency = max(self.stats.max_concurrency, self.stats.in_flight)
         try:
@@ -219,6 +224,10 @@ class Simulator:
             meter.finish()
             if gate is not None:
                 gate.release()
+            if self.stats.timeline is not None:
+                route, items = request.get("route", ""), request.get("items", 0)
+                span = Span(route, arrived, started, time.monotonic(), items)
+                self.stats.timeline.append(span)
         self.stats.statuses[response.status] += 1
         return response
 
@@ -286,6 +295,10 @@ class Simulator:
     # -- /__sim ----------------------------------------------------------------------------
     async def _sim_stats(self, _request: web.Request) -> web.Response:
         return json_response(self.stats.as_dict())
+
+    async def _sim_timeline(self, _request: web.Request) -> web.Response:
+        spans = self.stats.timeline or []
+        return json_response(spans_as_json(spans, self.stats.load.started_at))
 
     async def _sim_state(self, _request: web.Request) -> web.Response:
         state: dict[str, Any] = dict(self.lib.summary())

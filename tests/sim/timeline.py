@@ -1,0 +1,59 @@
+"""The simulator's request timeline: when each request arrived, got a worker and left.
+
+Recorded when `SimStats.timeline` is a list (`python -m tests.sim --timeline`, or a test sets
+`sim.stats.timeline = []`) and served by `GET /__sim/timeline` in seconds since the last
+stats reset. `idle_gaps` finds where the server had free workers and nothing waiting: the time
+a client could have filled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Span(NamedTuple):
+    """One request as the server saw it (monotonic seconds)."""
+
+    route: str  # "METHOD /template" ("" when it never reached a handler)
+    arrived: float  # reached the server (then waited for a worker)
+    started: float  # got a worker
+    ended: float  # answered (or its client went away)
+    items: int  # ids it carried (the per-item service time)
+
+
+def spans_as_json(spans: list[Span], origin: float) -> list[dict[str, Any]]:
+    """`spans` with times in seconds since `origin`, for `/__sim/timeline`."""
+    return [
+        {
+            "route": s.route,
+            "arrived": round(s.arrived - origin, 5),
+            "started": round(s.started - origin, 5),
+            "ended": round(s.ended - origin, 5),
+            "items": s.items,
+        }
+        for s in spans
+    ]
+
+
+def spans_from_json(data: list[dict[str, Any]]) -> list[Span]:
+    """The inverse of `spans_as_json` (times stay relative)."""
+    return [Span(d["route"], d["arrived"], d["started"], d["ended"], d["items"]) for d in data]
+
+
+def idle_worker_seconds(spans: list[Span], workers: int, start: float, end: float) -> float:
+    """Worker-seconds in [start, end] with a worker free and no request waiting for one."""
+    events: list[tuple[float, int, int]] = []  # (time, d_serving, d_waiting)
+    for s in spans:
+        events += [(s.arrived, 0, 1), (s.started, 1, -1), (s.ended, -1, 0)]
+    events.sort()
+    idle, serving, waiting, last = 0.0, 0, 0, start
+    for t, d_serving, d_waiting in events:
+        clipped = min(max(t, start), end)
+        if waiting == 0:
+            idle += max(0, workers - serving) * (clipped - last)
+        last = clipped
+        serving += d_serving
+        waiting += d_waiting
+    if waiting == 0:
+        idle += max(0, workers - serving) * (end - last)
+    return idle
