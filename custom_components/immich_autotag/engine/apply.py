@@ -1,9 +1,10 @@
 """Apply a Plan with the client: ordered, chunked, concurrent within a stage, journaled.
 
 Order: create tags -> additions (tags, albums) -> removals -> tag deletions -> dates ->
-album deletions -> album members -> verification. A removal is skipped for an asset whose
-addition failed in this run, so a move never loses an asset's classification. An album or
-tag is re-read right before its deletion and kept when assets arrived in it during the run.
+album deletions -> album members -> verification; within a stage the largest requests go
+first. A removal is skipped for an asset whose addition failed in this run, so a move never
+loses an asset's classification. An album or tag is re-read right before its deletion and kept
+when assets arrived in it during the run.
 
 Every tag write comes before every date write: after a date write Immich writes an XMP
 sidecar holding the asset's tags of that moment and re-extracts the metadata about half a
@@ -82,22 +83,26 @@ class Applier(AlbumJobs):
         await self._create_tags()
         await self._find_created_meanwhile()
         await self._stage(
-            [self._job_create_album(n, a) for n, a in plan.album_creates.items()]
-            + [self._job_tag_add(p, c) for p, a in plan.tag_adds.items() for c in chunks(sorted(a))]
+            [(len(a), self._job_create_album(n, a)) for n, a in plan.album_creates.items()]
             + [
-                self._job_album_add(k, c)
+                (len(c), self._job_tag_add(p, c))
+                for p, a in plan.tag_adds.items()
+                for c in chunks(sorted(a))
+            ]
+            + [
+                (len(c), self._job_album_add(k, c))
                 for k, a in plan.album_adds.items()
                 for c in chunks(sorted(a))
             ]
         )
         await self._stage(
             [
-                self._job_tag_remove(p, c)
+                (len(c), self._job_tag_remove(p, c))
                 for p, a in plan.tag_removes.items()
                 for c in chunks(sorted(a - self.failed_assets))
             ]
             + [
-                self._job_album_remove(k, c)
+                (len(c), self._job_album_remove(k, c))
                 for k, a in plan.album_removes.items()
                 for c in chunks(sorted(a - self.failed_assets))
             ]
@@ -109,16 +114,16 @@ class Applier(AlbumJobs):
             skipped = sum(len(a & self.failed_assets) for a in groups.values())
             if skipped:
                 self._fail(kind, skipped, "skipped: the matching addition failed")
-        await self._stage([self._job_tag_delete(p) for p in plan.tag_deletes])
+        await self._stage([(1, self._job_tag_delete(p)) for p in plan.tag_deletes])
         await self._stage(
             [
-                self._job_date(kind, v, c)
+                (len(c), self._job_date(kind, v, c))
                 for kind, v, a in plan.date_groups()
                 for c in chunks(sorted(a))
             ]
         )
-        await self._stage([self._job_album_delete(k) for k in plan.album_deletes])
-        await self._stage([self._job_album_users(c) for c in album_user_jobs(plan)])
+        await self._stage([(1, self._job_album_delete(k)) for k in plan.album_deletes])
+        await self._stage([(len(c), self._job_album_users(c)) for c in album_user_jobs(plan)])
         await Verifier(self, self._verify, self._cancel).run()
 
     async def _create_tags(self) -> None:

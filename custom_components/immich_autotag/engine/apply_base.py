@@ -31,6 +31,7 @@ OK_BULK_ERRORS = frozenset({"duplicate"})  # already a member: the goal is reach
 WORKERS = 32  # concurrent jobs per stage; the limiter decides how many are in flight
 
 Job: TypeAlias = Callable[[], Coroutine[Any, Any, None]]
+Sized: TypeAlias = tuple[int, Job]  # (ids the job's requests carry, the job)
 T = TypeVar("T")
 
 
@@ -141,13 +142,17 @@ class ApplyBase:
         """Journals a change whose request's answer a cancellation cut off."""
         return lambda: self.journal.record(kind, target, ids, uncertain=True, **extra)
 
-    async def _stage(self, jobs: list[Job]) -> None:
+    async def _stage(self, sized: Iterable[Sized]) -> None:
         """Run jobs with a bounded pool of workers (the limiter caps in-flight requests).
 
+        The largest jobs go first (longest-processing-time order; ties in plan order): a
+        request's service time grows with the ids it carries, so a large one picked up last
+        would run alone at the end of the stage while the server's other workers idle.
         Coroutines are created only when a worker picks a job up, so a stage of 20,000
         requests costs WORKERS tasks, not 20,000. After a `CancelToken` cancel each worker
         finishes the request it has in flight and stops; then the stage raises.
         """
+        jobs = [job for _, job in sorted(sized, key=lambda pair: -pair[0])]
         if not jobs:
             return
         queue = iter(jobs)

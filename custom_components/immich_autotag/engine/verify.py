@@ -9,7 +9,8 @@ nothing should be lost; this step makes sure:
    re-extraction is done, so it cannot reset tags the next run writes). One paged search of
    the assets updated since the snapshot per poll, never a request per asset; bounded by
    `VerifyPolicy.settle_timeout`, with a warning when Immich lags.
-2. re-read: one paged search per tag the run added to or removed from re-dated assets.
+2. re-read: one paged search per tag the run added to or removed from re-dated assets, of
+   the assets updated since the snapshot (so about the re-dated ones, not the tag's all).
 3. repair: re-send what the server lost, then re-read again (at most `VerifyPolicy.rounds`
    re-reads). Repairs are counted in `RunReport.repaired_after_reread`; what is still wrong
    after the last re-read is reported as failed, so the report claims what the server shows.
@@ -21,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -53,10 +54,15 @@ def whole_seconds(value: datetime) -> datetime:
 
 
 def _bound(newest_update: str) -> datetime | None:
+    """The first instant after the snapshot's newest `updatedAt` (None: unknown).
+
+    Every write of the run is later on the server's clock; the assets the snapshot read are not.
+    """
     try:
-        return datetime.fromisoformat(newest_update) if newest_update else None
+        newest = datetime.fromisoformat(newest_update) if newest_update else None
     except ValueError:
         return None
+    return newest + timedelta(milliseconds=1) if newest is not None else None
 
 
 class Verifier:
@@ -66,6 +72,9 @@ class Verifier:
         self.applier = applier
         self.policy = policy
         self.cancel = cancel
+        # Reads ask only for assets updated after the snapshot (each re-dated asset is); None
+        # once a re-dated asset was not among them (a clock oddity): whole reads from then on.
+        self.bound = _bound(applier.lib.newest_update)
 
     async def run(self) -> None:
         """Settle, re-read, repair (see the module docstring)."""
@@ -111,16 +120,15 @@ class Verifier:
         """Wait until `fileCreatedAt` of `assets` shows the written instants; the late ones."""
         lib, dated = self.applier.lib, self.applier.dated
         waiting = {lib.assets.ids[a]: whole_seconds(dated[a]) for a in assets}
-        bound = _bound(lib.newest_update)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.policy.settle_timeout
         delay = self.policy.first_poll
         while waiting:
             await asyncio.sleep(max(0.0, min(delay, deadline - loop.time())))
             self.cancel.check()
-            seen = await self._poll(waiting, bound)
-            if waiting.keys() - seen and bound is not None:
-                bound = None  # not in the updated-since window (a clock oddity): read all once
+            seen = await self._poll(waiting, self.bound)
+            if waiting.keys() - seen and self.bound is not None:
+                self.bound = None  # not in the updated-since window: read all from now on
                 seen |= await self._poll(waiting, None)
             for gone in waiting.keys() - seen:  # trashed or deleted meanwhile: nothing to check
                 del waiting[gone]
@@ -168,7 +176,7 @@ class Verifier:
             if tag_id is None:
                 return
             self.cancel.check()
-            ids = await applier.client.search_asset_ids(tag_id=tag_id)
+            ids = await applier.client.search_asset_ids(tag_id=tag_id, updated_since=self.bound)
             members = {lib.index[i] for i in ids if i in lib.index}
             missing, extra = have - members, lacks & members
             if missing or extra:

@@ -80,20 +80,32 @@ class ImmichClient(AlbumCalls, AssetReads):
             stamp = since.isoformat(timespec="milliseconds")
             flat["updatedAfter"] = stamp
             fil["updatedAt"] = {"gte": stamp}
-        async for items in self._pager.visible_items(mode, flat, fil, extra=_WITH_EXIF):
+        # Pages fetched concurrently once the first shows more (the total costs one request):
+        # after a run that touched much of the library this read is many pages.
+        async for items in self._pager.visible_items(mode, flat, fil, extra=_WITH_EXIF, split=True):
             if items:
-                yield [asset_parsing.parse_asset(item) for item in items]
+                yield await asyncio.to_thread(_parse_assets, items)
 
     async def search_asset_ids(
-        self, *, tag_id: str | None = None, album_id: str | None = None, size: int | None = None
+        self,
+        *,
+        tag_id: str | None = None,
+        album_id: str | None = None,
+        size: int | None = None,
+        updated_since: datetime | None = None,
     ) -> list[str]:
         """All asset ids matching one tag (closure) or one album, paged (1000), ids only.
 
         Includes archive (and on v2 walks timeline and archive); excludes trashed. Pages are
         fetched concurrently; `size` (the expected count, e.g. an album's) saves counting.
+        `updated_since` (server clock) keeps only assets updated at or after it.
         """
         flat: dict[str, Any] = {}
         fil: dict[str, Any] = {}
+        if updated_since is not None:
+            stamp = updated_since.isoformat(timespec="milliseconds")
+            flat["updatedAfter"] = stamp
+            fil["updatedAt"] = {"gte": stamp}
         if tag_id is not None:
             flat["tagIds"] = [tag_id]
             fil["tagIds"] = {"any": [tag_id]}
