@@ -53,6 +53,19 @@ def chunks(items: list[int]) -> list[list[int]]:
     return [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
 
 
+def interleaved(sized: Iterable[Sized]) -> list[Job]:
+    """Largest first, each followed by the smallest left: the stage ends on middle sizes."""
+    ordered = [job for _, job in sorted(sized, key=lambda pair: -pair[0])]
+    out: list[Job] = []
+    lo, hi = 0, len(ordered) - 1
+    while lo <= hi:
+        out.append(ordered[lo])
+        if lo < hi:
+            out.append(ordered[hi])
+        lo, hi = lo + 1, hi - 1
+    return out
+
+
 class ApplyBase:
     """State and helpers of one apply step."""
 
@@ -152,7 +165,7 @@ class ApplyBase:
         requests costs WORKERS tasks, not 20,000. After a `CancelToken` cancel each worker
         finishes the request it has in flight and stops; then the stage raises.
         """
-        jobs = [job for _, job in sorted(sized, key=lambda pair: -pair[0])]
+        jobs = interleaved(sized)
         if not jobs:
             return
         queue = iter(jobs)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from ..immich.client_base import chunks
 from ..immich.errors import ImmichAuthError, ImmichConnectionError, ImmichError
+from ..immich.search import CHUNK_SIZE
 
 if TYPE_CHECKING:
     from .apply import Applier
@@ -140,7 +141,8 @@ class Verifier:
     async def _poll(self, waiting: dict[str, datetime], bound: datetime | None) -> set[str]:
         """One paged read; drops settled assets from `waiting`; returns the ids seen."""
         seen: set[str] = set()
-        async for page in self.applier.client.iter_assets_updated_since(bound):
+        expected = len(waiting) if bound is not None else None  # the re-dated, about
+        async for page in self.applier.client.iter_assets_updated_since(bound, expected=expected):
             for asset in page:
                 want = waiting.get(asset.id)
                 if want is None:
@@ -176,7 +178,11 @@ class Verifier:
             if tag_id is None:
                 return
             self.cancel.check()
-            ids = await applier.client.search_asset_ids(tag_id=tag_id, updated_since=self.bound)
+            # More than a page expected: all its pages at once, no count first.
+            size = len(have) if self.bound is not None and len(have) > CHUNK_SIZE else None
+            ids = await applier.client.search_asset_ids(
+                tag_id=tag_id, updated_since=self.bound, size=size
+            )
             members = {lib.index[i] for i in ids if i in lib.index}
             missing, extra = have - members, lacks & members
             if missing or extra:

@@ -67,11 +67,14 @@ class ImmichClient(AlbumCalls, AssetReads):
                 yield await asyncio.to_thread(_parse_assets, items)
 
     async def iter_assets_updated_since(
-        self, since: datetime | None
+        self, since: datetime | None, *, expected: int | None = None
     ) -> AsyncGenerator[list[Asset], None]:
         """`iter_assets` restricted to assets updated at or after `since` (all when None).
 
         `since` is on the server's clock; the check after apply reads re-dated assets this way.
+        Pages are fetched concurrently: `expected` (about how many match) sizes the first
+        round of pages without counting (v3.0/3.1; a larger result is walked on); without it
+        the first page, then the total, then the rest.
         """
         mode = await self._mode()
         flat: dict[str, Any] = {}
@@ -80,9 +83,10 @@ class ImmichClient(AlbumCalls, AssetReads):
             stamp = since.isoformat(timespec="milliseconds")
             flat["updatedAfter"] = stamp
             fil["updatedAt"] = {"gte": stamp}
-        # Pages fetched concurrently once the first shows more (the total costs one request):
-        # after a run that touched much of the library this read is many pages.
-        async for items in self._pager.visible_items(mode, flat, fil, extra=_WITH_EXIF, split=True):
+        size = None if mode is ApiMode.V2 else expected  # v2: a walk per visibility
+        async for items in self._pager.visible_items(
+            mode, flat, fil, extra=_WITH_EXIF, split=True, size=size
+        ):
             if items:
                 yield await asyncio.to_thread(_parse_assets, items)
 
