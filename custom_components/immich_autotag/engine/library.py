@@ -7,7 +7,7 @@ Assets are addressed by small ints (their index in `assets`); ids are interned.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -40,13 +40,14 @@ class AssetRecord(NamedTuple):
         path = asset.original_path
         cut = path.rfind("/")
         folder = sys.intern(path[:cut]) if cut > 0 else ""
+        zone, duplicate = asset.time_zone, asset.duplicate_id
         return cls(
             id=sys.intern(asset.id),
             file_name=asset.original_file_name or path[cut + 1 :],
             folder=folder,
             instant=asset.capture_instant,
-            time_zone=asset.time_zone,
-            duplicate_id=asset.duplicate_id,
+            time_zone=None if zone is None else sys.intern(zone),  # a few zones, shared
+            duplicate_id=None if duplicate is None else sys.intern(duplicate),  # per group
             owned=asset.owner_id == me
             and not asset.is_trashed
             and asset.visibility in SCOPE_VISIBILITIES,
@@ -54,18 +55,20 @@ class AssetRecord(NamedTuple):
 
 
 class AssetTable:
-    """The library's assets stored as columns, one list per AssetRecord field.
+    """The library's assets stored as columns, one sequence per AssetRecord field.
 
     A million per-asset objects would all be tracked by CPython's cyclic garbage collector,
     and every full collection would walk them while holding the event loop (measured: 145 ms
-    at 100,000 assets). Seven lists of atomic values cost the collector almost nothing.
-    Reading `table[n]` builds a short-lived AssetRecord.
+    at 100,000 assets). Columns of atomic values cost the collector little, and once the
+    library is loaded `freeze` turns them into tuples, which the collector stops tracking:
+    a full collection then skips the columns altogether (lists it would walk, reference by
+    reference). Reading `table[n]` builds a short-lived AssetRecord.
     """
 
     __slots__ = ("_columns",)
 
     def __init__(self) -> None:
-        self._columns: tuple[list[Any], ...] = tuple([] for _ in AssetRecord._fields)
+        self._columns: list[Sequence[Any]] = [[] for _ in AssetRecord._fields]
 
     def __len__(self) -> int:
         return len(self._columns[0])
@@ -77,51 +80,64 @@ class AssetTable:
         )
 
     def __setitem__(self, n: int, record: AssetRecord) -> None:
-        for column, value in zip(self._columns, record, strict=True):
+        for column, value in zip(self._thawed(), record, strict=True):
             column[n] = value
 
     def __iter__(self) -> Iterator[AssetRecord]:
         return map(AssetRecord._make, zip(*self._columns, strict=True))
 
     @property
-    def ids(self) -> list[str]:
+    def ids(self) -> Sequence[str]:
         """The id column (read it directly on hot paths)."""
         return self._columns[0]
 
     @property
-    def file_names(self) -> list[str]:
+    def file_names(self) -> Sequence[str]:
         """The file-name column."""
         return self._columns[1]
 
     @property
-    def folders(self) -> list[str]:
+    def folders(self) -> Sequence[str]:
         """The folder column (originalPath without the file name)."""
         return self._columns[2]
 
     @property
-    def instants(self) -> list[datetime]:
+    def instants(self) -> Sequence[datetime]:
         """The capture-instant column."""
         return self._columns[3]
 
     @property
-    def time_zones(self) -> list[str | None]:
+    def time_zones(self) -> Sequence[str | None]:
         """The exif time-zone column."""
         return self._columns[4]
 
     @property
-    def owned(self) -> list[bool]:
+    def owned(self) -> Sequence[bool]:
         """The owned column (the key user's, not trashed, timeline or archive)."""
         return self._columns[6]
 
     @property
-    def duplicate_ids(self) -> list[str | None]:
+    def duplicate_ids(self) -> Sequence[str | None]:
         """The duplicate-id column."""
         return self._columns[5]
 
     def append(self, record: AssetRecord) -> None:
         """Add an asset at the end."""
-        for column, value in zip(self._columns, record, strict=True):
+        for column, value in zip(self._thawed(), record, strict=True):
             column.append(value)
+
+    def freeze(self) -> None:
+        """Store the columns as tuples (one at a time: a column is copied, its list freed)."""
+        for i, column in enumerate(self._columns):
+            self._columns[i] = tuple(column)
+
+    def _thawed(self) -> list[list[Any]]:
+        """The columns as lists again (a change after `freeze`: tests replaying a run)."""
+        columns = self._columns
+        for i, column in enumerate(columns):
+            if type(column) is not list:
+                columns[i] = list(column)
+        return columns  # type: ignore[return-value]
 
 
 @dataclass
@@ -154,12 +170,16 @@ class Library:
         return n
 
     def finish(self) -> None:
-        """Derive duplicate groups from the assets' duplicate ids; reset name lookups."""
+        """Derive duplicate groups from the assets' duplicate ids; reset name lookups.
+
+        The asset columns become tuples (`AssetTable.freeze`).
+        """
         self._by_name = None
+        self.assets.freeze()
         groups: dict[str, list[int]] = {}
-        for n, rec in enumerate(self.assets):
-            if rec.duplicate_id:
-                groups.setdefault(rec.duplicate_id, []).append(n)
+        for n, duplicate_id in enumerate(self.assets.duplicate_ids):
+            if duplicate_id:
+                groups.setdefault(duplicate_id, []).append(n)
         self.duplicate_groups = {k: tuple(v) for k, v in groups.items() if len(v) > 1}
 
     def asset_albums(self) -> dict[int, tuple[str, ...]]:

@@ -46,7 +46,10 @@ def compute_scope(
     may_drop = could_match(view, filters.filter_out)
     ids, owned = library.assets.ids, library.assets.owned
     scope: list[int] = []
-    for n in range(len(ids)):
+    # The index's ints, in order (0, 1, ...): the scope and every set a plan builds from it
+    # share them instead of holding an int object of their own per asset.
+    numbers = library.index.values() if len(library.index) == len(ids) else range(len(ids))
+    for n in numbers:
         if not owned[n]:
             continue
         if wanted is not None and ids[n].lower() not in wanted:

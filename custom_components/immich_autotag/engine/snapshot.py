@@ -215,7 +215,7 @@ class _Loader:
     async def _tag(self, path: str, tag_id: str) -> None:
         self.cancel.check()
         ids = await self.client.search_asset_ids(tag_id=tag_id)
-        self.tag_ids[path] = [sys.intern(i) for i in ids]  # share the asset records' strings
+        self.tag_ids[path] = ids  # interned by the client: the asset records' strings
         self._tick()
 
     async def _album(self, album: Album) -> None:

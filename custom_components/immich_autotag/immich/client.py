@@ -17,6 +17,7 @@ error.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -103,6 +104,7 @@ class ImmichClient(AlbumCalls, AssetReads):
         Includes archive (and on v2 walks timeline and archive); excludes trashed. Pages are
         fetched concurrently; `size` (the expected count, e.g. an album's) saves counting.
         `updated_since` (server clock) keeps only assets updated at or after it.
+        The ids are interned (`sys.intern`): a run's listings share the library's strings.
         """
         flat: dict[str, Any] = {}
         fil: dict[str, Any] = {}
@@ -118,8 +120,9 @@ class ImmichClient(AlbumCalls, AssetReads):
             fil["albumIds"] = {"any": [album_id]}
         ids: list[str] = []
         mode = await self._mode()
+        intern = sys.intern  # the library's id strings, not a copy per listing
         async for items in self._pager.visible_items(mode, flat, fil, split=True, size=size):
-            ids.extend(parsing.item_id(item) for item in items)
+            ids.extend(intern(parsing.item_id(item)) for item in items)
         return ids
 
     async def has_trashed_assets(

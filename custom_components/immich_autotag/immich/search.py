@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -281,7 +282,10 @@ class Pager:
 
         `split` fetches a search's pages concurrently (see `split`); otherwise one by one.
         """
+        # Interned: the ids a run already holds (the library's) are not kept twice while a
+        # walk over a million assets remembers them.
         seen: set[str] = set()
+        intern = sys.intern
         for query in visible_queries(mode, flat, fil):
             full = {**query, **(extra or {})}
             source = (
@@ -293,7 +297,7 @@ class Pager:
                 async for items in pages:
                     page: list[Any] = []
                     for item in items:
-                        ident = parsing.item_id(item)
+                        ident = intern(parsing.item_id(item))
                         if ident in seen or not parsing.item_visible(item):
                             continue
                         seen.add(ident)
