@@ -82,7 +82,7 @@ class State:
         self.lib = library
         self.scope: frozenset[int] = frozenset(scope)
         self.focused = focused  # scope = the assets asked for: album-level changes follow it
-        self._base_albums = library.asset_albums()
+        self._base: dict[int, tuple[str, ...]] | None = None  # asset -> loaded album ids
         # tags
         self._carry_add: dict[str, set[int]] = {}  # path (and ancestors) now carried
         self._removed: dict[str, set[int]] = {}  # path (and descendants) no longer carried
@@ -221,6 +221,13 @@ class State:
             key = NEW_ALBUM_PREFIX + name
             self.new_albums[key] = name
         return key
+
+    @property
+    def _base_albums(self) -> dict[int, tuple[str, ...]]:
+        """`Library.asset_albums`, worked out when first asked (the scope's view may never)."""
+        if self._base is None:
+            self._base = self.lib.asset_albums()
+        return self._base
 
     def albums_of(self, asset: int) -> set[str]:
         """Keys of the loaded/planned albums the asset is in now."""
