@@ -103,12 +103,19 @@ class Plan:
     album_users: tuple[AlbumUserChange, ...] = ()
 
     @classmethod
-    def from_state(cls, state: State) -> Plan:
-        """The net diff the overlay represents."""
+    def from_state(cls, state: State, *, release: bool = False) -> Plan:
+        """The net diff the overlay represents.
+
+        `release` empties the State's membership changes as they are copied (each set freed
+        once its frozen copy exists), so a million assets' changes are not held twice.
+        """
         lib = state.lib
 
         def nonempty(d: dict[str, set[int]]) -> dict[str, frozenset[int]]:
-            return {k: frozenset(v) for k, v in sorted(d.items()) if v}
+            out = {k: frozenset(v) for k, v in sorted(d.items()) if v}
+            if release:
+                d.clear()
+            return out
 
         tag_adds = nonempty(state.tag_adds)
         album_adds = nonempty(state.album_adds)
@@ -263,6 +270,9 @@ def make_plan(
 ) -> tuple[State, Plan]:
     """Run every phase on a fresh State; return it and the resulting Plan.
 
+    The returned State keeps its results (scope, status, dates, counters, notes); its
+    membership changes now live in the Plan only (memory: see `Plan.from_state`).
+
     `focused`: the scope is the assets a run was asked for (see `State`).
     """
     state = State(library, scope, focused=focused)
@@ -271,4 +281,5 @@ def make_plan(
         phase(state, rules)
         if timings is not None:
             timings[name] = round(time.perf_counter() - started, 4)
-    return state, Plan.from_state(state)
+    state.release_overlay()
+    return state, Plan.from_state(state, release=True)

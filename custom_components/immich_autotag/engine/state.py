@@ -222,6 +222,10 @@ class State:
             self.new_albums[key] = name
         return key
 
+    def release_overlay(self) -> None:
+        """Drop the per-asset lookups the phases used (planning is over; see `make_plan`)."""
+        self._carry_add, self._removed, self._album_delta, self._base = {}, {}, {}, None
+
     @property
     def _base_albums(self) -> dict[int, tuple[str, ...]]:
         """`Library.asset_albums`, worked out when first asked (the scope's view may never)."""
