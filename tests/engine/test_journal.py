@@ -46,7 +46,7 @@ def test_lines_carry_the_run_in_order() -> None:
     assert (second["seq"], second["tag_id"]) == (2, "t2")
     assert end["run"] == "run-1"
     assert (end["end"], end["changes"]) == ("success", 2)
-    assert journal.entries == [first, second]
+    assert (journal.count, journal.entries) == (2, [])  # with a sink only the count is kept
 
 
 def test_a_run_without_changes_leaves_no_line() -> None:
@@ -96,9 +96,9 @@ def test_a_failing_write_stops_the_recording() -> None:
         journal_file.close()
     # Nothing recorded is lost: what the file did not take is handed back, in order.
     unwritten = [json.loads(line) for line in closed.value.unwritten]
-    written = len(journal.entries) - sum("seq" in line for line in unwritten)
+    written = journal.count - sum("seq" in line for line in unwritten)
     assert [line["seq"] for line in unwritten if "seq" in line] == list(
-        range(written + 1, len(journal.entries) + 1)
+        range(written + 1, journal.count + 1)
     )
     assert written == 0  # /dev/full takes nothing: every line comes back, the header first
     assert unwritten[0] == {"journal": JOURNAL_VERSION, "run": "run-4"}

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Self
 
 from ..engine.album_cache import AlbumCache
-from ..engine.journal import Journal, JournalFile, JournalWriteError
+from ..engine.journal import Journal, JournalFile, JournalWriteError, discard
 from ..engine.journal_read import JournalContents, JournalReadError, read_journal
 from ..engine.output_names import OutputHistory, OutputRecord, journal_outputs
 from ..engine.progress import CancelToken
@@ -185,7 +185,7 @@ async def main_async(
                     progress=printer,
                     cancel=cancel,
                     album_cache=cache,
-                    journal=Journal(journal_file),
+                    journal=Journal(journal_file if journal_file is not None else discard),
                 )
         except asyncio.CancelledError:
             _error("stopped: requests in flight were abandoned (journaled as uncertain)")

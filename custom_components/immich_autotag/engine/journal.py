@@ -38,6 +38,10 @@ class JournalWriteError(OSError):
         self.unwritten = list(unwritten)
 
 
+def discard(_line: Line) -> None:
+    """The sink of a run that keeps no journal (nothing is kept in memory either)."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -64,12 +68,15 @@ def album_record(album: Album) -> dict[str, Any]:
 class Journal:
     """One run's applied changes (kind, target, ids, old and new values), in order.
 
-    Nothing is written for a run that changes nothing: its header line goes out with its first
-    change, and its end line only after a header.
+    With a sink each change goes out as it is recorded and only the count stays in memory (a
+    first run of 1,000,000 assets journals ~70,000 lines); without one the lines are kept in
+    `entries`. Nothing is written for a run that changes nothing: its header line goes out
+    with its first change, and its end line only after a header.
     """
 
     def __init__(self, sink: Sink | None = None) -> None:
-        self.entries: list[Line] = []
+        self.entries: list[Line] = []  # only without a sink
+        self.count = 0
         self.run_id: str | None = None
         self._sink = sink
         self._meta: Line = {}
@@ -90,15 +97,17 @@ class Journal:
         """One applied change (or, with `uncertain=True`, one that may have been applied)."""
         entry = {
             "run": self.run_id,
-            "seq": len(self.entries) + 1,
+            "seq": self.count + 1,
             "at": _now(),
             "kind": kind,
             "target": target,
             "ids": list(ids),
             **extra,
         }
-        self.entries.append(entry)
-        if self._sink is not None:
+        self.count += 1
+        if self._sink is None:
+            self.entries.append(entry)
+        else:
             if not self._opened:
                 self._opened = True
                 self._sink({"journal": JOURNAL_VERSION, "run": self.run_id, **self._meta})
@@ -114,7 +123,7 @@ class Journal:
                 "run": self.run_id,
                 "end": status,
                 "finished_at": _now(),
-                "changes": len(self.entries),
+                "changes": self.count,
                 **meta,
             }
         )
