@@ -110,6 +110,7 @@ class Handlers(AlbumRoutes):
             return sim.error(501, f"{route} is not simulated")
         params = dict(match.params)
         request["items"] = _carried_items(body)
+        request["body"] = body  # the timeline says what the request read
         params["query"] = {k: v[-1] for k, v in query.items()}
         params["body"] = body
         try:

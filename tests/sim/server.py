@@ -18,7 +18,7 @@ from .faults import READ_POSTS, WRITE_METHODS, FaultInjector, Faults, SimStats, 
 from .library import MetadataJob, SimLibrary
 from .openapi import validator_for
 from .search import SearchEngine
-from .timeline import Span, spans_as_json
+from .timeline import Span, request_kind, spans_as_json
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _RECORDERS: list[list[Simulator]] = []  # open `recording_simulators()` blocks
@@ -226,7 +226,9 @@ class Simulator:
                 gate.release()
             if self.stats.timeline is not None:
                 route, items = request.get("route", ""), request.get("items", 0)
-                span = Span(route, arrived, started, time.monotonic(), items)
+                kind = request_kind(route, request.get("body"))
+                cpu = request.get("cpu_s", 0.0)
+                span = Span(route, arrived, started, time.monotonic(), items, kind, cpu)
                 self.stats.timeline.append(span)
         self.stats.statuses[response.status] += 1
         return response
@@ -270,9 +272,11 @@ class Simulator:
         early = await self.injector.before(faults, request, route, self._rng)
         if early is not None:
             return early
+        cpu = time.thread_time()
         response: web.StreamResponse = await handler(request)
         if self.check_responses:
             self._check_response(request, response)
+        request["cpu_s"] = time.thread_time() - cpu  # the answer's own CPU (awaits aside)
         await self._serve_items(route, request.get("items", 0))
         return self.injector.after(faults, request, route, response, self._rng)
 
