@@ -179,5 +179,48 @@ def test_baselines_forget_after_two_periods() -> None:
 
 def test_size_buckets() -> None:
     assert size_bucket(0) == size_bucket(1000) == 0
-    assert size_bucket(2000) == size_bucket(4000) == 1
+    assert size_bucket(2100) == size_bucket(2800) != size_bucket(1100)
     assert size_bucket(400_000) != size_bucket(100_000 // 8)
+    # pages of 1,000 and 500 assets (about 1,500 bytes each) are not compared
+    assert size_bucket(1_500_000) != size_bucket(750_000)
+    assert size_bucket(1_500_000) == size_bucket(1_600_000)
+
+
+def test_pages_of_different_sizes_on_a_flat_server_keep_the_limit() -> None:
+    """A server whose latency grows per item, not with concurrency: no shrinking.
+
+    Tag searches end on pages of 250-1,000 assets; their latency differs by the items, not by
+    queueing. Compared within a factor of 4 in bytes, a 1,000-asset page looked like a
+    250-asset one that had queued for twice its time.
+    """
+    limit = AdaptiveLimit(32)
+    sizes = (250, 500, 750, 1000)
+    now = 0.0
+    seen: list[int] = []
+    while now < 5.0:  # a steady re-run's reads and more
+        n = limit.limit
+        for i in range(n):
+            items = sizes[i % len(sizes)]
+            took = 0.037 + 0.00015 * items
+            key = f"POST /search/metadata#{size_bucket(1500 * items)}"
+            limit.sample(key, took, in_flight=n, started=now, now=now + took, limited=True)
+        now += 0.037 + 0.00015 * max(sizes)
+        seen.append(limit.limit)
+    assert min(seen) >= 8  # never below its start
+    assert limit.history.decreases == 0
+
+
+def test_no_probe_in_a_short_burst_after_slow_start() -> None:
+    """Slow start ends on queueing; the first probe comes 2 s later, not in the next window."""
+    limit = AdaptiveLimit(32)
+    loop = ClosedLoop(limit, workers(8))
+    while limit.slow_start:
+        loop.run(1)
+    ended = loop.now
+    while loop.now < ended + 1.9:
+        loop.run(1)
+    assert limit.history.probes == 0
+    assert min(loop.limits[-5:]) >= 8  # the server's 8 workers stay busy
+    while loop.now < ended + 3.0:
+        loop.run(1)
+    assert limit.history.probes == 1

@@ -1,8 +1,9 @@
 """Adaptive concurrency: a Vegas-style limit that keeps the server's queue short.
 
 Every answered request is a latency sample. Its *ratio* is its latency divided by the lowest
-latency recently seen for requests of the same class (endpoint and size bucket), so a 250-asset
-page and a 3-id write are each compared with their own kind (5 ms are added to both, so the
+latency recently seen for requests of the same class (endpoint and size within a factor of
+about 1.4), so a 250-asset page, a 1,000-asset page and a 3-id write are each compared with
+their own kind (5 ms are added to both, so the
 jitter of a server that answers in a millisecond or two is not mistaken for queueing).
 
 An adjustment window holds the samples of requests granted a slot since the last change, as many
@@ -25,11 +26,13 @@ a server with fixed workers.
 one request waiting, a large one up to a third of the limit (latency noise grows with the
 number in flight, and a few waiting requests cover the client's own time between requests).
 
-The unloaded latency is only seen while few requests share the server. When slow start ends,
-and every 10 s after, one window runs at a quarter of the limit (a *probe*) so the baselines
-are renewed; baselines older than 30-60 s are forgotten. Another client loading the server
-raises everyone's latency, so the limit falls, and it grows back when that load goes away.
-Always between the minimum (1) and the configured maximum.
+The unloaded latency is only seen while few requests share the server. 2 s after slow start
+ends on queueing (at once on a 429/503), and every 10 s after, one window runs at a quarter of
+the limit (a *probe*) so the baselines are renewed (a burst of reads shorter than that is not
+held back by one); baselines older than 30-60 s are forgotten. Another client loading the
+server raises everyone's latency, so the limit falls, and it grows back when that load goes
+away. Latency is counted to the answer's headers: reading a big body on a busy client is the
+client's time, not the server's queue. Always between the minimum (1) and the configured maximum.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ GROWTH = 0.1  # after slow start: grow by 10 % of the limit per window (at least
 NOISE = 0.005  # s added to both latencies of a ratio: a few ms of jitter is not queueing
 BASELINE_PERIOD = 30.0  # seconds a class's lowest latency is remembered (two periods at most)
 PROBE_INTERVAL = 10.0  # seconds between probes (re-measuring the unloaded latency)
+FIRST_PROBE = 2.0  # seconds from the end of slow start to the first probe
 PROBE_FROM = 2  # limits below this are low enough to see the unloaded latency anyway
 HISTORY = 512  # limits at the most recent adjustment windows, for summaries
 
@@ -60,8 +64,13 @@ def queue_bounds(limit: float) -> tuple[float, float]:
 
 
 def size_bucket(size: int) -> int:
-    """Requests within a factor of 4 in bytes share a bucket; up to 1 KiB all share one."""
-    return max(0, size.bit_length() - 9) // 2
+    """Requests within a factor of about 1.4 in bytes share a bucket; up to 1 KiB all share one.
+
+    A search page's latency grows with the items it holds (a server spends per item), so only
+    pages of about the same size are compared: a 1,000-asset page next to a 300-asset one of
+    the same search is no sign of queueing.
+    """
+    return 0 if size <= 1024 else 1 + int(2 * math.log2(size / 1024))  # noqa: PLR2004
 
 
 class LatencyBaselines:
@@ -214,10 +223,13 @@ class AdaptiveLimit:
             self.history.probes += 1
         self._end_window(now)
 
-    def _end_slow_start(self, now: float) -> None:
+    def _end_slow_start(self, now: float, *, probe_in: float = FIRST_PROBE) -> None:
         if self.slow_start:
             self.slow_start = False
-            self._probe_due = now  # the start may have inflated the baselines: probe at once
+            # The start may have inflated the baselines: probe soon. After queueing, not at
+            # once, so a short burst of reads (a steady re-run's pages) is not held back for a
+            # window; after a 429/503 at once (the server said it was overloaded).
+            self._probe_due = now + probe_in
 
     def _end_window(self, now: float) -> None:
         self.history.record(self.limit)
@@ -228,7 +240,7 @@ class AdaptiveLimit:
         """The server refused a request sent at `started` (429/503): halve; True if it did."""
         if started < self._last_halving or self._limit <= self.minimum:
             return False  # sent before the last halving (already answered), or at the floor
-        self._end_slow_start(now)
+        self._end_slow_start(now, probe_in=0.0)
         if self._probe_return is not None:
             self._limit, self._probe_return = self._probe_return, None
         self._limit = max(float(self.minimum), math.floor(self._limit / 2))

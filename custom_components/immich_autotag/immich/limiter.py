@@ -11,7 +11,8 @@ attempt and reports the answer on it:
 The limit adapts (`adaptive.py`): it grows while latency stays flat, shrinks when latency
 rises (the server queues) and halves on 429/503, between 1 and `max_concurrency`. Latency is
 measured per attempt from the moment the request may go (after the slot and the rate token)
-to `answered`, so time spent waiting for a slot or a token is not latency. An attempt that ends
+to the answer's headers (`headers`, else `answered`), so time spent waiting for a slot or a
+token, or reading a big body on a busy client, is not latency. An attempt that ends
 without an answer (cancelled, connection error) teaches it nothing, and the transport waits
 between attempts (`retry.py`) without holding a slot, so a sleeping retry neither blocks other
 requests nor counts as latency.
@@ -64,13 +65,22 @@ class LimiterStats:
 class Permit:
     """One granted slot; the transport reports the server's answer on it."""
 
-    __slots__ = ("_limiter", "granted", "in_flight", "kind", "limited", "started")
+    __slots__ = ("_limiter", "granted", "headers_at", "in_flight", "kind", "limited", "started")
 
     def __init__(self, limiter: Limiter, kind: str, grant: Grant) -> None:
         self._limiter = limiter
         self.kind = kind
         self.granted, self.in_flight, self.limited = grant  # when, with how many, held back
         self.started = limiter.clock()  # the request may go now: its latency starts
+        self.headers_at: float | None = None
+
+    def headers(self) -> None:
+        """The answer's status and headers arrived (the server's work is done): latency ends.
+
+        Reading the body is the client's time (a busy client reads a big page slowly), not
+        the server's, so it does not count as latency.
+        """
+        self.headers_at = self._limiter.clock()
 
     def answered(self, status: int, size: int = 0) -> None:
         """The server answered with `status`; `size`: request plus response bytes."""
@@ -226,9 +236,10 @@ class Limiter:
         if status >= 500:  # noqa: PLR2004
             return
         self._samples += 1
+        answered = now if permit.headers_at is None else permit.headers_at
         self.adaptive.sample(
             f"{permit.kind}#{size_bucket(size)}",
-            now - permit.started,
+            answered - permit.started,
             in_flight=max(permit.in_flight, self._in_flight),
             started=permit.granted,
             now=now,

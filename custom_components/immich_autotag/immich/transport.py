@@ -300,6 +300,7 @@ class Transport:
                     ssl=self._ssl,
                     allow_redirects=False,
                 ) as resp:
+                    permit.headers()
                     raw = await resp.read()
                     permit.answered(resp.status, len(raw) + (len(data) if data else 0))
                     return _Answer(
