@@ -70,10 +70,12 @@ def loop_lag_ha() -> list[str]:
     if not path.exists():
         return []
     data = json.loads(path.read_text())
+    load = ", ".join(f"{x:.1f}" for x in data.get("load_average", ()))
     return [
         f"- Home Assistant, {data['assets']:,} assets, {name}: longest step"
-        f" {run['worst_cpu_ms']} ms of loop CPU ({run['worst_wall_ms']} ms wall),"
-        f" {run['stalls_over_bound']} over {data['bound_ms']:g} ms"
+        f" {run['worst_step_ms']} ms of loop CPU ({run['steps_over_bound']} over"
+        f" {data['bound_ms']:g} ms), {run['full_collections']} full garbage collections"
+        f" (longest step with one: {run['worst_cpu_with_gc_ms']} ms); load average {load}"
         for name, run in data["runs"].items()
     ]
 

@@ -8,6 +8,7 @@ moved to `<config>/immich_autotag/journal-<entry id>.jsonl`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,16 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 MAX_STORED_REPORTS = 20
 
+# Newer Home Assistant serialises a Store's JSON in the event loop unless told otherwise; the
+# album cache of a big library (hundreds of thousands of member ids) is serialised in an
+# executor instead. What is saved is built for the save (`to_dict`), so no other code changes
+# it meanwhile. Home Assistant 2025.4 always serialises in an executor and has no such option.
+_OFF_THE_LOOP: dict[str, Any] = (
+    {"serialize_in_event_loop": False}
+    if "serialize_in_event_loop" in inspect.signature(Store.__init__).parameters
+    else {}
+)
+
 
 def kept_journal_path(hass: HomeAssistant, entry_id: str) -> Path:
     """Where a removed entry's journal is kept (the only record that could undo its runs)."""
@@ -45,10 +56,10 @@ class EntryStorage:
         self._hass = hass
         self._journal_path = journal_path(hass, entry_id)
         self._reports: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.reports"
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.reports", **_OFF_THE_LOOP
         )
         self._cache: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.album_cache"
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.album_cache", **_OFF_THE_LOOP
         )
 
     async def async_load(self) -> tuple[list[RunReport], AlbumCache]:
@@ -66,7 +77,7 @@ class EntryStorage:
         return reports[-MAX_STORED_REPORTS:], cache
 
     async def async_save(self, reports: Sequence[RunReport], album_cache: AlbumCache) -> None:
-        """Store the reports and the album cache (JSON is written in an executor by `Store`)."""
+        """Store the reports and the album cache (serialised and written in an executor)."""
         await self._reports.async_save({"reports": [r.to_dict() for r in reports]})
         await self._cache.async_save(album_cache.to_dict())
 

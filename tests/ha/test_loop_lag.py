@@ -24,9 +24,12 @@ import traceback
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
 
 from .conftest import ENTRY_ID, call_run, immich_entry, options, setup_integration
 
@@ -37,6 +40,8 @@ RULES = ROOT / "examples" / "rules.yaml"
 ASSETS = int(os.environ.get("LOOP_LAG_ASSETS", "10000"))
 BOUND_MS = 100.0  # Home Assistant's slow-callback threshold
 TICK = 0.01
+REAL_STORE_WRITE = Store._async_write_data  # before the test plugin's stand-in replaces it
+STACKS_FROM = float(os.environ.get("LOOP_LAG_STACKS_MS", "50")) / 1000
 
 
 @dataclass
@@ -51,6 +56,7 @@ class LoopProbe:
     loop_thread: int = 0
     gc_cpu: float = 0.0  # loop-thread CPU in collections so far
     last_cpu: float = field(default_factory=time.thread_time)
+    label: str = ""  # the run being measured (the stack sampler names it)
     _done: asyncio.Event = field(default_factory=asyncio.Event)
     _collecting: float | None = None
     _wall: float = 0.0
@@ -77,6 +83,11 @@ class LoopProbe:
             self.cpu_gaps.append(self.last_cpu - cpu)
             self.gc_gaps.append(self.gc_cpu - in_gc)
             self.wall_gaps.append(time.perf_counter() - wall - TICK)
+
+    @property
+    def collecting(self) -> bool:
+        """True while the loop thread is in a garbage collection."""
+        return self._collecting is not None
 
     def stop(self) -> None:
         """End the probe at its next wake-up."""
@@ -137,17 +148,78 @@ class StackSampler(threading.Thread):
         while not self.stopped.wait(0.01):
             late = time.clock_gettime(self.clock) - self.probe.last_cpu
             frame = sys._current_frames().get(self.loop_thread)
-            if late < 0.05 or frame is None:
+            if late < STACKS_FROM or frame is None:
                 continue
+            frames = traceback.extract_stack(frame)
             lines = [
                 f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}"
-                for f in traceback.extract_stack(frame)
-                if "immich_autotag" in f.filename or "homeassistant/helpers" in f.filename
+                for f in frames[:-1]
+                if "immich_autotag" in f.filename or "homeassistant/" in f.filename
             ]
-            stack = " <- ".join(reversed(lines[-6:]))
+            inner = frames[-1]
+            lines.append(f"{inner.filename.rsplit('/', 2)[-1]}:{inner.lineno} {inner.name}")
+            gc_note = " [in a collection]" if self.probe.collecting else ""
+            stack = f"{self.probe.label}{gc_note}: " + " <- ".join(reversed(lines[-8:]))
             self.seen[stack] = max(self.seen.get(stack, 0.0), late)
         ranked = sorted(self.seen.items(), key=lambda item: -item[1])
         self.out.write_text("".join(f"{late * 1000:.0f} ms  {stack}\n" for stack, late in ranked))
+
+
+class CallbackTimer:
+    """`LOOP_LAG_STACKS`: the loop CPU of each callback (a task's step is one) past the
+    threshold, with the task's coroutine and where it was before and after the step."""
+
+    def __init__(self, probe: LoopProbe) -> None:
+        self.probe = probe
+        self.slow: list[tuple[float, float, str]] = []  # (cpu, of it in collections, what)
+        self._run = asyncio.events.Handle._run
+
+    def install(self) -> None:
+        """Time every callback of the loop thread from now on."""
+        timer, run = self, self._run
+
+        def timed(handle: asyncio.Handle) -> None:
+            if threading.get_ident() != timer.probe.loop_thread:
+                run(handle)
+                return
+            before = _where(handle)
+            cpu, in_gc = time.thread_time(), timer.probe.gc_cpu
+            run(handle)
+            spent = time.thread_time() - cpu
+            if spent >= STACKS_FROM:
+                what = f"{timer.probe.label}: {before} -> {_where(handle)}"
+                timer.slow.append((spent, timer.probe.gc_cpu - in_gc, what))
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        """Stop timing."""
+        asyncio.events.Handle._run = self._run  # type: ignore[method-assign]
+
+    def lines(self) -> str:
+        """The slow callbacks, the slowest first."""
+        ranked = sorted(self.slow, key=lambda item: -item[0])
+        return "".join(
+            f"{cpu * 1000:.0f} ms ({in_gc * 1000:.0f} in gc)  {what}\n"
+            for cpu, in_gc, what in ranked
+        )
+
+
+def _where(handle: asyncio.Handle) -> str:
+    """A task step's coroutine and the lines it is suspended at, or the callback's name."""
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if not isinstance(task, asyncio.Task):
+        return repr(callback)[:120]
+    coro: Any = task.get_coro()
+    frames = []
+    while coro is not None and len(frames) < 12:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return " > ".join(frames[-5:]) or repr(task.get_coro())[:80]
 
 
 @dataclass
@@ -186,26 +258,42 @@ def external_sim(loopback: None) -> Iterator[ExternalSim]:
 
 
 @pytest.fixture
+def real_store_writes(hass: HomeAssistant) -> Iterator[None]:
+    """Stores written as Home Assistant writes them, into the test's configuration folder.
+
+    The test plugin's stand-in serialises, re-parses and walks every save in the event loop:
+    at 100,000 assets the album cache's save alone was a run's longest step (70-150 ms).
+    """
+    with patch.object(Store, "_async_write_data", REAL_STORE_WRITE):
+        yield
+
+
+@pytest.fixture
 async def probe(hass: HomeAssistant) -> AsyncIterator[LoopProbe]:
     """The probe, running on Home Assistant's loop for the test."""
     probe = LoopProbe()
     gc.callbacks.append(probe.on_collection)
     task = hass.loop.create_task(probe.beat())
-    sampler = None
+    sampler = timer = None
     if out := os.environ.get("LOOP_LAG_STACKS"):
         sampler = StackSampler(probe, threading.get_ident(), Path(out))
         sampler.start()
+        timer = CallbackTimer(probe)
+        timer.install()
     yield probe
     probe.stop()
     await task
     gc.callbacks.remove(probe.on_collection)
-    if sampler is not None:
+    if sampler is not None and timer is not None:
+        timer.uninstall()
         sampler.stopped.set()
         await hass.async_add_executor_job(sampler.join)
+        path = Path(f"{sampler.out}.callbacks")
+        await hass.async_add_executor_job(path.write_text, timer.lines())
 
 
 async def test_no_run_step_blocks_the_loop(
-    hass: HomeAssistant, external_sim: ExternalSim, probe: LoopProbe
+    hass: HomeAssistant, external_sim: ExternalSim, probe: LoopProbe, real_store_writes: None
 ) -> None:
     """A dry run, the first run and a steady re-run: no step over 100 ms of loop CPU."""
     entry = immich_entry(
@@ -224,6 +312,7 @@ async def test_no_run_step_blocks_the_loop(
     runs: dict[str, dict[str, object]] = {}
     for name, dry_run in (("dry run", True), ("first run", False), ("steady re-run", False)):
         ticks, collections = len(probe.cpu_gaps), len(probe.full_collections)
+        probe.label = name
         started = time.perf_counter()
         response = await call_run(hass, dry_run=dry_run)
         assert response is not None

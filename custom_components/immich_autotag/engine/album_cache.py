@@ -127,7 +127,11 @@ class AlbumCache:
         self._bound.walked = marks.recorded_total
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form, safe to serialise in another thread while runs go on.
+
+        Its dicts and lists are new; the member lists are shared, and no code changes one in
+        place (`put` replaces an album's entry).
+        """
         return {
             "version": CACHE_VERSION,
             "scopes": {scope: part.to_dict() for scope, part in self._scopes.items()},
