@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,27 +130,33 @@ def _ms(seconds: float) -> float:
 
 
 class StackSampler(threading.Thread):
-    """`LOOP_LAG_STACKS=FILE`: what the loop thread runs in a step past 50 ms of its CPU.
+    """`LOOP_LAG_STACKS=FILE`: where the loop thread spends the steps past `LOOP_LAG_STACKS_MS`.
 
-    Every 10 ms, while the loop thread has spent more than 50 ms of CPU since the probe last
-    woke, records its stack; writes the stacks seen, the longest step first (a diagnostic for
-    finding a blocking step).
+    Samples the loop thread's stack every 2 ms of wall time; a step is the time between two
+    wake-ups of the probe. For each step whose loop CPU passed the threshold, writes the
+    stacks sampled in it, the most frequent first (the longest steps first): a diagnostic for
+    finding what blocks the loop.
     """
 
     def __init__(self, probe: LoopProbe, loop_thread: int, out: Path) -> None:
         super().__init__(daemon=True)
         self.probe, self.loop_thread, self.out = probe, loop_thread, out
         self.clock = time.pthread_getcpuclockid(loop_thread)
-        self.seen: dict[str, float] = {}
+        self.steps: list[tuple[float, str, Counter[str]]] = []
         self.stopped = threading.Event()
 
     def run(self) -> None:
         """Until stopped; then write the file."""
-        while not self.stopped.wait(0.01):
-            late = time.clock_gettime(self.clock) - self.probe.last_cpu
+        step, late, samples, label = self.probe.last_cpu, 0.0, Counter[str](), ""
+        while not self.stopped.wait(0.002):
+            if self.probe.last_cpu != step:  # the probe woke: a new step
+                if late >= STACKS_FROM:
+                    self.steps.append((late, label, samples))
+                step, late, samples = self.probe.last_cpu, 0.0, Counter()
             frame = sys._current_frames().get(self.loop_thread)
-            if late < STACKS_FROM or frame is None:
+            if frame is None:
                 continue
+            late, label = time.clock_gettime(self.clock) - step, self.probe.label
             frames = traceback.extract_stack(frame)
             lines = [
                 f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}"
@@ -158,11 +165,13 @@ class StackSampler(threading.Thread):
             ]
             inner = frames[-1]
             lines.append(f"{inner.filename.rsplit('/', 2)[-1]}:{inner.lineno} {inner.name}")
-            gc_note = " [in a collection]" if self.probe.collecting else ""
-            stack = f"{self.probe.label}{gc_note}: " + " <- ".join(reversed(lines[-8:]))
-            self.seen[stack] = max(self.seen.get(stack, 0.0), late)
-        ranked = sorted(self.seen.items(), key=lambda item: -item[1])
-        self.out.write_text("".join(f"{late * 1000:.0f} ms  {stack}\n" for stack, late in ranked))
+            gc_note = "[in a collection] " if self.probe.collecting else ""
+            samples[gc_note + " <- ".join(reversed(lines[-8:]))] += 1
+        text = []
+        for late, label, counts in sorted(self.steps, key=lambda item: -item[0])[:30]:
+            text.append(f"{late * 1000:.0f} ms of loop CPU, {label}:\n")
+            text.extend(f"  {n:4d} x  {stack}\n" for stack, n in counts.most_common(8))
+        self.out.write_text("".join(text))
 
 
 class CallbackTimer:
@@ -190,7 +199,7 @@ class CallbackTimer:
                 what = f"{timer.probe.label}: {before} -> {_where(handle)}"
                 timer.slow.append((spent, timer.probe.gc_cpu - in_gc, what))
 
-        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         """Stop timing."""
@@ -212,7 +221,7 @@ def _where(handle: asyncio.Handle) -> str:
     if not isinstance(task, asyncio.Task):
         return repr(callback)[:120]
     coro: Any = task.get_coro()
-    frames = []
+    frames: list[str] = []
     while coro is not None and len(frames) < 12:
         frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
         if frame is None:

@@ -100,8 +100,6 @@ class _Run(Job):
 
         self.emit(Progress(RunPhase.PLANNING))
         started = time.perf_counter()
-        for unknown in unknown_asset_ids(lib, asset_ids or ()):
-            report.warnings.append(note("unknown_asset_id", "not found or not yours", unknown))
         # CPU-bound on big libraries: in a worker thread, so the event loop stays responsive.
         plan = await asyncio.to_thread(_plan, lib, rules, asset_ids, report)
         if not caps.read_only:
@@ -139,7 +137,9 @@ class _Run(Job):
 
 
 def _plan(lib: Library, rules: Rules, asset_ids: Collection[str] | None, report: RunReport) -> Plan:
-    """Scope, phases and the report's counts (pure; runs in a worker thread)."""
+    """Unknown ids asked for, scope, phases and the report's counts (runs in a worker thread)."""
+    for unknown in unknown_asset_ids(lib, asset_ids or ()):
+        report.warnings.append(note("unknown_asset_id", "not found or not yours", unknown))
     scope = compute_scope(lib, rules, asset_ids)
     focused = asset_ids is not None
     state, plan = make_plan(lib, rules, scope, report.phase_seconds, focused=focused)

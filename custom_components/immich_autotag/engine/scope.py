@@ -68,5 +68,7 @@ def compute_scope(
 
 def unknown_asset_ids(library: Library, asset_ids: Collection[str]) -> list[str]:
     """The requested ids that are not in the library (sorted, as given lower-cased)."""
+    if not asset_ids:  # a whole-library run: nothing to look up among its assets
+        return []
     known = {i.lower() for i in library.index}
     return sorted(i for i in _normalise(asset_ids) if i not in known)
