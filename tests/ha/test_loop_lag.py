@@ -26,11 +26,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 
 from .conftest import ENTRY_ID, call_run, immich_entry, options, setup_integration
 
@@ -41,7 +39,6 @@ RULES = ROOT / "examples" / "rules.yaml"
 ASSETS = int(os.environ.get("LOOP_LAG_ASSETS", "10000"))
 BOUND_MS = 100.0  # Home Assistant's slow-callback threshold
 TICK = 0.01
-REAL_STORE_WRITE = Store._async_write_data  # before the test plugin's stand-in replaces it
 STACKS_FROM = float(os.environ.get("LOOP_LAG_STACKS_MS", "50")) / 1000
 
 
@@ -264,17 +261,6 @@ def external_sim(loopback: None) -> Iterator[ExternalSim]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-@pytest.fixture
-def real_store_writes(hass: HomeAssistant) -> Iterator[None]:
-    """Stores written as Home Assistant writes them, into the test's configuration folder.
-
-    The test plugin's stand-in serialises, re-parses and walks every save in the event loop:
-    at 100,000 assets the album cache's save alone was a run's longest step (70-150 ms).
-    """
-    with patch.object(Store, "_async_write_data", REAL_STORE_WRITE):
-        yield
 
 
 @pytest.fixture
