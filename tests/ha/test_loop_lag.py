@@ -336,3 +336,24 @@ async def test_no_run_step_blocks_the_loop(
         await hass.async_add_executor_job(Path(out).write_text, text)
     worst = {name: (run["worst_step_ms"], run["steps_over_bound"]) for name, run in runs.items()}
     assert all(run["steps_over_bound"] == 0 for run in runs.values()), worst
+
+
+def _burn(seconds: float) -> None:
+    """Hold the loop's thread for `seconds` of its CPU."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+async def test_the_probe_fails_a_step_over_the_bound(hass: HomeAssistant, probe: LoopProbe) -> None:
+    """The measurement can fail: a callback holding the loop for 150 ms of CPU is one step
+    over the bound; a full collection is reported apart, not as a step."""
+    await asyncio.sleep(3 * TICK)
+    hass.loop.call_soon(_burn, 0.15)
+    await asyncio.sleep(3 * TICK)
+    hass.loop.call_soon(gc.collect)
+    await asyncio.sleep(3 * TICK)
+    figures = probe.since(0, 0).figures()
+    assert figures["steps_over_bound"] == 1
+    assert 150 <= figures["worst_step_ms"] < 150 + BOUND_MS
+    assert figures["full_collections"] == 1
