@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -303,6 +304,11 @@ async def test_no_run_step_blocks_the_loop(
     started = time.perf_counter()
     gc.collect()  # what a full collection of this Home Assistant costs without a library
     baseline = time.perf_counter() - started
+    census: dict[str, Any] = {}
+    watch = None
+    if os.environ.get("LOOP_LAG_GC"):
+        census["before runs"] = _census(probe, None)
+        watch = hass.loop.create_task(_census_in_apply(entry, probe, census))
     await asyncio.sleep(3 * TICK)  # the probe records that gap before the runs
     runs: dict[str, dict[str, object]] = {}
     for name, dry_run in (("dry run", True), ("first run", False), ("steady re-run", False)):
@@ -321,6 +327,12 @@ async def test_no_run_step_blocks_the_loop(
         }
     assert runs["first run"]["changes"] != 0
     assert runs["steady re-run"]["changes"] == 0
+    if out := os.environ.get("LOOP_LAG_GC"):
+        assert watch is not None
+        watch.cancel()
+        census["after runs"] = _census(probe, census["before runs"])
+        text = json.dumps(census, indent=1) + "\n"
+        await hass.async_add_executor_job(Path(out).write_text, text)
     if out := os.environ.get("LOOP_LAG_RESULT"):
         result = {
             "assets": ASSETS,
@@ -336,6 +348,50 @@ async def test_no_run_step_blocks_the_loop(
         await hass.async_add_executor_job(Path(out).write_text, text)
     worst = {name: (run["worst_step_ms"], run["steps_over_bound"]) for name, run in runs.items()}
     assert all(run["steps_over_bound"] == 0 for run in runs.values()), worst
+
+
+def _census(probe: LoopProbe, before: dict[str, Any] | None) -> dict[str, Any]:
+    """`LOOP_LAG_GC`: the objects a full collection walks, by class, and what one costs.
+
+    The census's own CPU is counted as collection time (not a step of the run).
+    """
+    started = time.thread_time()
+    objects = gc.get_objects()
+    by_type = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
+    functions = Counter(
+        f"{o.__module__}.{o.__qualname__}" for o in objects if isinstance(o, types.FunctionType)
+    )
+    del objects
+    cpu, wall = time.thread_time(), time.perf_counter()
+    gc.collect()
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    ours = {k: n for k, n in by_type.items() if "immich_autotag" in k}
+    result: dict[str, Any] = {
+        "tracked_objects": by_type.total(),
+        "of_our_classes": sum(ours.values()),
+        "full_collection_cpu_ms": _ms(cpu),
+        "full_collection_wall_ms": _ms(wall),
+        "load_average": os.getloadavg(),
+        "most": by_type.most_common(25),
+        "ours": sorted(ours.items(), key=lambda item: -item[1])[:25],
+        "functions": functions.most_common(15),
+    }
+    probe.gc_cpu += time.thread_time() - started - cpu
+    if before is not None:
+        old = Counter(dict(before["most"]))
+        grown = Counter({k: n - old.get(k, 0) for k, n in by_type.most_common(40)})
+        result["grown_since_before_runs"] = grown.most_common(25)
+    return result
+
+
+async def _census_in_apply(entry: Any, probe: LoopProbe, census: dict[str, Any]) -> None:
+    """The census once, while the first run applies (the library, plan and applier alive)."""
+    coordinator = entry.runtime_data.coordinator
+    while not (probe.label == "first run" and coordinator.data.state == "applying"):  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    for second in (1, 3, 6):
+        await asyncio.sleep(second)
+        census[f"first run, applying + {second} s"] = _census(probe, census["before runs"])
 
 
 def _burn(seconds: float) -> None:

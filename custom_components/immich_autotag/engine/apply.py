@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 from ..immich.client import CHUNK_SIZE, ImmichClient
 from .apply_albums import AlbumJobs, album_user_jobs
@@ -83,26 +84,26 @@ class Applier(AlbumJobs):
         await self._create_tags()
         await self._find_created_meanwhile()
         await self._stage(
-            [(len(a), self._job_create_album(n, a)) for n, a in plan.album_creates.items()]
+            [(len(a), partial(self._job_create_album, n, a)) for n, a in plan.album_creates.items()]
             + [
-                (len(c), self._job_tag_add(p, c))
+                (len(c), partial(self._job_tag_add, p, c))
                 for p, a in plan.tag_adds.items()
                 for c in chunks(sorted(a))
             ]
             + [
-                (len(c), self._job_album_add(k, c))
+                (len(c), partial(self._job_album_add, k, c))
                 for k, a in plan.album_adds.items()
                 for c in chunks(sorted(a))
             ]
         )
         await self._stage(
             [
-                (len(c), self._job_tag_remove(p, c))
+                (len(c), partial(self._job_tag_remove, p, c))
                 for p, a in plan.tag_removes.items()
                 for c in chunks(sorted(a - self.failed_assets))
             ]
             + [
-                (len(c), self._job_album_remove(k, c))
+                (len(c), partial(self._job_album_remove, k, c))
                 for k, a in plan.album_removes.items()
                 for c in chunks(sorted(a - self.failed_assets))
             ]
@@ -114,16 +115,18 @@ class Applier(AlbumJobs):
             skipped = sum(len(a & self.failed_assets) for a in groups.values())
             if skipped:
                 self._fail(kind, skipped, "skipped: the matching addition failed")
-        await self._stage([(1, self._job_tag_delete(p)) for p in plan.tag_deletes])
+        await self._stage([(1, partial(self._job_tag_delete, p)) for p in plan.tag_deletes])
         await self._stage(
             [
-                (len(c), self._job_date(kind, v, c))
+                (len(c), partial(self._job_date, kind, v, c))
                 for kind, v, a in plan.date_groups()
                 for c in chunks(sorted(a))
             ]
         )
-        await self._stage([(1, self._job_album_delete(k)) for k in plan.album_deletes])
-        await self._stage([(len(c), self._job_album_users(c)) for c in album_user_jobs(plan)])
+        await self._stage([(1, partial(self._job_album_delete, k)) for k in plan.album_deletes])
+        await self._stage(
+            [(len(c), partial(self._job_album_users, c)) for c in album_user_jobs(plan)]
+        )
         await Verifier(self, self._verify, self._cancel).run()
 
     async def _create_tags(self) -> None:

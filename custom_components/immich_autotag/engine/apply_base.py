@@ -31,7 +31,10 @@ OK_BULK_ERRORS = frozenset({"duplicate"})  # already a member: the goal is reach
 WORKERS = 32  # concurrent jobs per stage; the limiter decides how many are in flight
 
 Job: TypeAlias = Callable[[], Coroutine[Any, Any, None]]
-Sized: TypeAlias = tuple[int, Job]  # (ids the job's requests carry, the job)
+# (ids the job's requests carry, what makes the job): a stage makes each job when a worker
+# picks it up, so a stage of thousands of requests holds a few dozen closures, not thousands
+# (objects that would live long enough for the garbage collector's oldest generation)
+Sized: TypeAlias = tuple[int, Callable[[], Job]]
 T = TypeVar("T")
 
 
@@ -53,10 +56,10 @@ def chunks(items: list[int]) -> list[list[int]]:
     return [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
 
 
-def interleaved(sized: Iterable[Sized]) -> list[Job]:
+def interleaved(sized: Iterable[Sized]) -> list[Callable[[], Job]]:
     """Largest first, each followed by the smallest left: the stage ends on middle sizes."""
-    ordered = [job for _, job in sorted(sized, key=lambda pair: -pair[0])]
-    out: list[Job] = []
+    ordered = [make for _, make in sorted(sized, key=lambda pair: -pair[0])]
+    out: list[Callable[[], Job]] = []
     lo, hi = 0, len(ordered) - 1
     while lo <= hi:
         out.append(ordered[lo])
@@ -161,9 +164,10 @@ class ApplyBase:
         The largest jobs go first (longest-processing-time order; ties in plan order): a
         request's service time grows with the ids it carries, so a large one picked up last
         would run alone at the end of the stage while the server's other workers idle.
-        Coroutines are created only when a worker picks a job up, so a stage of 20,000
-        requests costs WORKERS tasks, not 20,000. After a `CancelToken` cancel each worker
-        finishes the request it has in flight and stops; then the stage raises.
+        Jobs and their coroutines are made only when a worker picks one up, so a stage of
+        20,000 requests costs WORKERS tasks and closures, not 20,000. After a `CancelToken`
+        cancel each worker finishes the request it has in flight and stops; then the stage
+        raises.
         """
         jobs = interleaved(sized)
         if not jobs:
@@ -171,9 +175,9 @@ class ApplyBase:
         queue = iter(jobs)
 
         async def worker() -> None:
-            for job in queue:
+            for make in queue:
                 try:
-                    await job()
+                    await make()()
                 except RunCancelledError:
                     return  # the other workers finish the requests they have in flight
 
