@@ -183,7 +183,9 @@ class ApplyBase:
 
         try:
             async with asyncio.TaskGroup() as group:
+                # one per turn of the loop (Home Assistant starts tasks eagerly)
                 for _ in range(min(WORKERS, len(jobs))):
+                    await asyncio.sleep(0)
                     group.create_task(worker())
         except BaseExceptionGroup as errors:
             raise errors.exceptions[0] from None

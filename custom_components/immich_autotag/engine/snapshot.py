@@ -197,11 +197,13 @@ class _Loader:
                 await job()
 
         # A pool of readers, not a task per album: thousands of tasks started at once (Home
-        # Assistant starts tasks eagerly) would hold the event loop for one long step.
+        # Assistant starts tasks eagerly: a task's first step runs inside `create_task`) would
+        # hold the event loop for one long step; the readers start one per turn of the loop.
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._walk_assets())
                 for _ in range(min(READERS, len(jobs))):
+                    await asyncio.sleep(0)  # each reader's first step in a turn of its own
                     group.create_task(reader())
         except BaseExceptionGroup as errors:  # surface the first failure as itself
             raise errors.exceptions[0] from None
@@ -239,6 +241,8 @@ class _Loader:
 
     def _finish(self) -> None:
         self._index_members()
+        # The id lists are freed here, in the worker thread, not later in the event loop.
+        self.tag_ids, self.album_ids = {}, {}
         self.lib.finish()
 
     def _index_members(self) -> None:

@@ -57,6 +57,8 @@ async def in_order(
     pending: deque[asyncio.Future[T]] = deque()
     try:
         for job in jobs:
+            if pending:  # one start per turn of the loop (Home Assistant starts tasks eagerly)
+                await asyncio.sleep(0)
             pending.append(asyncio.ensure_future(job()))
             if len(pending) >= window:
                 yield await _next(pending)
