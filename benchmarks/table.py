@@ -37,7 +37,7 @@ def rows() -> list[str]:
     files = {p.stem: p for p in RESULTS.glob("*.json")}
     for name in sorted(files, key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         data = json.loads(files[name].read_text())
-        if not isinstance(data.get("scenario"), dict):  # not a scenario (e.g. loop-lag.json)
+        if not isinstance(data.get("scenario"), dict):  # not a scenario (e.g. loop-lag-ha.json)
             continue
         scenario = data["scenario"]
         for run_name, run in data["runs"].items():
@@ -50,20 +50,6 @@ def rows() -> list[str]:
     return out
 
 
-def loop_lag() -> list[str]:
-    """The event-loop lag lines, if measured."""
-    path = RESULTS / "loop-lag.json"
-    if not path.exists():
-        return []
-    data = json.loads(path.read_text())
-    names = ("dry run", "first run", "steady re-run")
-    return [
-        f"- {data['assets']:,} assets ({data.get('profile', 'generated')}), {label}:"
-        f" worst stall {run['max_lag_ms']} ms, 99th percentile {run['p99_lag_ms']} ms"
-        for label, run in zip(names, data["runs"], strict=False)
-    ]
-
-
 def loop_lag_ha() -> list[str]:
     """The event-loop lines measured through Home Assistant (tests/ha/test_loop_lag.py)."""
     path = RESULTS / "loop-lag-ha.json"
@@ -73,11 +59,19 @@ def loop_lag_ha() -> list[str]:
     load = ", ".join(f"{x:.1f}" for x in data.get("load_average", ()))
     return [
         f"- Home Assistant, {data['assets']:,} assets, {name}: longest step"
-        f" {run['worst_step_ms']} ms of loop CPU ({run['steps_over_bound']} over"
-        f" {data['bound_ms']:g} ms), {run['full_collections']} full garbage collections"
-        f" (longest step with one: {run['worst_cpu_with_gc_ms']} ms); load average {load}"
+        f" {run['worst_step_ms']} ms of loop CPU (longest callback"
+        f" {_callback(run)}; {run['steps_over_bound']} over"
+        f" {data['bound_ms']:g} ms); {run['full_collections']} full garbage collections,"
+        f" the longest {run['worst_full_collection_ms']} ms wall; load average {load}"
         for name, run in data["runs"].items()
     ]
+
+
+def _callback(run: dict[str, Any]) -> str:
+    worst = run.get("worst_callback_ms")
+    if worst is None:
+        return "not measured"
+    return f"{worst} ms" if worst else "under 10 ms"
 
 
 def cpu() -> list[str]:
@@ -109,7 +103,7 @@ def main() -> int:
     print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows():
         print(row)
-    lines = loop_lag() + loop_lag_ha()
+    lines = loop_lag_ha()
     if lines:
         print()
         print("\n".join(lines))
