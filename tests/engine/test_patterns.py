@@ -60,6 +60,40 @@ def test_a_pattern_too_slow_at_run_time_names_its_rule() -> None:
     assert "too slow" in str(caught.value)
 
 
+def test_a_match_kept_waiting_is_not_too_slow() -> None:
+    """`regex` times out by the clock: a thread that waited (GIL, busy machine) is retried."""
+    pattern = UserPattern(r"^autotag_input_ignore$", label="classification.rules[1]")
+    compiled = pattern._compiled
+    timeouts: list[float] = []
+
+    class Preempted:  # times out twice without using CPU, as a thread kept off the GIL does
+        def match(self, text: str, timeout: float) -> object:
+            timeouts.append(timeout)
+            if len(timeouts) <= 2:
+                raise TimeoutError("regex timed out")
+            return compiled.match(text, timeout=timeout)
+
+    pattern._compiled = Preempted()
+    assert pattern.match("autotag_input_ignore")
+    assert timeouts == [
+        patterns.MATCH_BUDGET,
+        patterns.MATCH_BUDGET * 4,
+        patterns.MATCH_BUDGET * 16,
+    ]
+
+
+def test_a_match_that_never_gets_the_cpu_still_ends() -> None:
+    pattern = UserPattern("a", label="filters.filter_in[0].album_name_patterns[0]")
+
+    class NeverRuns:
+        def match(self, _text: str, timeout: float) -> object:
+            raise TimeoutError(f"regex timed out after {timeout} s")
+
+    pattern._compiled = NeverRuns()
+    with pytest.raises(PatternTooSlowError, match="too slow"):
+        pattern.match("a")
+
+
 def test_each_distinct_text_is_matched_once(monkeypatch: pytest.MonkeyPatch) -> None:
     pattern = UserPattern(r"^\d{4}")
     calls: list[str] = []
