@@ -17,35 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from .run import RESULTS, ROOT, RULES, Scenario, free_port, headless_package, start_simulator
+from .run import RESULTS, RULES, Scenario, run_child
 
 
 def measure(assets: int, profile: str, *, profiled: bool) -> dict[str, Any]:
     """A first run and a steady re-run of one library size (`cpu_run` in a child process)."""
-    port = free_port()
-    sim, key = start_simulator(Scenario("cpu", profile, assets), port, latency=False)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = f"{headless_package(Path(tmp))}{os.pathsep}{ROOT}"
-            cmd = [sys.executable, "-m", "benchmarks.cpu_run", f"http://127.0.0.1:{port}", key]
-            cmd += [str(RULES), *(["--profile"] if profiled else [])]
-            out = subprocess.run(  # noqa: S603
-                cmd,
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": path},
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            ).stdout
-    finally:
-        sim.terminate()
-        sim.wait(timeout=60)
+    out = run_child(
+        Scenario("cpu", profile, assets),
+        "benchmarks.cpu_run",
+        lambda _tmp: [str(RULES), *(["--profile"] if profiled else [])],
+    )
     runs: dict[str, Any] = json.loads(out)
     if runs.pop("imported_home_assistant"):
         raise RuntimeError("the headless path imported Home Assistant")

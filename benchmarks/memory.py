@@ -15,35 +15,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from .run import RESULTS, ROOT, RULES, Scenario, free_port, headless_package, start_simulator
+from .run import RESULTS, RULES, Scenario, run_child
 
 
 def measure(assets: int, profile: str, *, trace: bool, containers: bool) -> dict[str, Any]:
     """One first run of a fresh library."""
-    port = free_port()
-    sim, key = start_simulator(Scenario("memory", profile, assets), port, latency=False)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = f"{headless_package(Path(tmp))}{os.pathsep}{ROOT}"
-            cmd = [sys.executable, "-m", "benchmarks.memory_run", f"http://localhost:{port}"]
-            cmd += [key, str(RULES), f"{tmp}/cache.json", f"{tmp}/journal.jsonl"]
-            out = subprocess.run(  # noqa: S603
-                [*cmd, *(["--trace"] if trace else []), *(["--containers"] if containers else [])],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": path},
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            ).stdout
-    finally:
-        sim.terminate()
-        sim.wait(timeout=60)
+    flags = [*(["--trace"] if trace else []), *(["--containers"] if containers else [])]
+    out = run_child(
+        Scenario("memory", profile, assets),
+        "benchmarks.memory_run",
+        lambda tmp: [str(RULES), f"{tmp}/cache.json", f"{tmp}/journal.jsonl", *flags],
+    )
     result: dict[str, Any] = json.loads(out)
     result["peak_rss_bytes_per_asset"] = round(result["peak_rss_mb"] * 2**20 / assets)
     return result

@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -291,6 +292,30 @@ def main(argv: list[str]) -> int:
     for name in names:
         bench(SCENARIOS[name])
     return 0
+
+
+def run_child(
+    scenario: Scenario, module: str, args: Callable[[Path], list[str]], *, host: str = "localhost"
+) -> str:
+    """`python -m MODULE URL KEY *args(tmp)` against a simulator of `scenario` without latency,
+    with the package as the wheel ships it (no Home Assistant); its standard output."""
+    port = free_port()
+    sim, key = start_simulator(scenario, port, latency=False)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = f"{headless_package(Path(tmp))}{os.pathsep}{ROOT}"
+            cmd = [sys.executable, "-m", module, f"http://{host}:{port}", key, *args(Path(tmp))]
+            return subprocess.run(  # noqa: S603
+                cmd,
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": path},
+                check=True,
+                stdout=subprocess.PIPE,
+                text=True,
+            ).stdout
+    finally:
+        sim.terminate()
+        sim.wait(timeout=60)
 
 
 if __name__ == "__main__":
