@@ -50,6 +50,23 @@ class Clock:
                 await wait_idle(hass, entry)
 
 
+async def _watching(
+    hass: HomeAssistant,
+    sim_server: SimServer,
+    entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> Clock:
+    """The entry set up checking every 5 minutes, runs once photos settle for 10; its clock."""
+    sim_server.sim.metadata_delay_s = 0.05
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, options=options(**{CONF_WATCH_INTERVAL: 5, CONF_WATCH_SETTLE: 10})
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return Clock(freezer)
+
+
 async def test_new_photos_start_one_run_after_they_settle(
     hass: HomeAssistant,
     sim_server: SimServer,
@@ -57,14 +74,7 @@ async def test_new_photos_start_one_run_after_they_settle(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     lib, sim = sim_server.lib, sim_server.sim
-    sim.metadata_delay_s = 0.05
-    mock_config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 5, CONF_WATCH_SETTLE: 10})
-    )
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    clock = Clock(freezer)
+    clock = await _watching(hass, sim_server, mock_config_entry, freezer)
     await clock.minutes(hass, mock_config_entry, 6)
     assert state_of(hass, NEW) == "unknown"  # no run yet: nothing to count from
     assert sim.stats.requests[STATISTICS] == 0
@@ -195,14 +205,7 @@ async def test_a_skipped_run_leaves_the_photos_new_and_is_retried_after_they_set
     """Another run holds the lease: the watcher's run is skipped; it tries again a settle
     period later (not at every check), and the photos are handled once that run is over."""
     lib, sim = sim_server.lib, sim_server.sim
-    sim.metadata_delay_s = 0.05
-    mock_config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        mock_config_entry, options=options(**{CONF_WATCH_INTERVAL: 5, CONF_WATCH_SETTLE: 10})
-    )
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    clock = Clock(freezer)
+    clock = await _watching(hass, sim_server, mock_config_entry, freezer)
     assert await call_run(hass) is not None
     await sim.metadata_settled()
     coordinator = mock_config_entry.runtime_data.coordinator
