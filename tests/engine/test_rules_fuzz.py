@@ -1,6 +1,7 @@
 """Property: any input gives `Rules` or a `RulesError` with a path or a line, nothing else."""
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ from hypothesis import strategies as st
 from custom_components.immich_autotag.engine.default_rules import DEFAULT_RULES_YAML
 from custom_components.immich_autotag.engine.rules import Rules, RulesError
 from custom_components.immich_autotag.engine.rules_loader import load_rules
+
+# YAML's line breaks (its error lines count them): a lone \r and NEL end a line too.
+YAML_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID_DOCUMENTS = [
@@ -60,7 +64,7 @@ def assert_rules_or_located_error(text: str) -> None:
     assert error.path or error.line, error
     assert error.message
     if error.line is not None:
-        assert 1 <= error.line <= text.count("\n") + 2
+        assert 1 <= error.line <= len(YAML_LINE_BREAK.split(text)) + 1
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
