@@ -3,7 +3,9 @@
 A rate-limiting proxy (429 + Retry-After), random 500s, connection resets and answers lost
 after the write was applied, on every API family: the resends find some writes done already
 ("duplicate", "not_found"), and the journal must still list every change the plan made. One
-answer of `PUT /albums/{id}/assets` is lost for sure (the others at random).
+answer of `PUT /albums/{id}/assets` is lost for sure (the others at random). The faults are
+transient: no request meets more than three in a row (the client tries five times), so the
+outcome does not hang on the order the client sends its requests in.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ KNOBS: dict[str, Any] = {
     "lose_rate": 0.2,
     "lose_routes": IDEMPOTENT_WRITES,
     "seed": 9,
+    "streak_max": 3,
 }
 
 

@@ -42,6 +42,12 @@ class Faults:
 
     Lost answers: `lose_rate` of the requests to `lose_routes` (every write when None) are
     applied and then their connections are dropped, so the client never sees the answer.
+
+    Transient faults: with `streak_max`, one request (the same method, path, query and body)
+    meets at most that many error faults in a row (a 500, a reset, a lost answer; 429s and
+    outages aside) before one gets through, whatever order the requests arrive in. A fault
+    mix drawn per arrival otherwise depends on the client's request order: a client that
+    retries more than `streak_max` times must always get through it.
     """
 
     latency_ms: float = 0.0
@@ -70,6 +76,7 @@ class Faults:
     outage_mode: str = "mixed"  # 502 | 500 | reset | stall | mixed
     lose_rate: float = 0.0
     lose_routes: list[str] | None = None
+    streak_max: int | None = None  # error faults in a row one request may meet
 
     def update(self, values: dict[str, Any]) -> None:
         """Set knobs from a JSON object (unknown names raise KeyError)."""
@@ -204,6 +211,7 @@ class FaultInjector:
         self._bucket = TokenBucket()
         self._outage: tuple[float, float] | None = None  # (start, end), monotonic
         self._released = asyncio.Event()
+        self._streaks: Counter[tuple[str, str, int]] = Counter()  # request -> faults in a row
 
     def release(self) -> None:
         """End every stall now (the simulator stops, or a test lifts the fault)."""
@@ -252,16 +260,41 @@ class FaultInjector:
         if (faults.reset_rate and rng.random() < faults.reset_rate) or self._nth(
             faults.reset_every
         ):
-            injected["reset"] += 1
-            raise _drop(request)
-        if (
-            faults.fail_route == route
-            or (faults.error_rate and rng.random() < faults.error_rate)
-            or self._nth(faults.error_every)
+            if await self._may_fail(faults, request):
+                injected["reset"] += 1
+                raise _drop(request)
+        elif faults.fail_route == route or (
+            (
+                (faults.error_rate and rng.random() < faults.error_rate)
+                or self._nth(faults.error_every)
+            )
+            and await self._may_fail(faults, request)
         ):
             injected["500"] += 1
             return _answer(500, "Internal server error")
         return None
+
+    @staticmethod
+    async def _identity(request: web.Request) -> tuple[str, str, int]:
+        identity: tuple[str, str, int] | None = request.get("fault_identity")
+        if identity is None:  # taken before the handler reads the body
+            body = await request.read() if request.body_exists else b""
+            identity = request["fault_identity"] = (request.method, request.path_qs, hash(body))
+        return identity
+
+    async def _may_fail(self, faults: Faults, request: web.Request) -> bool:
+        """Count an error fault for this request; False once it has met `streak_max` in a row."""
+        if faults.streak_max is None:
+            return True
+        identity = await self._identity(request)
+        if self._streaks[identity] >= faults.streak_max:
+            return False
+        self._streaks[identity] += 1
+        return True
+
+    async def _got_through(self, faults: Faults, request: web.Request) -> None:
+        if faults.streak_max is not None and self._streaks:
+            self._streaks.pop(await self._identity(request), None)
 
     def _nth(self, every: int | None) -> bool:
         return every is not None and every > 0 and self._stats.total % every == 0
@@ -280,7 +313,7 @@ class FaultInjector:
         status = int(mode)
         return _answer(status, "Bad Gateway" if status == 502 else "Service Unavailable")
 
-    def after(
+    async def after(
         self,
         faults: Faults,
         request: web.Request,
@@ -291,9 +324,11 @@ class FaultInjector:
         """The handler's answer, malformed or lost when a fault says so."""
         injected = self._stats.faults_injected
         lost = faults.lose_rate and response.status < 300
-        if lost and self._losable(faults, request, route) and rng.random() < faults.lose_rate:
+        drawn = lost and self._losable(faults, request, route) and rng.random() < faults.lose_rate
+        if drawn and await self._may_fail(faults, request):
             injected["lost"] += 1
             raise _drop(request)
+        await self._got_through(faults, request)
         if faults.malformed_route == route and response.status < 300:
             injected["malformed"] += 1
             if faults.malformed_mode == "shape":

@@ -278,7 +278,7 @@ class Simulator:
             self._check_response(request, response)
         request["cpu_s"] = time.thread_time() - cpu  # the answer's own CPU (awaits aside)
         await self._serve_items(route, request.get("items", 0))
-        return self.injector.after(faults, request, route, response, self._rng)
+        return await self.injector.after(faults, request, route, response, self._rng)
 
     def _check_response(self, request: web.Request, response: web.StreamResponse) -> None:
         """Record where a 2xx JSON answer does not match the spec's response schema."""

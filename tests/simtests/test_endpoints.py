@@ -257,6 +257,22 @@ async def test_faults(scenario: Scenario) -> None:
             assert stats["faultsInjected"]["429"] == 1
 
 
+async def test_a_fault_streak_ends_per_request(scenario: Scenario) -> None:
+    """With `streak_max`, each request meets at most that many error faults in a row."""
+    sim = Simulator(scenario.lib, faults=Faults(error_rate=1.0, streak_max=2))
+    async with sim.serve() as url, aiohttp.ClientSession() as session:
+        api = Api(session, url, scenario.key)
+        first = {"page": 1, "size": 5}
+        other = {"page": 2, "size": 5}
+        seen = [(await api.call("POST", "/search/metadata", first))[0] for _ in range(3)]
+        # another request (another body) has a streak of its own, and a success ends one
+        seen += [(await api.call("POST", "/search/metadata", other))[0] for _ in range(3)]
+        seen.append((await api.call("POST", "/search/metadata", first))[0])
+        sim.faults.fail_route = "GET /tags"  # "always" stays always
+        seen += [(await api.call("GET", "/tags"))[0] for _ in range(3)]
+    assert seen == [500, 500, 200, 500, 500, 200, 500, 500, 500, 500]
+
+
 async def test_concurrency_ceiling(scenario: Scenario) -> None:
     sim = Simulator(scenario.lib, faults=Faults(latency_ms=30, max_concurrency=2))
     async with sim.serve() as url, aiohttp.ClientSession() as session:
