@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.immich_autotag.immich.client import ImmichClient
 from custom_components.immich_autotag.immich.limiter import Limiter
-from custom_components.immich_autotag.immich.search import MARK_EVERY, Marks, in_order
+from custom_components.immich_autotag.immich.search import MARK_EVERY, WINDOW, Marks, in_order
 
 from . import payloads as p
 from .capture import bodies_for
@@ -203,3 +203,17 @@ async def test_in_order_gives_the_loop_a_turn_before_each_waiting_result() -> No
     await beat
     pages = [i for i, e in enumerate(events) if e.startswith("page")]
     assert all("beat" in events[a:b] for a, b in itertools.pairwise(pages))
+
+
+async def test_a_search_that_shrank_below_its_size_stops_at_its_last_page(
+    session: aiohttp.ClientSession, mock: FakeImmich
+) -> None:
+    """A size from the last run (200 pages) on a tag that now holds one page: the walk stops
+    at the page that says it is the last, and the pages not yet sent are never sent."""
+    client = make_client(session, Limiter(1), (3, 0, 3))
+    mock.post(SEARCH, callback=lambda _req: Reply(payload=p.search([p.asset(1)])), repeat=True)
+    ids = await client.search_asset_ids(tag_id=p.TAG, size=200_000)
+    assert ids == [p.aid(1)]
+    sent = [b["page"] for b in bodies_for(mock, "POST", "/search/metadata")]
+    assert sent[0] == 1
+    assert len(sent) <= WINDOW  # those started ahead of the first answer, at most

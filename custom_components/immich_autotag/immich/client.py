@@ -120,9 +120,10 @@ class ImmichClient(AlbumCalls, AssetReads):
             fil["albumIds"] = {"any": [album_id]}
         ids: list[str] = []
         mode = await self._mode()
-        intern = sys.intern  # the library's id strings, not a copy per listing
-        async for items in self._pager.visible_items(mode, flat, fil, split=True, size=size):
-            ids.extend(intern(parsing.item_id(item)) for item in items)
+        async for page in self._pager.visible_items(
+            mode, flat, fil, split=True, size=size, ids_only=True
+        ):
+            ids.extend(page)
         return ids
 
     async def has_trashed_assets(
@@ -207,10 +208,13 @@ class ImmichClient(AlbumCalls, AssetReads):
         await self._http.request("DELETE", "/tags/{id}", path={"id": tag_id}, policy=retry)
 
     async def get_album_asset_ids(self, album: Album) -> list[str]:
-        """Members of one album: v2 `GET /albums/{id}`; v3 paged search by album id."""
+        """Members of one album: v2 `GET /albums/{id}`; v3 paged search by album id.
+
+        The ids are interned, as `search_asset_ids`'s are.
+        """
         if await self._mode() is ApiMode.V2:
             data = await self._http.request(
                 "GET", "/albums/{id}", path={"id": album.id}, items=album.asset_count
             )
-            return list(parsing.parse_album(data).asset_ids or ())
+            return [sys.intern(i) for i in parsing.parse_album(data).asset_ids or ()]
         return await self.search_asset_ids(album_id=album.id, size=album.asset_count)

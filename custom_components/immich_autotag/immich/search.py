@@ -7,15 +7,17 @@ visibility, v3.0/3.1 one walk (hidden items are dropped here), v3.2 the `filter`
 A large walk is split into requests that run concurrently (the client's limiter decides how
 many are in flight) without costing more requests than a sequential walk:
 
-- page numbers (v2, v3.0/3.1): the total comes from `POST /search/statistics` (one light
-  request; or the caller's expected size, e.g. an album's `assetCount`), then every page is
-  fetched at once;
+- page numbers (v2, v3.0/3.1): the total comes from the caller's expected size (an album's
+  `assetCount`, a tag's or the library's size at the last run) or else from
+  `POST /search/statistics` (one light request), then every page is fetched at once;
 - cursors (v3.2) are sequential, so the walk is split into `takenAt` ranges instead, cut at
   `Marks` — every MARK_EVERY-th `fileCreatedAt` of the previous full walk — into ranges of at
   most one page each on an unchanged library (a range that grew takes one more request).
 
-Pages are yielded in order. A library that grew since the total was counted is finished by
-walking on from the last page; one that shrank costs an empty page.
+Pages are yielded in order. A search that grew past its expected size walks on one page;
+when there is still more, it is counted again and finished concurrently. One that shrank
+stops at the page that says it is the last: the pages after it already sent (at most the
+WINDOW started ahead of the consumer) cost an empty answer each, the others never go out.
 """
 
 from __future__ import annotations
@@ -192,9 +194,17 @@ class Pager:
                     raise ImmichInvalidResponseError("search page did not advance")
                 yield result.items
                 tail, number = result, number + 1
+                if result.next_page is None:  # it shrank: the pages not yet sent never are
+                    break
         if tail is not None and tail.next_page is not None:  # it grew since it was counted
-            async with aclosing(self.walk(mode, query, page=tail.next_page)) as rest:
-                async for items in rest:
+            # One more page, then (when there is still more) a count and the rest at once.
+            rest = (
+                self._after_first(mode, query, int(tail.next_page))
+                if tail.next_page.isdigit()
+                else self.walk(mode, query, page=tail.next_page)
+            )
+            async with aclosing(rest) as more:
+                async for items in more:
                     yield items
 
     async def ranges(
@@ -238,31 +248,33 @@ class Pager:
             cuts = marks.cuts() if marks is not None else []
             source = self.ranges(query, cuts) if cuts else self.walk(mode, query)
         elif size is not None or count_first:
+            if size is None and marks is not None and marks.known_total > 0:
+                size = marks.known_total  # the last walk's size: no count needed
             total = size if size is not None else await self.count(query)
             source = self.walk(mode, query) if total is None else self.numbered(mode, query, total)
         else:
             source = self._after_first(mode, query)
         async with aclosing(source) as pages:
             async for items in pages:
-                if marks is not None and mode is ApiMode.V3_2:
+                if marks is not None:
                     marks.record(items)
                 yield items
 
     async def _after_first(
-        self, mode: ApiMode, query: dict[str, Any]
+        self, mode: ApiMode, query: dict[str, Any], page: int = 1
     ) -> AsyncGenerator[list[Any], None]:
-        """Page 1; when there is more, the total, then the other pages concurrently."""
-        first = await self._page(mode, query, "1", None)
+        """Page `page`; when there is more, the total, then the other pages concurrently."""
+        first = await self._page(mode, query, str(page), None)
         yield first.items
         if first.next_page is None:
             return
-        if first.next_page == "1":
+        if first.next_page == str(page):
             raise ImmichInvalidResponseError("search page did not advance")
-        total = await self.count(query)
+        total = await self.count(query) if first.next_page.isdigit() else None
         rest = (
             self.walk(mode, query, page=first.next_page)
             if total is None
-            else self.numbered(mode, query, total, first=2)
+            else self.numbered(mode, query, total, first=int(first.next_page))
         )
         async with aclosing(rest) as pages:
             async for items in pages:
@@ -279,16 +291,21 @@ class Pager:
         size: int | None = None,
         count_first: bool = False,
         marks: Marks | None = None,
+        ids_only: bool = False,
     ) -> AsyncGenerator[list[Any], None]:
         """Deduplicated, visible (timeline/archive, not trashed) raw items.
 
+        `ids_only` yields their ids instead, interned (the library's strings).
         `split` fetches a search's pages concurrently (see `split`); otherwise one by one.
         """
         # Interned: the ids a run already holds (the library's) are not kept twice while a
         # walk over a million assets remembers them.
         seen: set[str] = set()
         intern = sys.intern
-        for query in visible_queries(mode, flat, fil):
+        queries = visible_queries(mode, flat, fil)
+        if len(queries) > 1:  # v2: sizes and marks are of the walks together, not each
+            size, marks = None, None
+        for query in queries:
             full = {**query, **(extra or {})}
             source = (
                 self.split(mode, full, size=size, count_first=count_first, marks=marks)
@@ -303,7 +320,7 @@ class Pager:
                         if ident in seen or not parsing.item_visible(item):
                             continue
                         seen.add(ident)
-                        page.append(item)
+                        page.append(ident if ids_only else item)
                     yield page
 
 
