@@ -3,8 +3,13 @@
 - Album memberships: an album whose `(updatedAt, assetCount)` pair is unchanged since the last
   listing is not listed again (Immich bumps `updatedAt` when assets are added; `assetCount`
   drops when they are removed or trashed).
-- The v3.2 asset walk's marks (`immich.search.Marks`), so the next walk can be split into
-  concurrent ranges of one page each.
+- The asset walk's marks (`immich.search.Marks`): how many assets it walked, so the next walk
+  (v3.0/3.1) fetches every page at once without counting first, and (v3.2) where it can be
+  split into concurrent ranges of one page each.
+- How many assets each tag search found, so the next one (v3.0/3.1) fetches every page at
+  once instead of page 1, a count, then the rest. A size is only a hint: a search that grew
+  is finished from its last page, one that shrank stops at its last page (the pages already
+  sent after it, at most a window of 32, cost an empty answer each).
 
 HA keeps it in its storage; the headless runner in a file. A listing is what one user sees
 (Immich v3.0 lists only the caller's own assets of a shared album), so everything is kept per
@@ -40,12 +45,15 @@ class _Scope:
     albums: dict[str, Entry] = field(default_factory=dict)
     marks: list[Mark] = field(default_factory=list)
     walked: int = 0  # assets in the walk the marks come from
+    tag_sizes: dict[str, int] = field(default_factory=dict)  # tag id -> assets last found
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"albums": {k: [u, c, m] for k, (u, c, m) in self.albums.items()}}
-        if self.marks:
+        if self.marks or self.walked:
             data["marks"] = [list(mark) for mark in self.marks]
             data["walked"] = self.walked
+        if self.tag_sizes:
+            data["tagSizes"] = dict(self.tag_sizes)
         return data
 
     @classmethod
@@ -60,10 +68,16 @@ class _Scope:
                 for m in marks
             )
         )
+        sizes = data.get("tagSizes")
         return cls(
             albums=_entries(data.get("albums")),
             marks=[(m[0], m[1]) for m in marks] if good and isinstance(marks, list) else [],
-            walked=walked if good and isinstance(walked, int) else 0,
+            walked=walked if good and isinstance(walked, int) and walked >= 0 else 0,
+            tag_sizes={
+                str(k): v
+                for k, v in (sizes.items() if isinstance(sizes, dict) else ())
+                if type(v) is int and v >= 0
+            },
         )
 
 
@@ -125,6 +139,18 @@ class AlbumCache:
         """Remember the marks a complete walk recorded."""
         self._bound.marks = list(marks.recorded)
         self._bound.walked = marks.recorded_total
+
+    def tag_size(self, tag_id: str) -> int | None:
+        """How many assets the bound scope's last search of this tag found (a hint)."""
+        return self._bound.tag_sizes.get(tag_id) if self._scope is not None else None
+
+    def expect_tag_size(self, tag_id: str, size: int) -> None:
+        """The next search of this tag should find `size` assets (after this run's writes)."""
+        self._bound.tag_sizes[tag_id] = size
+
+    def keep_tag_sizes(self, sizes: dict[str, int]) -> None:
+        """Remember what this run's tag searches found (tags it did not search are dropped)."""
+        self._bound.tag_sizes = dict(sizes)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, safe to serialise in another thread while runs go on.

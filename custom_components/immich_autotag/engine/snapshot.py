@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from contextlib import aclosing
@@ -25,11 +24,14 @@ from .progress import CancelToken, Progress, ProgressCallback, RunPhase
 from .rules import CREATED_BY, Rules, is_temp_album
 
 READERS = 32  # tag searches and album listings at once (the limiter caps the requests)
-INTERN_IN_THREAD = 5000  # longer id lists are interned in a worker thread (~20 ms a 100,000)
 DATED_NAME = re.compile(r"^\d{4}")
 
 # (tags by path, albums by id) -> (tag paths whose members to read, album ids to list)
 Selector: TypeAlias = Callable[[dict[str, Tag], dict[str, Album]], tuple[set[str], set[str]]]
+# (tags listed, albums listed) -> what reads members once they are (tag searches, albums)
+Branches: TypeAlias = Callable[
+    [asyncio.Task[None], asyncio.Task[None]], tuple[Coroutine[Any, Any, None], ...]
+]
 
 
 def tracked_tag_paths(rules: Rules, existing: Iterable[str]) -> set[str]:
@@ -99,15 +101,10 @@ async def load_library(
     return await loader.load(rules)
 
 
-async def _interned(ids: list[str]) -> list[str]:
-    """`ids` as shared strings (the asset records' own); a long list off the event loop."""
-    if len(ids) > INTERN_IN_THREAD:
-        return await asyncio.to_thread(_intern_all, ids)
-    return _intern_all(ids)
-
-
-def _intern_all(ids: list[str]) -> list[str]:
-    return [sys.intern(i) for i in ids]
+def _first(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first failure of a (nested) task group."""
+    first = errors.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 class _Loader:
@@ -129,6 +126,7 @@ class _Loader:
         self.lib = Library(me=me)
         self.tag_ids: dict[str, list[str]] = {}
         self.album_ids: dict[str, list[str]] = {}
+        self.tag_sizes: dict[str, int] = {}  # tag id -> assets found (next run's hints)
         self.jobs = 0
         self.done = 0
         self.pages = 0
@@ -140,75 +138,114 @@ class _Loader:
             self.progress(Progress(RunPhase.LOADING, self.done, total))
 
     async def load(self, rules: Rules) -> Library:
-        albums = await self._lists()
         me = self.me
-        # User patterns run here: off the event loop (their cost is bounded, see patterns.py).
-        doubled = tool_duplicate_names(albums, me.id)  # merged by the album_duplicates phase
-        relevant = await asyncio.to_thread(
-            lambda: [
-                a
-                for a in albums
-                if (a.owner_id == me.id and a.name in doubled) or album_is_relevant(a, rules, me.id)
-            ]
-        )
-        return await self._read(tracked_tag_paths(rules, self.lib.tags), relevant)
+
+        async def tag_searches(tags: asyncio.Task[None]) -> None:
+            await tags
+            await self._read_members(self._tag_jobs(tracked_tag_paths(rules, self.lib.tags)))
+
+        async def album_listings(albums: asyncio.Task[None]) -> None:
+            await albums
+            listed = list(self.lib.albums.values())
+            doubled = tool_duplicate_names(listed, me.id)  # merged by album_duplicates
+            # User patterns run here: off the event loop (their cost is bounded, patterns.py).
+            relevant = await asyncio.to_thread(
+                lambda: [
+                    a
+                    for a in listed
+                    if (a.owner_id == me.id and a.name in doubled)
+                    or album_is_relevant(a, rules, me.id)
+                ]
+            )
+            await self._read_members(self._album_jobs(relevant))
+
+        return await self._load(lambda tags, albums: (tag_searches(tags), album_listings(albums)))
 
     async def load_selected(self, select: Selector) -> Library:
-        albums = await self._lists()
-        tags, album_ids = select(self.lib.tags, self.lib.albums)
-        return await self._read(tags, [a for a in albums if a.id in album_ids])
+        async def members(tags: asyncio.Task[None], albums: asyncio.Task[None]) -> None:
+            await tags
+            await albums
+            paths, album_ids = select(self.lib.tags, self.lib.albums)
+            relevant = [a for a in self.lib.albums.values() if a.id in album_ids]
+            await self._read_members(self._tag_jobs(paths) + self._album_jobs(relevant))
 
-    async def _lists(self) -> list[Album]:
-        """Users, tags and albums (concurrently); the albums as listed."""
-        lib, me = self.lib, self.me
-        self.cache.bind(cache_scope(self.client.api_url, me.id, self.client.mode))
-        try:  # a failed listing cancels the others (nothing outlives the run)
+        return await self._load(lambda tags, albums: (members(tags, albums),))
+
+    async def _load(self, branches: Branches) -> Library:
+        """The asset walk, the listings and the `branches` that follow them, all at once.
+
+        The walk needs nothing the listings give, so it does not wait for them; each branch
+        waits for the listing it needs (`branches(tags_listed, albums_listed)`).
+        """
+        lib, me, client = self.lib, self.me, self.client
+        self.cache.bind(cache_scope(client.api_url, me.id, client.mode))
+
+        async def users() -> None:
+            listed = await client.list_users()
+            lib.users = listed if any(u.id == me.id for u in listed) else [me, *listed]
+
+        async def tags() -> None:
+            lib.tags = {t.value: t for t in await client.list_tags()}
+
+        async def albums() -> None:
+            listed = await client.list_albums()
+            lib.albums = {a.id: a for a in listed}
+            self.cache.retain(set(lib.albums))
+
+        try:  # a failed request cancels the others (nothing outlives the run)
             async with asyncio.TaskGroup() as group:
-                users_task = group.create_task(self.client.list_users())
-                tags_task = group.create_task(self.client.list_tags())
-                albums_task = group.create_task(self.client.list_albums())
+                group.create_task(self._walk_assets())
+                group.create_task(users())
+                tags_listed = group.create_task(tags())
+                albums_listed = group.create_task(albums())
+                for branch in branches(tags_listed, albums_listed):
+                    group.create_task(branch)
         except BaseExceptionGroup as errors:  # surface the first failure as itself
-            raise errors.exceptions[0] from None
-        users, tags, albums = users_task.result(), tags_task.result(), albums_task.result()
-        lib.users = users if any(u.id == me.id for u in users) else [me, *users]
-        lib.tags = {t.value: t for t in tags}
-        lib.albums = {a.id: a for a in albums}
-        self.cache.retain(set(lib.albums))
-        return albums
+            raise _first(errors) from None
+        self.cache.keep_tag_sizes(self.tag_sizes)
+        await asyncio.to_thread(self._finish)  # O(assets): keep it off the event loop
+        return lib
 
-    async def _read(self, tracked: Iterable[str], relevant: list[Album]) -> Library:
-        """The asset walk, one search per tracked tag and one listing per relevant album."""
-        lib = self.lib
-        self.tag_ids = {p: [] for p in tracked}
-        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [
-            partial(self._tag, p, lib.tags[p].id) for p in sorted(self.tag_ids) if p in lib.tags
-        ]
+    def _tag_jobs(self, tracked: Iterable[str]) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """One search per tracked tag that exists (a missing one has no members).
+
+        The largest (as the last run found them) first: their pages start before the rest.
+        """
+        tags, cache = self.lib.tags, self.cache
+        self.tag_ids.update({p: [] for p in tracked})
+        present = sorted(p for p in tracked if p in tags)
+        present.sort(key=lambda p: -(cache.tag_size(tags[p].id) or 0))
+        return [partial(self._tag, p, tags[p].id) for p in present]
+
+    def _album_jobs(self, relevant: list[Album]) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """One listing per relevant album the cache cannot answer."""
+        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
         for album in relevant:
             cached = [] if album.asset_count == 0 else self.cache.get(album)
             if cached is not None:
                 self.album_ids[album.id] = cached
             else:
                 jobs.append(partial(self._album, album))
-        self.jobs = len(jobs)
+        return jobs
+
+    async def _read_members(self, jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+        """Run `jobs` from a pool of readers, not a task each.
+
+        Thousands of tasks started at once (Home Assistant starts tasks eagerly: a task's
+        first step runs inside `create_task`) would hold the event loop for one long step;
+        the readers start one per turn of the loop.
+        """
+        self.jobs += len(jobs)
         queue = iter(jobs)
 
         async def reader() -> None:
             for job in queue:
                 await job()
 
-        # A pool of readers, not a task per album: thousands of tasks started at once (Home
-        # Assistant starts tasks eagerly: a task's first step runs inside `create_task`) would
-        # hold the event loop for one long step; the readers start one per turn of the loop.
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._walk_assets())
-                for _ in range(min(READERS, len(jobs))):
-                    await asyncio.sleep(0)  # each reader's first step in a turn of its own
-                    group.create_task(reader())
-        except BaseExceptionGroup as errors:  # surface the first failure as itself
-            raise errors.exceptions[0] from None
-        await asyncio.to_thread(self._finish)  # O(assets): keep it off the event loop
-        return lib
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(READERS, len(jobs))):
+                await asyncio.sleep(0)  # each reader's first step in a turn of its own
+                group.create_task(reader())
 
     async def _walk_assets(self) -> None:
         marks = self.cache.marks()
@@ -228,13 +265,14 @@ class _Loader:
 
     async def _tag(self, path: str, tag_id: str) -> None:
         self.cancel.check()
-        ids = await self.client.search_asset_ids(tag_id=tag_id)
+        ids = await self.client.search_asset_ids(tag_id=tag_id, size=self.cache.tag_size(tag_id))
+        self.tag_sizes[tag_id] = len(ids)
         self.tag_ids[path] = ids  # interned by the client: the asset records' strings
         self._tick()
 
     async def _album(self, album: Album) -> None:
         self.cancel.check()
-        members = await _interned(await self.client.get_album_asset_ids(album))
+        members = await self.client.get_album_asset_ids(album)  # interned by the client
         self.cache.put(album, members)
         self.album_ids[album.id] = members
         self._tick()
