@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from custom_components.immich_autotag.engine.album_cache import AlbumCache
 from custom_components.immich_autotag.engine.report import RunStatus
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from tests.sim.generator import generate_profile, generator_key
@@ -71,3 +72,33 @@ async def test_largest_requests_of_a_stage_go_first() -> None:
     assert reads_after_dates, "the verification read nothing"
     assert reads_after_dates[0] == dated
     assert all(items <= dated for items in reads_after_dates)
+
+
+async def test_the_closing_album_listing_goes_beside_the_verification() -> None:
+    """The album cache's closing `GET /albums` is sent once the album changes are written,
+    not after the verification of the tags (which waits for Immich's metadata jobs)."""
+    lib = generate_profile("generated", 3000, seed=1)
+    sim = Simulator(lib)
+    sim.stats.timeline = []
+    async with sim.serve() as url:
+        cache = AlbumCache()
+        report, _, _ = await run_once(sim, url, generator_key(lib), RULES, cache=cache)
+        first = len(sim.stats.timeline)
+        again, _, writes = await run_once(sim, url, generator_key(lib), RULES, cache=cache)
+    assert report.status is RunStatus.SUCCESS, report.errors[:3]
+    assert report.changes["date_set"]
+    assert report.changes["album_add"]
+    # the listing recorded the albums the run changed: the next run lists none of them
+    assert (again.status, writes) == (RunStatus.SUCCESS, 0)
+    assert sum(s.kind == "album listing" for s in sim.stats.timeline[:first]) > 0
+    assert not [s for s in sim.stats.timeline[first:] if s.kind == "album listing"]
+    spans = sorted(sim.stats.timeline, key=lambda s: s.arrived)
+    last_date = max(s.arrived for s in spans if s.route == "PUT /assets")
+    listings = [s.arrived for s in spans if s.route == "GET /albums"]
+    verification = [
+        s.arrived for s in spans if s.route == "POST /search/metadata" and s.arrived > last_date
+    ]
+    # the snapshot's, the check for albums created meanwhile, the closing one, the next run's
+    assert len(listings) == 4
+    assert verification, "the verification read nothing"
+    assert listings[2] < verification[0]

@@ -18,7 +18,7 @@ connection failures stop it (the caller reports them).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 
@@ -77,6 +77,9 @@ class Applier(AlbumJobs):
         self.tags_added: dict[str, set[int]] = {}  # path -> assets the server linked
         self.tags_removed: dict[str, set[int]] = {}
         self.dated: dict[int, datetime] = {}  # asset -> the instant written
+        # Called once every album change is written, before the verification (which writes
+        # tags only): the album cache's closing listing starts there (cache_update.py).
+        self.albums_written: Callable[[], None] | None = None
 
     async def apply(self) -> None:
         """Apply the whole plan, then verify re-dated assets (see the module docstring)."""
@@ -127,6 +130,8 @@ class Applier(AlbumJobs):
         await self._stage(
             [(len(c), partial(self._job_album_users, c)) for c in album_user_jobs(plan)]
         )
+        if self.albums_written is not None:
+            self.albums_written()
         await Verifier(self, self._verify, self._cancel).run()
 
     async def _create_tags(self) -> None:

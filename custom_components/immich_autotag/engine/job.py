@@ -32,7 +32,7 @@ from ..immich.errors import (
 from ..immich.models import ServerInfo, VersionSupport
 from .album_cache import AlbumCache
 from .apply import Applier
-from .cache_update import forget_touched, record_applied
+from .cache_update import FinalListing, forget_touched, lists_albums, record_applied
 from .deletions import confirm_deletions
 from .journal import Journal, JournalWriteError
 from .journal_read import JournalReadError
@@ -213,17 +213,22 @@ async def _apply(  # noqa: PLR0917
     album_cache: AlbumCache | None,
 ) -> None:
     started = time.perf_counter()
+    listing = FinalListing(client)
     applier = Applier(
         client, lib, plan, report, journal=journal, progress=progress, cancel=cancel, verify=verify
     )
+    if album_cache is not None and lists_albums(lib, plan):
+        applier.albums_written = listing.start  # the listing goes beside the verification
     try:
         await applier.apply()
+        if album_cache is not None:
+            await record_applied(listing, album_cache, lib, plan, applier)
     except BaseException:
         if album_cache is not None:
             forget_touched(album_cache, applier)
         raise
-    if album_cache is not None:
-        await record_applied(client, album_cache, lib, plan, applier)
+    finally:
+        listing.cancel()
     report.phase_seconds["apply"] = round(time.perf_counter() - started, 3)
     if report.failed_changes:
         report.status = RunStatus.PARTIAL
