@@ -41,7 +41,7 @@ async def _flow(hass: HomeAssistant, url: str) -> dict[str, object]:
     return dict(result)
 
 
-@pytest.mark.usefixtures("socket_enabled", "mock_setup_entry")
+@pytest.mark.usefixtures("loopback", "mock_setup_entry")
 async def test_flow_reports_a_redirect_and_never_sends_the_key_there(hass: HomeAssistant) -> None:
     async with (
         serve(version_answer, url_host="127.0.0.1") as other,
@@ -53,7 +53,7 @@ async def test_flow_reports_a_redirect_and_never_sends_the_key_there(hass: HomeA
     assert other.seen == []
 
 
-@pytest.mark.usefixtures("socket_enabled", "mock_setup_entry")
+@pytest.mark.usefixtures("loopback", "mock_setup_entry")
 async def test_flow_names_a_redirect_that_is_not_the_api(hass: HomeAssistant) -> None:
     async with (
         serve(version_answer, url_host="127.0.0.1") as portal,
@@ -80,7 +80,7 @@ def dropping_host() -> Iterator[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("socket_enabled", "mock_setup_entry")
+@pytest.mark.usefixtures("loopback", "mock_setup_entry")
 async def test_flow_fails_fast_on_a_host_that_drops_packets(hass: HomeAssistant) -> None:
     """FAIL_FAST: 2 connection attempts of 5 s, not 5 attempts of 60 s."""
     with dropping_host() as url:
@@ -89,7 +89,7 @@ async def test_flow_fails_fast_on_a_host_that_drops_packets(hass: HomeAssistant)
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("socket_enabled")
+@pytest.mark.usefixtures("loopback")
 async def test_setup_fails_fast_on_a_host_that_drops_packets(hass: HomeAssistant) -> None:
     with dropping_host() as url:
         entry = immich_entry(url, KEY, "alice")
