@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -15,7 +17,7 @@ from custom_components.immich_autotag.immich.models import ApiMode, ServerVersio
 
 from . import payloads as p
 from .conftest import KEY
-from .fake_server import BASE, FakeImmich
+from .fake_server import BASE, FakeImmich, Reply, Sent, json_reply
 
 
 @pytest.mark.parametrize(
@@ -161,12 +163,40 @@ async def test_version_modes(
     assert client.mode is mode
 
 
+async def test_connect_asks_for_version_user_and_key_at_once(
+    session: aiohttp.ClientSession, mock: FakeImmich
+) -> None:
+    """The version is answered only once the user and key reads have arrived too."""
+    others_arrived = asyncio.Event()
+
+    def arrived(sent: Sent) -> Reply:
+        if {r.path for r in mock.requests} >= {"/users/me", "/api-keys/me"}:
+            others_arrived.set()
+        return json_reply(p.admin_user() if sent.path == "/users/me" else p.api_key())
+
+    async def version(_sent: Sent) -> Reply:
+        # A client that waits for this answer before the next read never gets here in time.
+        await asyncio.wait_for(others_arrived.wait(), timeout=5)
+        return json_reply(p.version(3, 2, 2))
+
+    mock.get(f"{BASE}/server/version", callback=version)
+    mock.get(f"{BASE}/users/me", callback=arrived)
+    mock.get(f"{BASE}/api-keys/me", callback=arrived)
+    info = await ImmichClient(session, BASE, KEY).connect()
+    assert info.version == ServerVersion(3, 2, 2)
+    assert info.user.id == p.OWNER
+
+
 @pytest.mark.parametrize("ver", [(1, 132, 0), (1, 999, 0), (4, 0, 0), (5, 1, 0)])
 async def test_unsupported_version(
     session: aiohttp.ClientSession, mock: FakeImmich, ver: tuple[int, int, int]
 ) -> None:
     client = ImmichClient(session, BASE, KEY)
     mock.get(f"{BASE}/server/version", payload=p.version(*ver))
+    # The user and key are asked for at once with the version; the version's error wins,
+    # even over a key the server refuses.
+    mock.get(f"{BASE}/users/me", status=401, payload={"message": "Invalid API key"})
+    mock.get(f"{BASE}/api-keys/me", status=401, payload={"message": "Invalid API key"})
     with pytest.raises(ImmichUnsupportedVersionError) as info:
         await client.connect()
     assert info.value.version == f"v{ver[0]}.{ver[1]}.{ver[2]}"

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import aiohttp
 
@@ -149,11 +151,18 @@ class ClientBase:
         client's policy for these requests (`FAIL_FAST` where a person or Home Assistant's
         set-up is waiting).
         """
-        version = await self.get_server_version(retry=retry)
-        self.set_version(version)
-        user = await self.get_my_user(retry=retry)
+        # The three reads go at once (none depends on another's answer); their errors are
+        # raised in this order, so an unsupported version is reported before a refused key.
+        user_read = asyncio.ensure_future(self.get_my_user(retry=retry))
+        key_read = asyncio.ensure_future(self.get_my_api_key(retry=retry))
+        try:
+            version = await self.get_server_version(retry=retry)
+            self.set_version(version)
+            user = await user_read
+            key = await key_read
+        finally:
+            await _settle(user_read, key_read)
         self._me = user.id
-        key = await self.get_my_api_key(retry=retry)
         self._server = ServerInfo(version=version, user=user, api_key=key)
         return self._server
 
@@ -190,3 +199,10 @@ class ClientBase:
             )
             results.extend(parsing.parse_bulk_ids(data))
         return results
+
+
+async def _settle(*reads: asyncio.Future[Any]) -> None:
+    """Cancel the reads still running and wait for all of them, their outcomes retrieved."""
+    for read in reads:
+        read.cancel()  # no effect on a read that is done
+    await asyncio.gather(*reads, return_exceptions=True)
