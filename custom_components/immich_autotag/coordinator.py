@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
@@ -40,11 +38,10 @@ from .immich.client import ImmichClient
 from .issues import async_check_outputs, async_follow_server, async_valid_rules
 from .notifications import async_notify_outcome
 from .storage import MAX_STORED_REPORTS, EntryStorage
+from .throttled_push import ThrottledPush
 
 _LOGGER = logging.getLogger(__name__)
 JOURNAL_DRAIN_SECONDS = 1.0  # at most this long in the loop for the last journal lines
-
-PROGRESS_INTERVAL = 1.0  # seconds between progress pushes (at most one a second: README.md)
 
 
 # A run or an undo: (client, dry_run=, progress=, cancel=, album_cache=, journal=) -> report
@@ -92,8 +89,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._state = RunState.IDLE
         self._dry_run: bool | None = None
         self._progress: float | None = None
-        self._last_push = -math.inf
-        self._pending_push: CALLBACK_TYPE | None = None
+        self._pushes = ThrottledPush(hass, self._async_publish)
         self.last_run_started: datetime = dt_util.utcnow()  # the schedule counts from it
         self.new_assets: int | None = None
         self.data = self._snapshot()
@@ -101,7 +97,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
     # --- lifecycle ----------------------------------------------------------------------
     async def _async_setup(self) -> None:
         """Load stored reports and the album membership cache."""
-        self.config_entry.async_on_unload(self._async_cancel_pending_push)
+        self.config_entry.async_on_unload(self._pushes.async_cancel)
         self.reports, self.album_cache = await self._storage.async_load()
         if self.reports:
             self.last_run_started = self.reports[-1].started_at
@@ -119,7 +115,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             self._cancel.cancel()
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._async_cancel_pending_push()
+        self._pushes.async_cancel()
 
     # --- state --------------------------------------------------------------------------
     @property
@@ -156,24 +152,12 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         """The watcher's latest count of photos uploaded since the last run."""
         if count != self.new_assets:
             self.new_assets = count
-            self._async_push()
+            self._pushes.async_push()
 
     @callback
-    def _async_push(self) -> None:
-        self._async_cancel_pending_push()
-        self._last_push = self.hass.loop.time()
+    def _async_publish(self) -> None:
+        """Hand the state to the entities (`self._pushes` decides when)."""
         self.async_set_updated_data(self._snapshot())
-
-    @callback
-    def _async_cancel_pending_push(self) -> None:
-        if self._pending_push is not None:
-            self._pending_push()
-            self._pending_push = None
-
-    @callback
-    def _async_flush_push(self, _now: datetime) -> None:
-        self._pending_push = None
-        self._async_push()
 
     @callback
     def _async_on_progress(self, progress: Progress) -> None:
@@ -183,13 +167,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         if self._state is not RunState.CANCELLING:
             self._state = RunState(progress.phase.value)
         self._progress = progress.percent
-        wait = self._last_push + PROGRESS_INTERVAL - self.hass.loop.time()
-        if wait <= 0:
-            self._async_push()
-        elif self._pending_push is None:
-            self._pending_push = async_call_later(
-                self.hass, wait, HassJob(self._async_flush_push, cancel_on_shutdown=True)
-            )
+        self._pushes.async_push_progress()
 
     # --- runs ---------------------------------------------------------------------------
     @callback
@@ -266,7 +244,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         self._dry_run = dry_run
         self.last_run_started = dt_util.utcnow()
         self._running = True
-        self._async_push()
+        self._pushes.async_push()
         task = self.config_entry.async_create_background_task(
             self.hass,
             self._async_run(job, dry_run=dry_run, cancel=token),
@@ -282,7 +260,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
             return False
         self._cancel.cancel()
         self._state = RunState.CANCELLING
-        self._async_push()
+        self._pushes.async_push()
         return True
 
     async def _async_run(self, job: Job, *, dry_run: bool, cancel: CancelToken) -> RunReport:
@@ -308,7 +286,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         except asyncio.CancelledError:  # unload or shutdown: no await may be possible now
             if journal_file is not None:
                 journal_file.stop_and_wait(JOURNAL_DRAIN_SECONDS)
-            self._async_cancel_pending_push()
+            self._pushes.async_cancel()
             self._state = RunState.IDLE
             self._progress = 0.0
             self._cancel = None
@@ -346,7 +324,7 @@ class AutoTagCoordinator(DataUpdateCoordinator[AutoTagData]):
         finished = report.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
         self._progress = 100.0 if finished else 0.0
         self._running = False
-        self._async_push()
+        self._pushes.async_push()
         self.hass.bus.async_fire(
             EVENT_RUN_FINISHED,
             {"config_entry_id": self.config_entry.entry_id, **report.summary()},

@@ -220,7 +220,7 @@ def fake_runner() -> Generator[FakeRunner]:
 @pytest.fixture
 def no_throttle() -> Generator[None]:
     """Progress pushes are not rate limited."""
-    with patch("custom_components.immich_autotag.coordinator.PROGRESS_INTERVAL", 0):
+    with patch("custom_components.immich_autotag.throttled_push.PROGRESS_INTERVAL", 0):
         yield
 
 
