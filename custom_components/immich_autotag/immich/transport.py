@@ -1,8 +1,9 @@
-"""HTTP core of the Immich client: one logical request, its attempts, stats and errors.
+"""HTTP core of the Immich client: one logical request, its attempts and stats.
 
 Each attempt holds a limiter slot; between attempts the transport waits as `retry.py`
 decides, without a slot. Redirects are never followed (the API key goes to the configured
-origin only): a 3xx is an error naming the target.
+origin only): a 3xx is an error naming the target. A request given up on raises the error
+`give_up.py` makes of its last attempt's answer.
 
 `interrupt()` (a cancelled run) ends every wait at once: backoffs and reads in flight stop
 with the caller's error. A write in flight finishes its attempt (its outcome must be known)
@@ -27,14 +28,8 @@ from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from .answers import decode, dumps, map_error, normalize_url, redirect_error
-from .errors import (
-    ImmichConnectionError,
-    ImmichError,
-    ImmichRateLimitedError,
-    ImmichServerUnavailableError,
-    ImmichTimeoutError,
-)
+from .answers import decode, dumps, normalize_url, redirect_error
+from .give_up import Answer, describe, give_up_error
 from .limiter import Limiter
 from .retry import (
     RUN_POLICY,
@@ -73,19 +68,6 @@ class RequestStats:
     def total(self) -> int:
         """All requests sent (retries excluded)."""
         return sum(self.by_endpoint.values())
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """What one attempt got: a status and body, or the error that stopped it."""
-
-    status: int = 0
-    raw: bytes = b""
-    retry_after: str | None = None
-    location: str | None = None
-    error: BaseException | None = None
-    sent: float = 0.0  # when it was sent (monotonic), once it had a limiter slot
-    elapsed: float = 0.0  # how long it took from there
 
 
 class Transport:
@@ -193,7 +175,7 @@ class Transport:
         policy = policy or self.policy
         state = RequestRetry(policy, self.timing, self.health, policy.attempt_timeout(items))
         reads = method == "GET" or endpoint in _READS_OVER_POST
-        answer = _Answer()
+        answer = Answer()
         while True:
             self._check_interrupted()
             attempt = self._attempt(
@@ -209,7 +191,7 @@ class Transport:
             )
             got = await (self._interruptible(attempt) if reads else attempt)
             if got is None:
-                raise self._give_up(GiveUp.NO_ANSWER, endpoint, answer, state)
+                raise give_up_error(GiveUp.NO_ANSWER, endpoint, answer, state)
             answer = got
             if answer.error is None and 200 <= answer.status < 300:  # noqa: PLR2004
                 self.health.success(answer.sent)
@@ -224,39 +206,17 @@ class Transport:
                 failure = Failure.FINAL
             outcome = await state.next_delay(failure, retry_after, answer.elapsed, answer.sent)
             if isinstance(outcome, GiveUp):
-                raise self._give_up(outcome, endpoint, answer, state)
+                raise give_up_error(outcome, endpoint, answer, state)
             self._check_interrupted()
             self.stats.retries += 1
             self.stats.throttled_seconds += outcome
             _LOGGER.debug(
-                "%s: retry %d after %.2fs (%s)", endpoint, state.attempts, outcome, _what(answer)
+                "%s: retry %d after %.2fs (%s)", endpoint, state.attempts, outcome, describe(answer)
             )
             waited_from = self.timing.monotonic()
             await self._interruptible(self.timing.sleep(outcome))  # without a limiter slot
             if failure is Failure.THROTTLED:
                 self.health.throttled_until_now(waited_from)
-
-    def _give_up(
-        self, why: GiveUp, endpoint: str, answer: _Answer, state: RequestRetry
-    ) -> ImmichError:
-        """The error of a request that is not retried again."""
-        error = answer.error
-        attempts = f"{state.attempts} attempt{'s' if state.attempts != 1 else ''}"
-        if isinstance(error, TimeoutError):
-            return _no_answer(why, endpoint, error, state, attempts)
-        if why is GiveUp.THROTTLED:
-            return ImmichRateLimitedError(
-                f"{endpoint}: the server kept asking to wait (HTTP {answer.status}) for"
-                f" {state.throttled:.0f} s ({attempts}); giving up"
-            )
-        if why is GiveUp.OUTAGE:
-            return ImmichServerUnavailableError(
-                f"{endpoint}: the server failed every request for"
-                f" {state.elapsed_in_outage:.0f} s (last: {_what(answer)}, {attempts})"
-            )
-        if error is not None:
-            return ImmichConnectionError(f"{endpoint}: cannot reach the server ({_what(answer)})")
-        return map_error(answer.status, answer.raw, endpoint)
 
     async def _attempt(  # noqa: PLR0917
         self,
@@ -270,7 +230,7 @@ class Transport:
         slot_wait: float | None = None,
         *,
         endpoint: str,
-    ) -> _Answer | None:
+    ) -> Answer | None:
         """One attempt inside a limiter slot; the slot is released before any backoff.
 
         None when no slot came within `slot_wait` seconds (other requests hold them all).
@@ -303,7 +263,7 @@ class Transport:
                     permit.headers()
                     raw = await resp.read()
                     permit.answered(resp.status, len(raw) + (len(data) if data else 0))
-                    return _Answer(
+                    return Answer(
                         resp.status,
                         raw,
                         resp.headers.get("Retry-After"),
@@ -312,7 +272,7 @@ class Transport:
                         elapsed=self.timing.monotonic() - sent,
                     )
             except (aiohttp.ClientError, TimeoutError) as err:
-                return _Answer(error=err, sent=sent, elapsed=self.timing.monotonic() - sent)
+                return Answer(error=err, sent=sent, elapsed=self.timing.monotonic() - sent)
 
     async def _probe(self, seconds: float) -> bool:
         """Whether the server answers a cheap authenticated read (any status below 500)."""
@@ -332,25 +292,3 @@ class Transport:
             self.health.success(answer.sent)
             return True
         return False
-
-
-def _no_answer(
-    why: GiveUp, endpoint: str, error: TimeoutError, state: RequestRetry, attempts: str
-) -> ImmichTimeoutError:
-    """The error of a request whose last attempt got no answer in time."""
-    waited = state.no_answer
-    if why is GiveUp.OUTAGE:
-        waited = max(waited, state.elapsed_in_outage)
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return ImmichTimeoutError(
-            f"{endpoint}: could not connect to the server within {waited:.0f} s ({attempts})"
-        )
-    return ImmichTimeoutError(f"{endpoint} did not answer within {waited:.0f} s ({attempts})")
-
-
-def _what(answer: _Answer) -> str:
-    """A short description of a failed attempt, for logs and messages."""
-    if answer.error is None:
-        return f"HTTP {answer.status}"
-    text = str(answer.error)
-    return f"{type(answer.error).__name__}: {text}" if text else type(answer.error).__name__
