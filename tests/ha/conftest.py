@@ -25,6 +25,7 @@ from tests.reliability.common import FAST_RETRY
 from tests.sim import SimLibrary, Simulator, SimUser
 
 ENTRY_ID = "01JAUTOTAGTESTENTRY0000000"
+CONNECT = "custom_components.immich_autotag.config_flow.ImmichClient.connect"
 REAL_STORE_WRITE = Store._async_write_data  # before the test plugin's stand-in replaces it
 
 
@@ -193,6 +194,13 @@ def mock_config_entry(sim_server: SimServer) -> MockConfigEntry:
 def mock_setup_entry() -> Generator[AsyncMock]:
     """Config-flow tests do not set the entry up."""
     with patch("custom_components.immich_autotag.async_setup_entry", return_value=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def patch_connect() -> Generator[AsyncMock]:
+    """Make the config flow's `connect()` fail the way a test needs (the simulator cannot)."""
+    with patch(CONNECT, autospec=True) as mock:
         yield mock
 
 
