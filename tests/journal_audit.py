@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from custom_components.immich_autotag.engine.lease import LEASE_PREFIX
-from tests.sim.library import EPOCH, SimLibrary
+from tests.sim.dates import EPOCH
+from tests.sim.library import SimLibrary
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from custom_components.immich_autotag.engine.report import ErrorKind, RunReport,
 from custom_components.immich_autotag.engine.rules import Rules
 from custom_components.immich_autotag.engine.rules_loader import load_rules
 from tests.journal_audit import assert_journaled, picture, read_lines
+from tests.sim.dates import to_ms
 from tests.sim.faults import Faults
 from tests.sim.generator import generate_library, generator_key
-from tests.sim.library import to_ms
 from tests.sim.server import Simulator, assert_no_violations
 from tests.sim.view import differences, view
 

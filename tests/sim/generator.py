@@ -16,7 +16,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from .library import EPOCH, SimAlbum, SimAsset, SimLibrary, SimUser, zone_label, zone_offset_ms
+from .dates import EPOCH, zone_label, zone_offset_ms
+from .library import SimAlbum, SimAsset, SimLibrary, SimUser
 
 HOME = "Europe/Madrid"  # the zone most photos were taken in (matches the example rules)
 ZONES = ("Europe/Madrid", "Europe/Berlin", "UTC+2", "America/New_York", "UTC", "Asia/Tokyo")

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from .library import SimAsset, SimLibrary, to_ms
+from .dates import to_ms
+from .library import SimAsset, SimLibrary
 
 PAGING_KEYS = {
     "page",

@@ -6,7 +6,8 @@ import hashlib
 import uuid
 from typing import Any
 
-from .library import SimAlbum, SimAsset, SimLibrary, SimTag, SimUser, iso
+from .dates import iso
+from .library import SimAlbum, SimAsset, SimLibrary, SimTag, SimUser
 
 _EPOCH_ISO = "2025-01-01T00:00:00.000Z"
 
