@@ -8,7 +8,7 @@ import pytest
 
 from custom_components.immich_autotag.const import OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS
 from custom_components.immich_autotag.engine.report import RunStatus
-from tests.sim.library import SimUser
+from tests.sim.records import SimUser
 from tests.sim.server import Simulator, assert_no_violations
 
 from .harness import run_once

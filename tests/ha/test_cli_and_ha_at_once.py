@@ -20,7 +20,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.immich_autotag.const import CONF_RULES
 from tests.e2e.command import headless
 from tests.reliability.test_concurrent_runs import FOLDERS, LeaseBarrier, doubled_albums, leases
-from tests.sim.library import SimLibrary, SimUser
+from tests.sim.library import SimLibrary
+from tests.sim.records import SimUser
 from tests.sim.server import Simulator, assert_no_violations
 
 from .conftest import SimServer, call_run, options, setup_integration

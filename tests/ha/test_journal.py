@@ -18,7 +18,8 @@ from custom_components.immich_autotag.const import DOMAIN
 from custom_components.immich_autotag.storage import journal_path
 from tests.journal_audit import assert_journaled, changes, picture, read_lines
 from tests.sim.generator import generate_library, generator_key
-from tests.sim.library import SimLibrary, SimUser
+from tests.sim.library import SimLibrary
+from tests.sim.records import SimUser
 
 from .conftest import ENTRY_ID, SimServer, call_run, setup_integration
 

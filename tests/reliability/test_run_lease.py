@@ -19,7 +19,8 @@ from custom_components.immich_autotag.engine.report import RunReport, RunStatus
 from tests.e2e.command import start
 from tests.e2e.harness import run_once, undo_once
 from tests.sim.faults import Faults
-from tests.sim.library import SimLibrary, SimUser
+from tests.sim.library import SimLibrary
+from tests.sim.records import SimUser
 from tests.sim.server import Simulator, assert_no_violations
 
 from .common import RULES_TEXT, build_library, canonical, diff, reference_state, rules, run_sim

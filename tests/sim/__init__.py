@@ -1,7 +1,8 @@
 """The Immich simulator: a stateful aiohttp.web stand-in for Immich, plus a library generator."""
 
 from .faults import Faults, SimStats
-from .library import SimAlbum, SimAsset, SimLibrary, SimTag, SimUser
+from .library import SimLibrary
+from .records import SimAlbum, SimAsset, SimTag, SimUser
 from .server import Simulator, assert_no_violations
 
 __all__ = [

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .library import SimAlbum, SimAsset, SimLibrary
+from .library import SimLibrary
+from .records import SimAlbum, SimAsset
 from .server import ApiError, json_response
 from .shapes import album_json
 

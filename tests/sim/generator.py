@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .dates import EPOCH, zone_label, zone_offset_ms
-from .library import SimAlbum, SimAsset, SimLibrary, SimUser
+from .library import SimLibrary
+from .records import SimAlbum, SimAsset, SimUser
 
 HOME = "Europe/Madrid"  # the zone most photos were taken in (matches the example rules)
 ZONES = ("Europe/Madrid", "Europe/Berlin", "UTC+2", "America/New_York", "UTC", "Asia/Tokyo")

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from .album_handlers import AlbumRoutes
 from .dates import to_ms, zone_label, zone_offset_ms
-from .library import SimApiKey, SimAsset
+from .records import SimApiKey, SimAsset
 from .search import SearchError
 from .server import ApiError, json_response
 from .shapes import asset_json, tag_json, user_admin_json, user_json

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 
 from .dates import to_ms
-from .library import SimAsset, SimLibrary
+from .library import SimLibrary
+from .records import SimAsset
 
 PAGING_KEYS = {
     "page",

@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 from .dates import iso
-from .library import SimAlbum, SimAsset, SimLibrary, SimTag, SimUser
+from .library import SimLibrary
+from .records import SimAlbum, SimAsset, SimTag, SimUser
 
 _EPOCH_ISO = "2025-01-01T00:00:00.000Z"
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import orjson
 
-from .library import SimAlbum, SimApiKey, SimAsset, SimLibrary, SimTag, SimUser
+from .library import SimLibrary
+from .records import SimAlbum, SimApiKey, SimAsset, SimTag, SimUser
 
 
 def save_library(lib: SimLibrary, path: Path) -> None:
