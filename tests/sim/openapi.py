@@ -2,107 +2,36 @@
 
 `OpenApiValidator(spec).validate(method, path, query, body)` and
 `.validate_response(method, path, status, body)` return lists of violation messages
-(empty = valid). Paths are relative to `/api`. Schemas are converted from OpenAPI 3.0
-(`nullable`, `#/components/...` refs) to JSON Schema 2020-12 once, and one validator is compiled
-lazily per operation.
+(empty = valid). Paths are relative to `/api`. Schemas are converted from OpenAPI 3.0 to JSON
+Schema 2020-12 once (`json_schema.py`), and one validator is compiled lazily per operation.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import orjson
-import regex as unicode_re
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from .json_schema import (
+    REQUEST_FORMATS,
+    RESPONSE_FORMATS,
+    SPEC_URI,
+    SchemaValidator,
+    to_json_schema,
+)
 
 SPECS_DIR = Path(__file__).parent / "specs"
 SPEC_V3_0 = SPECS_DIR / "immich-openapi-3.0.3.json"
 SPEC_V3_2 = SPECS_DIR / "immich-openapi-3.2.2.json"
 
-_SPEC_URI = "urn:immich-openapi"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-_DATE_TIME = re.compile(
-    r"(?P<year>\d{4}|[+-]\d{6})-(?P<month>\d{2})-(?P<day>\d{2})[Tt ]"
-    r"(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?:\.\d+)?"
-    r"(?:[Zz]|[+-](?P<oh>\d{2}):(?P<om>\d{2}))"
-)
-
-
-def _is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    return len(value) == 36 and str(uuid.UUID(value)) == value.lower()
-
-
-def _date_time(value: object, *, expanded_years: bool) -> bool:
-    """RFC 3339 `date-time` (years 0000-9999); with `expanded_years` also JavaScript's
-    `+010000-...`/`-000001-...`, which Immich's server writes for years outside 0-9999."""
-    if not isinstance(value, str):
-        return True
-    found = _DATE_TIME.fullmatch(value)
-    if found is None or (len(found["year"]) != 4 and not expanded_years):
-        return False
-    ranges = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59)}
-    ranges |= {"second": (0, 60), "oh": (0, 23), "om": (0, 59)}
-    return all(
-        lo <= int(found[name]) <= hi for name, (lo, hi) in ranges.items() if found[name] is not None
-    )
-
-
-def _format_checker(*, expanded_years: bool) -> FormatChecker:
-    checker = FormatChecker(formats=())
-    checker.checks("uuid", raises=ValueError)(_is_uuid)
-    checker.checks("date-time")(lambda v: _date_time(v, expanded_years=expanded_years))
-    return checker
-
-
-_FORMATS = _format_checker(expanded_years=False)  # what clients send
-_RESPONSE_FORMATS = _format_checker(expanded_years=True)  # what the server writes
-
-
-def _pattern(
-    validator: Any, pattern: str, instance: object, _schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
-    """`pattern` with the `regex` engine: Immich's patterns use `\\p{L}` (Python's `re` cannot)."""
-    if validator.is_type(instance, "string") and not unicode_re.search(pattern, str(instance)):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
-
-
-def _convert(node: Any) -> Any:
-    """OpenAPI 3.0 schema -> JSON Schema 2020-12 (nullable, absolute refs, no extensions)."""
-    if isinstance(node, list):
-        return [_convert(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key.startswith("x-") or key in {"example", "nullable", "discriminator", "xml"}:
-            continue
-        if key == "$ref" and isinstance(value, str) and value.startswith("#/"):
-            out[key] = _SPEC_URI + value
-        elif key in {"properties", "patternProperties", "$defs"} and isinstance(value, dict):
-            out[key] = {name: _convert(sub) for name, sub in value.items()}
-        else:
-            out[key] = _convert(value)
-    if node.get("nullable") is True:
-        if "$ref" in out or "allOf" in out or "oneOf" in out or "anyOf" in out:
-            return {"anyOf": [out, {"type": "null"}]}
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-    return out
 
 
 @dataclass(slots=True)
@@ -150,9 +79,9 @@ class OpenApiValidator:
         schemas = raw.get("components", {}).get("schemas", {})
         for name, properties in (schema_changes or {}).items():
             schemas[name]["properties"].update(properties)
-        converted = _convert({"components": raw.get("components", {})})
+        converted = to_json_schema({"components": raw.get("components", {})})
         resource = Resource.from_contents(converted, default_specification=DRAFT202012)
-        self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
         self._routes: list[tuple[re.Pattern[str], int, dict[str, _Operation]]] = []
         extra = dict(extra_query or {})
         for template, item in raw["paths"].items():
@@ -164,16 +93,16 @@ class OpenApiValidator:
                     continue
                 op = _Operation(method.upper(), template, spec)
                 for param in [*shared_params, *spec.get("parameters", [])]:
-                    schema = _convert(param.get("schema", {}))
+                    schema = to_json_schema(param.get("schema", {}))
                     op.params[param["name"]] = (param["in"], bool(param.get("required")), schema)
                 for name, schema in extra.get(f"{method.upper()} {template}", {}).items():
-                    op.params[name] = ("query", False, _convert(schema))
+                    op.params[name] = ("query", False, to_json_schema(schema))
                 body = spec.get("requestBody")
                 if body is not None:
                     op.body_required = bool(body.get("required"))
                     content = body.get("content", {}).get("application/json")
                     if content is not None and "schema" in content:
-                        op.body_schema = _convert(content["schema"])
+                        op.body_schema = to_json_schema(content["schema"])
                 ops[op.method] = op
             regex = "^" + re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "$"
             literal = sum(1 for seg in template.split("/") if seg and not seg.startswith("{"))
@@ -185,10 +114,10 @@ class OpenApiValidator:
     ) -> Any:
         validator = op._compiled.get(key)
         if validator is None:
-            validator = _Validator(
+            validator = SchemaValidator(
                 schema,
                 registry=self._registry,
-                format_checker=_RESPONSE_FORMATS if response else _FORMATS,
+                format_checker=RESPONSE_FORMATS if response else REQUEST_FORMATS,
             )
             op._compiled[key] = validator
         return validator
@@ -285,7 +214,7 @@ class OpenApiValidator:
         content = answer.get("content", {}).get("application/json")
         if content is None or "schema" not in content:
             return [] if body is None else [f"{where}: unexpected response body"]
-        schema = _convert(content["schema"])
+        schema = to_json_schema(content["schema"])
         validator = self._compile(op, f"$response:{status}", schema, response=True)
         return [
             f"{where}: body{''.join(f'.{p}' for p in error.absolute_path)}: {error.message[:300]}"
