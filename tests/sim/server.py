@@ -1,4 +1,7 @@
-"""The simulator: an aiohttp.web app over a `SimLibrary`, with validation, auth and faults."""
+"""The simulator: an aiohttp.web app over a `SimLibrary`, with validation, auth and faults.
+
+Its own endpoints under `/__sim` are in `control.py`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from .faults import READ_POSTS, WRITE_METHODS, FaultInjector, Faults, SimStats, 
 from .library import MetadataJob, SimLibrary
 from .openapi import validator_for
 from .search import SearchEngine
-from .timeline import Span, request_kind, spans_as_json
+from .timeline import Span, request_kind
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _RECORDERS: list[list[Simulator]] = []  # open `recording_simulators()` blocks
@@ -44,9 +47,6 @@ def parse_version(version: str) -> tuple[int, int, int]:
 def json_response(data: object, status: int = 200) -> web.Response:
     """orjson-encoded JSON response."""
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
-
-
-EMAIL = "me@example.com"  # the generated libraries' key user
 
 
 class Simulator:
@@ -154,17 +154,12 @@ class Simulator:
 
     # -- app -------------------------------------------------------------------------------
     def _build_app(self) -> web.Application:
+        from .control import SimControl  # noqa: PLC0415
         from .handlers import Handlers  # noqa: PLC0415
 
         app = web.Application(middlewares=[self._middleware], client_max_size=20 * 1024 * 1024)
         handlers = Handlers(self)
-        app.router.add_get("/__sim/stats", self._sim_stats)
-        app.router.add_get("/__sim/timeline", self._sim_timeline)
-        app.router.add_get("/__sim/state", self._sim_state)
-        app.router.add_get("/__sim/view", self._sim_view)
-        app.router.add_post("/__sim/reset-stats", self._sim_reset)
-        app.router.add_post("/__sim/faults", self._sim_faults)
-        app.router.add_post("/__sim/run-metadata-jobs", self._sim_jobs)
+        SimControl(self).add_routes(app.router)
         app.router.add_route("*", "/api/{tail:.*}", handlers.dispatch)
         return app
 
@@ -295,49 +290,6 @@ class Simulator:
                 request.method, request.path[4:], response.status, body
             )
         )
-
-    # -- /__sim ----------------------------------------------------------------------------
-    async def _sim_stats(self, _request: web.Request) -> web.Response:
-        return json_response(self.stats.as_dict())
-
-    async def _sim_timeline(self, _request: web.Request) -> web.Response:
-        spans = self.stats.timeline or []
-        return json_response(spans_as_json(spans, self.stats.load.started_at))
-
-    async def _sim_state(self, _request: web.Request) -> web.Response:
-        state: dict[str, Any] = dict(self.lib.summary())
-        state["version"] = self.version_str
-        state["faults"] = self.faults.as_dict()
-        state["users"] = [{"id": u.id, "email": u.email} for u in self.lib.users.values()]
-        state["albums"] = [
-            {"id": a.id, "name": a.name, "ownerId": a.owner_id, "assets": len(a.assets)}
-            for a in self.lib.albums.values()
-        ]
-        state["tags"] = [
-            {"id": t.id, "value": t.value, "ownerId": t.owner_id, "assets": len(t.assets)}
-            for t in self.lib.tags.values()
-        ]
-        return json_response(state)
-
-    async def _sim_view(self, request: web.Request) -> web.Response:
-        """One user's tags, albums and dates (`view.py`): ?email=, default me@example.com."""
-        from .view import to_json, view  # noqa: PLC0415
-
-        return json_response(to_json(view(self.lib, request.query.get("email", EMAIL))))
-
-    async def _sim_reset(self, _request: web.Request) -> web.Response:
-        self.stats.reset()
-        return json_response({"ok": True})
-
-    async def _sim_faults(self, request: web.Request) -> web.Response:
-        try:
-            self.faults.update(await request.json(loads=orjson.loads))
-        except (KeyError, ValueError) as err:
-            return json_response({"message": f"bad fault knob: {err}"}, 400)
-        return json_response(self.faults.as_dict())
-
-    async def _sim_jobs(self, _request: web.Request) -> web.Response:
-        return json_response({"applied": self.run_metadata_jobs()})
 
 
 @contextmanager
