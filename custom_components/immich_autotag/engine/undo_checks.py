@@ -17,7 +17,7 @@ from .journal import Line
 from .journal_read import JournalRun
 from .library import Library
 from .plan import AlbumUserChange, date_key, format_date
-from .state import in_zone, parse_zone
+from .zones import in_zone, parse_zone
 
 # An album created by an uncertain request was created after the run started (server and
 # journal clocks may differ by this much).

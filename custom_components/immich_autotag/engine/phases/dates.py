@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from ..name_dates import camera_date, has_time, localize, whatsapp_date
 from ..rules import DateCorrection, Rules
-from ..state import State, in_zone, parse_zone
+from ..state import State
+from ..zones import in_zone, parse_zone
 
 
 class CandidateKind(StrEnum):
