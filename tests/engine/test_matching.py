@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 from custom_components.immich_autotag.engine.matching import (
     classifying_albums,
     could_match,
@@ -142,37 +140,3 @@ def test_could_match_holds_exactly_the_assets_a_rule_may_match() -> None:
         matched = any(rule_matches(state, r, asset) for r in rules)
         assert matched == (asset in candidates)
     assert could_match(state, []) == set()
-
-
-class _CountingPattern:
-    """A pattern that counts how often it runs (user patterns have a CPU cost)."""
-
-    def __init__(self, pattern: str) -> None:
-        self._compiled = re.compile(pattern)
-        self.pattern = pattern
-        self.calls = 0
-
-    def match(self, string: str, /) -> object:
-        self.calls += 1
-        return self._compiled.match(string)
-
-    def search(self, string: str, /) -> object:
-        self.calls += 1
-        return self._compiled.search(string)
-
-
-def test_a_rule_runs_its_patterns_once_per_album_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    pattern = _CountingPattern(r"^Trip")
-    r = Rule(album_name_patterns=(pattern,))
-    b = LibraryBuilder()
-    trip, home = b.album("Trip 2024"), b.album("Home")
-    assets = [b.asset(albums=(trip, home)) for _ in range(50)]
-    state = b.state()
-    for _ in range(2):  # two phases ask about every asset
-        assert all(rule_matches(state, r, a).albums == (trip,) for a in assets)
-    assert pattern.calls == 2  # "Trip 2024" and "Home", once each
-    monkeypatch.setattr("custom_components.immich_autotag.engine.rules.KNOWN_NAMES_MAX", 1)
-    assert r.album_matches("Trip 2025")  # full: what it knew is forgotten, the answer is not
-    assert r.album_matches("Trip 2024")
-    assert not r.album_matches("Home")
-    assert pattern.calls == 5

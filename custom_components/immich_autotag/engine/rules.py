@@ -13,7 +13,6 @@ TEMP_ALBUM_SUFFIX = "-autotag-temp-unclassified"
 # The description of every album the tool creates: how it later knows an album is its own
 # (a duplicate of it may be merged away). An album whose description was changed is the user's.
 CREATED_BY = "Created by Immich AutoTag"
-KNOWN_NAMES_MAX = 100_000  # album names a Rule remembers the match of
 
 
 class RulesError(ValueError):
@@ -68,19 +67,9 @@ class Rule:
     allow_multiple_albums: bool = False
     label: str = ""  # where it came from, for reports: "classification.rules[1]"
 
-    # Album names already matched: a plan asks about each album once per asset and phase,
-    # so the patterns run once per distinct name instead (bounded; cleared when full).
-    _known: dict[str, bool] = field(default_factory=dict, init=False, compare=False, repr=False)
-
     def album_matches(self, album_name: str) -> bool:
         """`re.match` semantics: anchored at the start."""
-        known = self._known.get(album_name)
-        if known is None:
-            if len(self._known) >= KNOWN_NAMES_MAX:
-                self._known.clear()
-            known = any(p.match(album_name) for p in self.album_name_patterns)
-            self._known[album_name] = known
-        return known
+        return any(p.match(album_name) for p in self.album_name_patterns)
 
 
 class ConversionMode(StrEnum):
