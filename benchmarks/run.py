@@ -34,6 +34,7 @@ from custom_components.immich_autotag.engine.rules_loader import load_rules_file
 from tests.sim.timeline import idle_worker_seconds, spans_from_json
 
 from .floor import floor_of_next_run
+from .machine import describe
 from .timeline import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,6 +242,7 @@ def timed_run(  # noqa: PLR0917
 
 def bench(scenario: Scenario) -> dict[str, Any]:
     """Run one scenario and write its result file."""
+    machine = describe()  # before the simulator starts: a quiet machine
     port = free_port()
     started = time.perf_counter()
     sim, key = start_simulator(scenario, port)
@@ -255,9 +257,10 @@ def bench(scenario: Scenario) -> dict[str, Any]:
         "client": "default settings",
         "simulator_startup_seconds": round(time.perf_counter() - started, 1),
         "load_average": os.getloadavg(),
+        "machine": machine,
         "runs": {},
     }
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://localhost:{port}"  # a host name, as users give it
     try:
         with tempfile.TemporaryDirectory() as tmp:
             pythonpath = headless_package(Path(tmp))

@@ -19,7 +19,7 @@ ORDER = (
 )
 HEADER = (
     "| profile | assets | server | run | wall | ÷ (busy ÷ workers) | requests | ÷ floor"
-    " | writes | CPU | peak memory |"
+    " | writes | CPU | peak memory | machine |"
 )
 
 
@@ -29,6 +29,12 @@ def _server(data: dict[str, Any]) -> str:
     if server.get("rate_limit_per_s"):
         text += f", 429 over {server['rate_limit_per_s']:g}/s"
     return text
+
+
+def _machine(data: dict[str, Any]) -> str:
+    """The reference workload's time where the scenario ran (benchmarks/machine.py)."""
+    machine = data.get("machine")
+    return f"ref. {machine['reference_seconds']} s" if machine else "not recorded"
 
 
 def rows() -> list[str]:
@@ -45,7 +51,8 @@ def rows() -> list[str]:
                 f"| {scenario['profile']} | {scenario['assets']:,} | {_server(data)}"
                 f" | {run_name} | {run['wall_seconds']:,} s | {run['wall_over_server_floor']}"
                 f" | {run['requests']:,} | {run['requests_over_floor']}"
-                f" | {run['writes']:,} | {run['cpu_seconds']} s | {run['peak_memory_mb']:,} MB |"
+                f" | {run['writes']:,} | {run['cpu_seconds']} s | {run['peak_memory_mb']:,} MB"
+                f" | {_machine(data)} |"
             )
     return out
 
@@ -100,7 +107,7 @@ def cpu() -> list[str]:
 def main() -> int:
     """Print the tables."""
     print(HEADER)
-    print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows():
         print(row)
     lines = loop_lag_ha()
