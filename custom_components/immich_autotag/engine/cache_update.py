@@ -112,7 +112,9 @@ def expected_tag_sizes(lib: Library, plan: Plan, applier: Applier) -> dict[str, 
     """Tag id -> assets carrying it once the plan is applied (tags searched or created)."""
     sizes: dict[str, int] = {}
     for path in set(plan.tag_adds) | set(plan.tag_removes):
-        before = lib.tag_members.get(path, frozenset() if path not in lib.tags else None)
+        before = lib.tag_members.get(path)
+        if before is None and path not in lib.tags:  # created by this run: it had no members
+            before = frozenset()
         tag_id = applier.tag_id(path)
         if tag_id is None or before is None:  # not created, or an existing tag never searched
             continue

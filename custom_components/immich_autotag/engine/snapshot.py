@@ -213,8 +213,9 @@ class _Loader:
         """
         tags, cache = self.lib.tags, self.cache
         self.tag_ids.update({p: [] for p in tracked})
-        present = sorted(p for p in tracked if p in tags)
-        present.sort(key=lambda p: -(cache.tag_size(tags[p].id) or 0))
+        present = sorted(
+            (p for p in tracked if p in tags), key=lambda p: (-(cache.tag_size(tags[p].id) or 0), p)
+        )
         return [partial(self._tag, p, tags[p].id) for p in present]
 
     def _album_jobs(self, relevant: list[Album]) -> list[Callable[[], Coroutine[Any, Any, None]]]:
